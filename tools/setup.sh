@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages twinline builds and runs with. Idempotent:
+# packages already present are skipped, so a second run costs seconds.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git
+  capnproto libcapnp-dev           # schemas, codec and the `capnp decode` tool
+  liblmdb-dev lmdb-utils            # the event log; mdb_stat / mdb_dump
+  libboost-dev                      # Asio / Beast (server)
+  libspdlog-dev libfmt-dev          # logging
+  libcli11-dev                      # argument parsing
+  nlohmann-json3-dev                # JSON event codec
+  libssl-dev                        # SHA-256 hash chain
+  libicu-dev                        # Unicode name folding
+  libgtest-dev libgmock-dev         # tests
+  libbenchmark-dev                  # bench/
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "twinline setup: installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "twinline setup: all packages present"
+fi
