@@ -1,0 +1,59 @@
+// EntityResolver: turns an entity reference as a user writes it (an id slug
+// such as "duesseldorf", or any registered name such as "Düsseldorf",
+// "Duesseldorf", "重庆") into the id slug twinline stores.
+//
+// Contract:
+//  * Resolve returns OK and sets *id, or kNotFound ("unknown entity
+//    'Dusseldorff'; did you mean: duesseldorf (Düsseldorf)?") or
+//    kInvalidArgument for an ambiguous name, listing every candidate.
+//  * A reference that is a registered slug resolves to itself before any
+//    name lookup.
+//
+// LogEntityResolver answers from a log snapshot plus the entities registered
+// earlier in the batch being decoded (AddPending), so a file may register an
+// entity on one line and use it by name on the next.
+#ifndef TWINLINE_EVENTS_ENTITY_RESOLVER_H_
+#define TWINLINE_EVENTS_ENTITY_RESOLVER_H_
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/names.h"
+#include "core/status.h"
+
+namespace twinline {
+
+class ReadTxn;
+
+class EntityResolver {
+ public:
+  virtual ~EntityResolver() = default;
+  virtual Status Resolve(std::string_view ref, std::string* id) = 0;
+};
+
+class LogEntityResolver : public EntityResolver {
+ public:
+  // `txn` may be null (an empty or absent log); when set it is borrowed and
+  // must outlive this resolver. `folder` is borrowed likewise.
+  LogEntityResolver(const ReadTxn* txn, const NameFolder* folder);
+
+  Status Resolve(std::string_view ref, std::string* id) override;
+
+  // Makes an entity registered earlier in the current batch resolvable.
+  Status AddPending(std::string_view id, const std::vector<std::string>& names);
+
+ private:
+  const ReadTxn* txn_;
+  const NameFolder* folder_;
+  std::set<std::string> pending_ids_;
+  std::map<std::string, std::set<std::string>> pending_keys_;  // folded key -> ids
+  std::map<std::string, std::string> pending_display_;         // id -> first name
+};
+
+}  // namespace twinline
+
+#endif  // TWINLINE_EVENTS_ENTITY_RESOLVER_H_
