@@ -1,0 +1,186 @@
+// EventLog: twinline's immutable, append-only history of facts about
+// relations between cities, stored in one LMDB environment (docs/FORMAT.md).
+//
+// What an EventLog promises:
+//  * Order. Events get consecutive seqs 1, 2, 3, ... in append order; a seq,
+//    once given, always names the same bytes. Nothing is ever updated or
+//    deleted: a correction is a new event (retraction, amendment).
+//  * Atomicity. Append(batch) validates and writes the whole batch in one
+//    LMDB write transaction: every event, its chain hash and every index
+//    entry land together, or nothing does. An invalid event anywhere in the
+//    batch fails the whole batch; the Status names its index() and field().
+//  * Identity. The same fact appended twice is stored once (docs/EVENTS.md,
+//    "Identity"): a re-appended fact is a no-op, and a new source for a known
+//    fact is recorded as a `corroboration` event, never by editing.
+//  * Optimistic concurrency. An append may state the last seq its writer
+//    saw; if another writer has appended since, it fails with kConflict and
+//    writes nothing.
+//  * Tamper evidence. Each record is chained to the previous one by SHA-256;
+//    Verify() recomputes the chain and every index and names the first bad seq.
+//  * Concurrency. Any number of processes and threads may read while one
+//    writes (LMDB's single writer, MVCC readers). An EventLog object is
+//    thread-safe; a ReadTxn is used by one thread at a time.
+//
+// Recorded time is one value per batch, taken from the Clock at append time,
+// and never goes backwards within a log (a clock that steps back is clamped
+// to the previous batch's time).
+#ifndef TWINLINE_CORE_EVENT_LOG_H_
+#define TWINLINE_CORE_EVENT_LOG_H_
+
+#include <capnp/message.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "schemas/twinline.capnp.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace twinline {
+
+namespace lmdb {
+class Env;
+class Txn;
+}  // namespace lmdb
+
+class NameFolder;
+
+inline constexpr uint32_t kFormatVersion = 1;
+
+struct OpenOptions {
+  bool read_only = false;
+  bool create_if_missing = false;  // make the directory and tables (`twinline init`)
+  // Upper bound of the memory map; the file grows only as data is written.
+  size_t map_size = size_t{64} << 30;
+  const Clock* clock = nullptr;  // borrowed; nullptr = system clock
+  std::shared_ptr<spdlog::logger> logger;  // nullptr = no logging
+};
+
+// An event waiting to be appended: a message whose root is schema::Event.
+// The log sets seq, recordedAt, the derived id (when empty) and the date's
+// earliest/latest, and normalises the payload.
+using PendingEvent = std::unique_ptr<capnp::MallocMessageBuilder>;
+
+struct AppendOptions {
+  std::optional<uint64_t> expected_last_seq;  // fail with kConflict if the log moved on
+  // Restore mode (import --restore): keep each event's own seq and
+  // recordedAt. Requires seq == last + 1 for every event and non-decreasing
+  // recorded times.
+  bool restore = false;
+};
+
+struct AppendOutcome {
+  enum class Disposition { kAppended, kCorroborated, kDuplicate };
+  Disposition disposition = Disposition::kAppended;
+  uint64_t seq = 0;         // seq written (the corroboration's for kCorroborated), or the fact's seq for kDuplicate
+  std::string event_id;     // id of the fact (for kCorroborated/kDuplicate: the existing fact)
+};
+
+struct AppendResult {
+  std::vector<AppendOutcome> outcomes;  // one per batch event, in batch order
+  uint64_t last_seq = 0;                // the log's last seq after the append
+  int64_t recorded_at = 0;              // recorded time of the batch (0 if nothing was written)
+  size_t appended = 0, corroborated = 0, duplicates = 0;
+};
+
+struct VerifyReport {
+  uint64_t events = 0;          // records checked
+  uint64_t index_entries = 0;   // index entries checked
+  std::string head;             // hex chain hash of the last record
+  std::optional<uint64_t> first_bad_seq;  // set when verification failed at a record
+};
+
+struct LogStats {
+  uint64_t events = 0;
+  uint64_t entities = 0;
+  std::map<std::string, uint64_t> by_kind;  // kind name ("partnershipEstablished") -> count
+  int64_t first_recorded_at = 0, last_recorded_at = 0;
+  int64_t min_valid_day = 0, max_valid_day = 0;  // over bounded earliest/latest days
+  uint64_t sources = 0;         // source citations over all events
+  std::string head;             // hex chain hash of the last record
+  uint64_t file_bytes = 0;      // size of data.mdb
+};
+
+// A consistent snapshot of the log: everything committed when it began, and
+// nothing after. Readers passed to callbacks point into the memory map (or
+// an aligned copy) and are valid only during the callback.
+class ReadTxn {
+ public:
+  virtual ~ReadTxn() = default;
+
+  using EventFn = std::function<bool(schema::Event::Reader)>;  // return false to stop
+
+  virtual uint64_t LastSeq() const = 0;
+  // kNotFound if there is no such seq; kCorruption if the record cannot be decoded.
+  virtual Status Get(uint64_t seq, const std::function<void(schema::Event::Reader)>& fn) const = 0;
+  // Raw stored bytes of a record (for `log --raw` and `capnp decode`).
+  virtual Status GetRaw(uint64_t seq, std::string* bytes) const = 0;
+  virtual Status FindById(std::string_view id, uint64_t* seq) const = 0;
+  // Events with from <= seq <= to, ascending.
+  virtual Status Scan(uint64_t from, uint64_t to, const EventFn& fn) const = 0;
+  // Events touching `slug`, ascending seq.
+  virtual Status ScanEntity(std::string_view slug, const EventFn& fn) const = 0;
+  // Events whose possible days overlap [from_day, to_day], in order of
+  // earliest day then seq.
+  virtual Status ScanValidRange(int64_t from_day, int64_t to_day, const EventFn& fn) const = 0;
+
+  // Entities: the seq of an entity's registration, or kNotFound.
+  virtual Status FindEntity(std::string_view slug, uint64_t* seq) const = 0;
+  virtual Status ListEntities(const std::function<bool(std::string_view slug, uint64_t seq)>& fn) const = 0;
+  // Slugs registered under an exact folded name key (see core/names.h).
+  virtual Status LookupNameKey(std::string_view key, std::vector<std::string>* slugs) const = 0;
+  // Every (folded key, slug) pair, for suggesting close candidates.
+  virtual Status ListNameKeys(const std::function<bool(std::string_view key, std::string_view slug)>& fn) const = 0;
+  // Corrections and corroborations that target `event_id`, ascending seq.
+  virtual Status ScanReferences(std::string_view event_id, const EventFn& fn) const = 0;
+
+  virtual Status Stats(LogStats* stats) const = 0;
+};
+
+class EventLog {
+ public:
+  // Opens the database in directory `path`. Without create_if_missing, a
+  // missing or uninitialised database is kNotFound; a newer format is kVersion.
+  static Status Open(const std::string& path, const OpenOptions& options,
+                     std::unique_ptr<EventLog>* out);
+  ~EventLog();
+  EventLog(const EventLog&) = delete;
+  EventLog& operator=(const EventLog&) = delete;
+
+  // Appends `batch` atomically (see the promises above). On failure nothing
+  // is written and the Status carries the failing event's index().
+  Status Append(std::vector<PendingEvent>& batch, const AppendOptions& options,
+                AppendResult* result);
+
+  Status BeginRead(std::unique_ptr<ReadTxn>* out) const;
+
+  // Checks the hash chain and all indexes. Returns kCorruption (with
+  // report->first_bad_seq set where a record is at fault) on failure.
+  Status Verify(VerifyReport* report) const;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  EventLog(std::string path, std::unique_ptr<lmdb::Env> env, const OpenOptions& options);
+
+  std::string path_;
+  std::unique_ptr<lmdb::Env> env_;
+  std::unique_ptr<NameFolder> folder_;
+  SystemClock system_clock_;
+  const Clock* clock_;
+  std::shared_ptr<spdlog::logger> logger_;
+};
+
+}  // namespace twinline
+
+#endif  // TWINLINE_CORE_EVENT_LOG_H_
