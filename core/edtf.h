@@ -22,6 +22,10 @@
 //    24 winter = Dec of that year..Feb of the next.
 //  * A date-time (`1985-04-12T23:20:30`, with `Z` or `+04:00`) resolves to its
 //    calendar day as written (the offset is not applied).
+//  * Interval ends may be any level 0/1 date except a date-time; at least one
+//    end must be a date, and the start's earliest day must not come after the
+//    end's latest day (`2024/2016` is rejected; overlapping ends such as
+//    `2004-06/2004` are accepted).
 //  * `Normalized()` is a canonical text: the input with the same meaning
 //    (e.g. `2004-07-22`), stable under re-parsing.
 //
@@ -62,6 +66,8 @@ struct EdtfDate {
   Form form = Form::kDate;
   std::string text;  // normalised expression
 
+  // For an open or unknown end the point carries no flags and has
+  // earliest == latest == kUnboundedStart (start) or kUnboundedEnd (end).
   EdtfPoint start;   // the date itself, or an interval's start
   EdtfPoint end;     // an interval's end (equal to `start` for a kDate)
   End start_kind = End::kDate;
@@ -79,7 +85,9 @@ struct EdtfDate {
 // unspecified and the returned Status is kInvalidArgument.
 Status ParseEdtf(std::string_view text, EdtfDate* out);
 
-// Calendar helpers, proleptic Gregorian, astronomical year numbering.
+// Calendar helpers, proleptic Gregorian, astronomical year numbering. Exact
+// for |year| <= 10^16 and |days| < 2^62; parsed dates stay within
+// |year| < 10^15.
 int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);
 void CivilFromDays(int64_t days, int64_t* year, unsigned* month, unsigned* day);
 // "2004-07-22", "-0044-03-15"; "..", for kUnboundedStart/kUnboundedEnd.

@@ -1,1 +1,1017 @@
-// (being written)
+// The LMDB event log. Layout and rules: docs/FORMAT.md and docs/EVENTS.md.
+#include "core/event_log.h"
+
+#include <capnp/schema.h>
+#include <capnp/serialize.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <kj/exception.h>
+#include <set>
+
+#include "core/edtf.h"
+#include "core/identity.h"
+#include "core/lmdb_env.h"
+#include "core/names.h"
+#include "core/sha256.h"
+
+namespace twinline {
+
+enum Table : size_t {
+  kMeta,
+  kEvents,
+  kChain,
+  kByDate,
+  kByEntity,
+  kById,
+  kEntities,
+  kNames,
+  kFacts,
+  kFactSources,
+  kRefs,
+  kNumTables
+};
+
+struct EventLog::Tables {
+  std::array<MDB_dbi, kNumTables> dbi{};
+};
+
+namespace {
+
+using Which = schema::Payload::Which;
+using lmdb::DecodeU64;
+using lmdb::EncodeU64;
+
+constexpr std::array<const char*, kNumTables> kTableNames = {
+    "meta", "events", "chain", "by_date", "by_entity", "by_id",
+    "entities", "names", "facts", "fact_sources", "refs"};
+
+const Digest kZeroDigest{};
+
+std::string Join(std::string_view a, std::string_view b) {
+  std::string out(a);
+  out.push_back('\0');
+  out.append(b);
+  return out;
+}
+
+std::string KindOf(Which which) {
+  // The schema's own enumerant name ("partnershipEstablished"); the CLI maps
+  // it to snake_case.
+  auto schema = capnp::Schema::from<schema::Payload>();
+  for (auto field : schema.getUnionFields()) {
+    if (field.getProto().getDiscriminantValue() == static_cast<uint16_t>(which)) {
+      return Str(field.getProto().getName());
+    }
+  }
+  return "unknown";
+}
+
+// A stored record opened for reading. Decodes in place when LMDB's value is
+// 8-byte aligned (Cap'n Proto's requirement), else from one aligned copy.
+class StoredEvent {
+ public:
+  explicit StoredEvent(std::string_view bytes) {
+    const word_t* begin = reinterpret_cast<const word_t*>(bytes.data());
+    size_t words = bytes.size() / sizeof(capnp::word);
+    if (reinterpret_cast<uintptr_t>(bytes.data()) % alignof(capnp::word) != 0) {
+      copy_ = kj::heapArray<capnp::word>(words);
+      std::memcpy(copy_.begin(), bytes.data(), words * sizeof(capnp::word));
+      begin = copy_.begin();
+    }
+    reader_.emplace(kj::ArrayPtr<const capnp::word>(begin, words));
+  }
+  schema::Event::Reader root() { return reader_->getRoot<schema::Event>(); }
+
+ private:
+  using word_t = capnp::word;
+  kj::Array<capnp::word> copy_;
+  std::optional<capnp::FlatArrayMessageReader> reader_;
+};
+
+// Runs `fn` over the decoded record, turning a malformed message (Cap'n Proto
+// reports those by exception) into kCorruption naming the seq.
+Status WithStoredEvent(std::string_view bytes, uint64_t seq,
+                       const std::function<void(schema::Event::Reader)>& fn) {
+  if (bytes.size() % sizeof(capnp::word) != 0 || bytes.empty()) {
+    return Status::Corruption("seq " + std::to_string(seq) + ": record size " +
+                              std::to_string(bytes.size()) + " is not a whole number of words");
+  }
+  try {
+    StoredEvent stored(bytes);
+    fn(stored.root());
+  } catch (const kj::Exception& e) {
+    return Status::Corruption("seq " + std::to_string(seq) + ": record does not decode: " +
+                              std::string(e.getDescription().cStr()));
+  }
+  return Status::Ok();
+}
+
+// The stored form of an event: its canonical Cap'n Proto encoding
+// (capnp::canonicalize: one segment, no padding or orphaned space, a layout
+// fixed by the content alone) framed as a standard single-segment message,
+// so that the same event always has the same bytes (restore reproduces the
+// hash chain) and stock tools read it.
+std::string EncodeRecord(schema::Event::Reader ev) {
+  kj::Array<capnp::word> canonical = capnp::canonicalize(ev);
+  std::string out(8, '\0');
+  const uint32_t segment_words = static_cast<uint32_t>(canonical.size());
+  // Segment table: (segment count - 1) = 0, then the segment's size in
+  // words, both little-endian u32; 8 bytes keep the segment word-aligned.
+  for (int i = 0; i < 4; ++i) out[4 + i] = static_cast<char>((segment_words >> (8 * i)) & 0xff);
+  out.append(reinterpret_cast<const char*>(canonical.begin()), canonical.size() * sizeof(capnp::word));
+  return out;
+}
+
+// What the index derivation needs to know about a reference's target.
+struct TargetInfo {
+  uint64_t seq = 0;
+  Which which = Which::ENTITY_REGISTERED;
+  Which fact_which = Which::ENTITY_REGISTERED;  // for an amendment: its replacement's kind
+  Digest fact{};
+  std::vector<std::string> entities;
+  std::string edtf;
+  int64_t earliest = 0, latest = 0;
+};
+
+TargetInfo DescribeTarget(schema::Event::Reader ev) {
+  TargetInfo info;
+  info.seq = ev.getSeq();
+  auto payload = ev.getPayload();
+  info.which = payload.which();
+  info.fact_which =
+      info.which == Which::AMENDMENT ? payload.getAmendment().getReplacement().which() : info.which;
+  info.fact = FactFingerprint(payload, ev.getValidTime().getEdtf().cStr());
+  info.entities = EntityRefs(payload);
+  info.edtf = Str(ev.getValidTime().getEdtf());
+  info.earliest = ev.getValidTime().getEarliest();
+  info.latest = ev.getValidTime().getLatest();
+  return info;
+}
+
+using TargetLookup = std::function<Status(std::string_view id, TargetInfo* info)>;
+
+struct IndexEntry {
+  Table table;
+  std::string key;
+  std::string value;
+};
+
+// The index entries one stored event owns (docs/FORMAT.md). The same function
+// serves Append (to write them) and Verify (to rebuild them), so the two can
+// never disagree about what an index should hold.
+Status IndexEntriesFor(schema::Event::Reader ev, const NameFolder& folder,
+                       const TargetLookup& lookup, std::vector<IndexEntry>* out) {
+  const uint64_t seq = ev.getSeq();
+  const std::string seq_key = EncodeU64(seq);
+  auto payload = ev.getPayload();
+  const Which which = payload.which();
+
+  out->push_back({kByDate, lmdb::EncodeDay(ev.getValidTime().getEarliest()) + seq_key,
+                  lmdb::EncodeDay(ev.getValidTime().getLatest())});
+  out->push_back({kById, std::string(ev.getId().cStr()), seq_key});
+
+  std::vector<std::string> entities = EntityRefs(payload);
+  std::optional<TargetInfo> target;
+  if (IsReference(which)) {
+    target.emplace();
+    TWINLINE_RETURN_IF_ERROR(lookup(ReferenceTarget(payload), &*target));
+    entities.insert(entities.end(), target->entities.begin(), target->entities.end());
+    std::sort(entities.begin(), entities.end());
+    entities.erase(std::unique(entities.begin(), entities.end()), entities.end());
+    const char tag = which == Which::RETRACTION ? 'R' : which == Which::AMENDMENT ? 'A' : 'C';
+    out->push_back({kRefs, Join(ReferenceTarget(payload), seq_key), std::string(1, tag)});
+  }
+  for (const auto& slug : entities) out->push_back({kByEntity, Join(slug, seq_key), ""});
+
+  if (which == Which::ENTITY_REGISTERED) {
+    auto reg = payload.getEntityRegistered();
+    std::string slug = Str(reg.getEntity());
+    out->push_back({kEntities, slug, seq_key});
+    std::set<std::string> keys = {slug};
+    for (auto name : reg.getNames()) {
+      std::vector<std::string> name_keys;
+      TWINLINE_RETURN_IF_ERROR(folder.IndexKeys(name.getText().cStr(), &name_keys));
+      keys.insert(name_keys.begin(), name_keys.end());
+    }
+    for (const auto& key : keys) out->push_back({kNames, Join(key, slug), ""});
+  }
+
+  // Sources attach to the fact: the event's own fingerprint, or for a
+  // corroboration its target's.
+  Digest fact = which == Which::CORROBORATION
+                    ? target->fact
+                    : FactFingerprint(payload, ev.getValidTime().getEdtf().cStr());
+  if (which != Which::CORROBORATION) out->push_back({kFacts, std::string(AsBytes(fact)), seq_key});
+  for (auto source : ev.getSources()) {
+    Digest src = SourceFingerprint(source);
+    out->push_back({kFactSources, std::string(AsBytes(fact)) + std::string(AsBytes(src)), seq_key});
+  }
+  return Status::Ok();
+}
+
+Status CheckText(capnp::Text::Reader text, const char* field) {
+  if (text.size() == 0) return Status::InvalidArgument("must not be empty").WithField(field);
+  return Status::Ok();
+}
+
+Status CheckAmount(double v, const char* field) {
+  if (!std::isfinite(v) || v < 0) {
+    return Status::InvalidArgument("must be a finite number >= 0").WithField(field);
+  }
+  return Status::Ok();
+}
+
+// Parses an event's date and writes the normalised text and day bounds back.
+Status NormaliseDate(schema::Date::Builder date) {
+  EdtfDate parsed;
+  Status st = ParseEdtf(date.getEdtf().cStr(), &parsed);
+  if (!st.ok()) return st;
+  date.setEdtf(parsed.Normalized());
+  date.setEarliest(parsed.earliest);
+  date.setLatest(parsed.latest);
+  return Status::Ok();
+}
+
+// Checks that do not need the log: a library caller that bypasses the JSON
+// decoder still cannot store an event without a source, a valid date or a
+// sane payload.
+Status CheckPayload(schema::Payload::Reader p) {
+  switch (p.which()) {
+    case Which::ENTITY_REGISTERED: {
+      auto e = p.getEntityRegistered();
+      if (!IsEntitySlug(e.getEntity().cStr())) {
+        return Status::InvalidArgument("'" + std::string(e.getEntity().cStr()) +
+                                       "' is not an entity id (1-64 of a-z, 0-9, '-')")
+            .WithField("entity");
+      }
+      if (e.getNames().size() == 0) return Status::InvalidArgument("at least one name is required").WithField("names");
+      for (auto n : e.getNames()) TWINLINE_RETURN_IF_ERROR(CheckText(n.getText(), "names"));
+      break;
+    }
+    case Which::PARTNERSHIP_ESTABLISHED:
+    case Which::PARTNERSHIP_ENDED: {
+      auto x = p.which() == Which::PARTNERSHIP_ESTABLISHED ? p.getPartnershipEstablished() : p.getPartnershipEnded();
+      if (x.getA() == x.getB()) return Status::InvalidArgument("an entity cannot partner with itself").WithField("b");
+      break;
+    }
+    case Which::AGREEMENT_SIGNED:
+      if (p.getAgreementSigned().getParties().size() < 2) {
+        return Status::InvalidArgument("at least two distinct parties are required").WithField("parties");
+      }
+      break;
+    case Which::ROUTE_OPENED:
+    case Which::ROUTE_CLOSED: {
+      auto r = p.which() == Which::ROUTE_OPENED ? p.getRouteOpened() : p.getRouteClosed();
+      if (r.getFrom() == r.getTo()) return Status::InvalidArgument("a route must join two entities").WithField("to");
+      break;
+    }
+    case Which::FORUM_HELD:
+      for (auto f : p.getForumHeld().getAttendance()) TWINLINE_RETURN_IF_ERROR(CheckAmount(f.getValue(), "attendance"));
+      break;
+    case Which::TRADE_VOLUME_REPORTED: {
+      auto t = p.getTradeVolumeReported();
+      TWINLINE_RETURN_IF_ERROR(CheckAmount(t.getAmount(), "amount"));
+      EdtfDate period;
+      Status st = ParseEdtf(t.getPeriod().cStr(), &period);
+      if (!st.ok()) return st.WithField("period");
+      break;
+    }
+    case Which::COUNT_REPORTED:
+      TWINLINE_RETURN_IF_ERROR(CheckAmount(p.getCountReported().getValue(), "value"));
+      TWINLINE_RETURN_IF_ERROR(CheckText(p.getCountReported().getMetric(), "metric"));
+      break;
+    case Which::AMENDMENT:
+      if (IsReference(p.getAmendment().getReplacement().which())) {
+        return Status::InvalidArgument("a replacement cannot itself be a correction").WithField("replacement.kind");
+      }
+      TWINLINE_RETURN_IF_ERROR(CheckPayload(p.getAmendment().getReplacement()));
+      break;
+    default:
+      break;
+  }
+  if (IsReference(p.which()) && ReferenceTarget(p).empty()) {
+    return Status::InvalidArgument("must name the event it refers to").WithField("target");
+  }
+  return Status::Ok();
+}
+
+Status CheckAndNormalise(schema::Event::Builder ev) {
+  auto sources = ev.getSources();
+  if (sources.size() == 0) {
+    return Status::InvalidArgument("every fact needs at least one source").WithField("sources");
+  }
+  for (uint32_t i = 0; i < sources.size(); ++i) {
+    std::string field = "sources[" + std::to_string(i) + "]";
+    auto s = sources[i];
+    TWINLINE_RETURN_IF_ERROR(CheckText(s.getTitle(), "title").WithField(field));
+    TWINLINE_RETURN_IF_ERROR(CheckText(s.getPublisher(), "publisher").WithField(field));
+    TWINLINE_RETURN_IF_ERROR(CheckText(s.getLanguage(), "language").WithField(field));
+    EdtfDate published;
+    Status st = ParseEdtf(s.getPublished().cStr(), &published);
+    if (!st.ok()) return st.WithField("published").WithField(field);
+    for (uint32_t j = 0; j < i; ++j) {
+      if (SourceFingerprint(sources[j]) == SourceFingerprint(s)) {
+        return Status::InvalidArgument("repeats sources[" + std::to_string(j) + "]").WithField(field);
+      }
+    }
+  }
+  Status st = NormaliseDate(ev.getValidTime());
+  if (!st.ok()) return st.WithField("date");
+  auto payload = ev.getPayload();
+  if (payload.which() == Which::AMENDMENT) {
+    auto amendment = payload.getAmendment();
+    st = NormaliseDate(amendment.getValidTime());
+    if (!st.ok()) return st.WithField("replacement.date");
+    if (amendment.getValidTime().getEdtf() != ev.getValidTime().getEdtf()) {
+      return Status::InvalidArgument("an amendment's date must be its replacement's date").WithField("date");
+    }
+  }
+  TWINLINE_RETURN_IF_ERROR(CheckPayload(payload.asReader()));
+  NormalizePayload(payload);
+  return Status::Ok();
+}
+
+Status OpenTables(lmdb::Txn& txn, bool create, std::array<MDB_dbi, kNumTables>* dbi) {
+  for (size_t i = 0; i < kNumTables; ++i) {
+    TWINLINE_RETURN_IF_ERROR(txn.OpenDb(kTableNames[i], create, &(*dbi)[i]));
+  }
+  return Status::Ok();
+}
+
+std::string FormatRfc3339(int64_t micros) {
+  time_t secs = static_cast<time_t>(micros / 1000000);
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// ---------------------------------------------------------------------------
+// ReadTxn over LMDB.
+
+class LmdbReadTxn : public ReadTxn {
+ public:
+  LmdbReadTxn(std::unique_ptr<lmdb::Txn> txn, const std::array<MDB_dbi, kNumTables>& dbi,
+              std::string path)
+      : txn_(std::move(txn)), dbi_(dbi), path_(std::move(path)) {}
+
+  uint64_t LastSeq() const override {
+    std::unique_ptr<lmdb::Cursor> c;
+    if (!lmdb::Cursor::Open(*txn_, dbi_[kEvents], &c).ok() || !c->Last()) return 0;
+    return DecodeU64(c->key());
+  }
+
+  Status Get(uint64_t seq, const std::function<void(schema::Event::Reader)>& fn) const override {
+    MDB_val v;
+    Status st = txn_->Get(dbi_[kEvents], EncodeU64(seq), &v);
+    if (st.code() == Status::Code::kNotFound) {
+      return Status::NotFound("no event at seq " + std::to_string(seq) + " (the log ends at " +
+                              std::to_string(LastSeq()) + ")");
+    }
+    TWINLINE_RETURN_IF_ERROR(st);
+    return WithStoredEvent(lmdb::View(v), seq, fn);
+  }
+
+  Status GetRaw(uint64_t seq, std::string* bytes) const override {
+    MDB_val v;
+    Status st = txn_->Get(dbi_[kEvents], EncodeU64(seq), &v);
+    if (st.code() == Status::Code::kNotFound) return Status::NotFound("no event at seq " + std::to_string(seq));
+    TWINLINE_RETURN_IF_ERROR(st);
+    bytes->assign(lmdb::View(v));
+    return Status::Ok();
+  }
+
+  Status FindById(std::string_view id, uint64_t* seq) const override {
+    MDB_val v;
+    Status st = txn_->Get(dbi_[kById], id, &v);
+    if (st.code() == Status::Code::kNotFound) {
+      return Status::NotFound("no event with id '" + std::string(id) + "'");
+    }
+    TWINLINE_RETURN_IF_ERROR(st);
+    *seq = DecodeU64(lmdb::View(v));
+    return Status::Ok();
+  }
+
+  Status Scan(uint64_t from, uint64_t to, const EventFn& fn) const override {
+    std::unique_ptr<lmdb::Cursor> c;
+    TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn_, dbi_[kEvents], &c));
+    for (bool ok = c->Seek(EncodeU64(from)); ok; ok = c->Next()) {
+      uint64_t seq = DecodeU64(c->key());
+      if (seq > to) break;
+      bool more = true;
+      TWINLINE_RETURN_IF_ERROR(WithStoredEvent(c->value(), seq, [&](auto ev) { more = fn(ev); }));
+      if (!more) break;
+    }
+    return c->status();
+  }
+
+  // Visits the seqs stored after `prefix` in a table keyed `prefix ‖ seq`.
+  Status ScanPrefixed(Table table, const std::string& prefix, const EventFn& fn) const {
+    std::unique_ptr<lmdb::Cursor> c;
+    TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn_, dbi_[table], &c));
+    for (bool ok = c->Seek(prefix); ok; ok = c->Next()) {
+      std::string_view key = c->key();
+      if (key.size() != prefix.size() + 8 || key.substr(0, prefix.size()) != prefix) break;
+      bool more = true;
+      TWINLINE_RETURN_IF_ERROR(Get(DecodeU64(key.substr(prefix.size())), [&](auto ev) { more = fn(ev); }));
+      if (!more) break;
+    }
+    return c->status();
+  }
+
+  Status ScanEntity(std::string_view slug, const EventFn& fn) const override {
+    return ScanPrefixed(kByEntity, std::string(slug) + '\0', fn);
+  }
+
+  Status ScanReferences(std::string_view event_id, const EventFn& fn) const override {
+    return ScanPrefixed(kRefs, std::string(event_id) + '\0', fn);
+  }
+
+  Status ScanValidRange(int64_t from_day, int64_t to_day, const EventFn& fn) const override {
+    std::unique_ptr<lmdb::Cursor> c;
+    TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn_, dbi_[kByDate], &c));
+    // TODO(perf): this walks every event that starts before `to_day`; the
+    // projections' checkpoints (replay) are what make as-of queries fast.
+    for (bool ok = c->First(); ok; ok = c->Next()) {
+      std::string_view key = c->key();
+      if (lmdb::DecodeDay(key) > to_day) break;
+      if (lmdb::DecodeDay(c->value()) < from_day) continue;
+      bool more = true;
+      TWINLINE_RETURN_IF_ERROR(Get(DecodeU64(key.substr(8)), [&](auto ev) { more = fn(ev); }));
+      if (!more) break;
+    }
+    return c->status();
+  }
+
+  Status FindEntity(std::string_view slug, uint64_t* seq) const override {
+    MDB_val v;
+    Status st = txn_->Get(dbi_[kEntities], slug, &v);
+    if (st.code() == Status::Code::kNotFound) {
+      return Status::NotFound("unknown entity '" + std::string(slug) + "'");
+    }
+    TWINLINE_RETURN_IF_ERROR(st);
+    *seq = DecodeU64(lmdb::View(v));
+    return Status::Ok();
+  }
+
+  Status ListEntities(const std::function<bool(std::string_view, uint64_t)>& fn) const override {
+    std::unique_ptr<lmdb::Cursor> c;
+    TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn_, dbi_[kEntities], &c));
+    for (bool ok = c->First(); ok; ok = c->Next()) {
+      if (!fn(c->key(), DecodeU64(c->value()))) break;
+    }
+    return c->status();
+  }
+
+  Status LookupNameKey(std::string_view key, std::vector<std::string>* slugs) const override {
+    slugs->clear();
+    std::string prefix = std::string(key) + '\0';
+    std::unique_ptr<lmdb::Cursor> c;
+    TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn_, dbi_[kNames], &c));
+    for (bool ok = c->Seek(prefix); ok; ok = c->Next()) {
+      std::string_view k = c->key();
+      if (k.substr(0, prefix.size()) != prefix) break;
+      slugs->emplace_back(k.substr(prefix.size()));
+    }
+    return c->status();
+  }
+
+  Status ListNameKeys(const std::function<bool(std::string_view, std::string_view)>& fn) const override {
+    std::unique_ptr<lmdb::Cursor> c;
+    TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn_, dbi_[kNames], &c));
+    for (bool ok = c->First(); ok; ok = c->Next()) {
+      std::string_view k = c->key();
+      size_t nul = k.find('\0');
+      if (nul == std::string_view::npos) continue;
+      if (!fn(k.substr(0, nul), k.substr(nul + 1))) break;
+    }
+    return c->status();
+  }
+
+  Status Stats(LogStats* stats) const override {
+    *stats = LogStats();
+    stats->min_valid_day = kUnboundedEnd;
+    stats->max_valid_day = kUnboundedStart;
+    TWINLINE_RETURN_IF_ERROR(Scan(1, UINT64_MAX, [&](schema::Event::Reader ev) {
+      ++stats->events;
+      stats->by_kind[KindOf(ev.getPayload().which())]++;
+      stats->sources += ev.getSources().size();
+      if (stats->first_recorded_at == 0) stats->first_recorded_at = ev.getRecordedAt();
+      stats->last_recorded_at = ev.getRecordedAt();
+      for (int64_t day : {ev.getValidTime().getEarliest(), ev.getValidTime().getLatest()}) {
+        if (day == kUnboundedStart || day == kUnboundedEnd) continue;
+        stats->min_valid_day = std::min(stats->min_valid_day, day);
+        stats->max_valid_day = std::max(stats->max_valid_day, day);
+      }
+      return true;
+    }));
+    if (stats->min_valid_day > stats->max_valid_day) stats->min_valid_day = stats->max_valid_day = 0;
+    MDB_stat st;
+    if (mdb_stat(txn_->get(), dbi_[kEntities], &st) == MDB_SUCCESS) stats->entities = st.ms_entries;
+    std::unique_ptr<lmdb::Cursor> c;
+    TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn_, dbi_[kChain], &c));
+    stats->head = c->Last() ? ToHex(reinterpret_cast<const uint8_t*>(c->value().data()), c->value().size())
+                            : ToHex(kZeroDigest);
+    struct stat file;
+    if (stat((path_ + "/data.mdb").c_str(), &file) == 0) stats->file_bytes = file.st_size;
+    return Status::Ok();
+  }
+
+ private:
+  std::unique_ptr<lmdb::Txn> txn_;
+  const std::array<MDB_dbi, kNumTables>& dbi_;  // borrowed from the EventLog, which outlives us
+  std::string path_;
+};
+
+// ---------------------------------------------------------------------------
+// Appending: one write transaction for the whole batch.
+
+class BatchWriter {
+ public:
+  BatchWriter(lmdb::Txn& txn, const std::array<MDB_dbi, kNumTables>& dbi, const NameFolder& folder,
+              const AppendOptions& options)
+      : txn_(txn), dbi_(dbi), folder_(folder), options_(options) {}
+
+  Status Start(int64_t now) {
+    std::unique_ptr<lmdb::Cursor> c;
+    TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(txn_, dbi_[kEvents], &c));
+    if (c->Last()) {
+      last_seq_ = DecodeU64(c->key());
+      TWINLINE_RETURN_IF_ERROR(
+          WithStoredEvent(c->value(), last_seq_, [&](auto ev) { last_recorded_ = ev.getRecordedAt(); }));
+      MDB_val h;
+      TWINLINE_RETURN_IF_ERROR(txn_.Get(dbi_[kChain], EncodeU64(last_seq_), &h).WithField("chain"));
+      if (h.mv_size != prev_hash_.size()) return Status::Corruption("chain hash of the last record has the wrong size");
+      std::memcpy(prev_hash_.data(), h.mv_data, prev_hash_.size());
+    }
+    TWINLINE_RETURN_IF_ERROR(c->status());
+    if (options_.expected_last_seq && *options_.expected_last_seq != last_seq_) {
+      return Status::Conflict("expected the log to end at seq " + std::to_string(*options_.expected_last_seq) +
+                              " but it ends at seq " + std::to_string(last_seq_) +
+                              ": another writer appended first; re-read and retry");
+    }
+    // Recorded time never goes backwards, even if the clock does.
+    now_ = std::max(now, last_recorded_);
+    return Status::Ok();
+  }
+
+  Status AppendOne(capnp::MessageBuilder& message, AppendOutcome* outcome) {
+    auto ev = message.getRoot<schema::Event>();
+    TWINLINE_RETURN_IF_ERROR(CheckAndNormalise(ev));
+    auto payload = ev.getPayload();
+    const Which which = payload.which();
+    if (!options_.restore) {
+      ev.setSeq(0);
+      ev.setRecordedAt(0);
+    }
+
+    // Every entity the payload names must already be registered (earlier in
+    // this batch counts: the transaction sees its own writes).
+    for (const auto& slug : EntityRefs(payload.asReader())) {
+      if (which == Which::ENTITY_REGISTERED && slug == payload.getEntityRegistered().getEntity().cStr()) continue;
+      MDB_val v;
+      Status st = txn_.Get(dbi_[kEntities], slug, &v);
+      if (st.code() == Status::Code::kNotFound) {
+        return Status::NotFound("unknown entity '" + slug + "' (register it with an entity_registered event first)");
+      }
+      TWINLINE_RETURN_IF_ERROR(st);
+    }
+
+    if (IsReference(which)) return AppendReference(message, outcome);
+
+    const Digest fact = FactFingerprint(payload.asReader(), ev.getValidTime().getEdtf().cStr());
+    MDB_val existing;
+    Status st = txn_.Get(dbi_[kFacts], AsBytes(fact), &existing);
+    if (st.ok()) {
+      uint64_t fact_seq = DecodeU64(lmdb::View(existing));
+      TargetInfo target;
+      std::string fact_id;
+      TWINLINE_RETURN_IF_ERROR(Lookup(fact_seq, &target, &fact_id));
+      if (ev.getId().size() > 0 && fact_id != ev.getId().cStr()) {
+        return Status::AlreadyExists("this fact is already recorded as '" + fact_id + "' (seq " +
+                                     std::to_string(fact_seq) + "); it cannot be given a second id")
+            .WithField("id");
+      }
+      return AttachSources(ev.asReader(), target, fact_id, outcome);
+    }
+    if (st.code() != Status::Code::kNotFound) return st;
+
+    if (ev.getId().size() == 0) ev.setId(DerivedEventId(fact));
+    TWINLINE_RETURN_IF_ERROR(CheckIdFree(ev.getId().cStr()));
+    if (which == Which::ENTITY_REGISTERED) {
+      std::string slug = Str(payload.getEntityRegistered().getEntity());
+      MDB_val v;
+      if (txn_.Get(dbi_[kEntities], slug, &v).ok()) {
+        return Status::AlreadyExists("entity '" + slug + "' is already registered (seq " +
+                                     std::to_string(DecodeU64(lmdb::View(v))) +
+                                     ") with different details; amend that event instead")
+            .WithField("entity");
+      }
+    }
+    outcome->disposition = AppendOutcome::Disposition::kAppended;
+    outcome->event_id = Str(ev.getId());
+    return Write(message, &outcome->seq);
+  }
+
+  uint64_t last_seq() const { return last_seq_; }
+  int64_t now() const { return now_; }
+
+ private:
+  Status Lookup(uint64_t seq, TargetInfo* info, std::string* id) {
+    MDB_val v;
+    TWINLINE_RETURN_IF_ERROR(txn_.Get(dbi_[kEvents], EncodeU64(seq), &v));
+    return WithStoredEvent(lmdb::View(v), seq, [&](schema::Event::Reader ev) {
+      *info = DescribeTarget(ev);
+      if (id) *id = Str(ev.getId());
+    });
+  }
+
+  Status LookupId(std::string_view id, TargetInfo* info) {
+    MDB_val v;
+    Status st = txn_.Get(dbi_[kById], id, &v);
+    if (st.code() == Status::Code::kNotFound) {
+      return Status::NotFound("no event with id '" + std::string(id) + "' in the log").WithField("target");
+    }
+    TWINLINE_RETURN_IF_ERROR(st);
+    return Lookup(DecodeU64(lmdb::View(v)), info, nullptr);
+  }
+
+  Status CheckIdFree(std::string_view id) {
+    MDB_val v;
+    if (txn_.Get(dbi_[kById], id, &v).ok()) {
+      return Status::AlreadyExists("event id '" + std::string(id) + "' is already used by seq " +
+                                   std::to_string(DecodeU64(lmdb::View(v))) + " for a different fact")
+          .WithField("id");
+    }
+    return Status::Ok();
+  }
+
+  // The tags ('R', 'A', 'C') of the references already made to `id`.
+  Status ReferenceTags(std::string_view id, std::string* tags) {
+    std::string prefix = std::string(id) + '\0';
+    std::unique_ptr<lmdb::Cursor> c;
+    TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(txn_, dbi_[kRefs], &c));
+    for (bool ok = c->Seek(prefix); ok && c->key().substr(0, prefix.size()) == prefix; ok = c->Next()) {
+      tags->append(c->value());
+    }
+    return c->status();
+  }
+
+  // Sources of `ev` not yet attached to the fact `target`; writes a
+  // corroboration carrying them, or nothing when there are none.
+  Status AttachSources(schema::Event::Reader ev, const TargetInfo& target, const std::string& fact_id,
+                       AppendOutcome* outcome) {
+    std::vector<uint32_t> fresh;
+    std::set<std::string> seen;
+    auto sources = ev.getSources();
+    for (uint32_t i = 0; i < sources.size(); ++i) {
+      std::string key = std::string(AsBytes(target.fact)) + std::string(AsBytes(SourceFingerprint(sources[i])));
+      MDB_val v;
+      if (!txn_.Get(dbi_[kFactSources], key, &v).ok() && seen.insert(key).second) fresh.push_back(i);
+    }
+    outcome->event_id = fact_id;
+    if (fresh.empty()) {
+      outcome->disposition = AppendOutcome::Disposition::kDuplicate;
+      outcome->seq = target.seq;
+      if (options_.restore) return Status::InvalidArgument("restore: this event adds nothing to the log it is restored into");
+      return Status::Ok();
+    }
+    capnp::MallocMessageBuilder message;
+    auto corroboration = message.initRoot<schema::Event>();
+    auto date = corroboration.initValidTime();
+    date.setEdtf(target.edtf);
+    date.setEarliest(target.earliest);
+    date.setLatest(target.latest);
+    auto list = corroboration.initSources(fresh.size());
+    Sha256 id_hash;
+    id_hash.Update("twinline-corroboration-v1");
+    id_hash.Update(AsBytes(target.fact));
+    for (size_t i = 0; i < fresh.size(); ++i) {
+      list.setWithCaveats(i, sources[fresh[i]]);
+      id_hash.Update(AsBytes(SourceFingerprint(sources[fresh[i]])));
+    }
+    corroboration.getPayload().initCorroboration().setTarget(fact_id);
+    if (ev.hasNote()) corroboration.setNote(ev.getNote());
+    if (ev.getPayload().which() == Which::CORROBORATION && ev.getId().size() > 0) {
+      corroboration.setId(ev.getId());  // an exported corroboration keeps its id
+    } else {
+      corroboration.setId(DerivedEventId(id_hash.Finish()));
+    }
+    TWINLINE_RETURN_IF_ERROR(CheckIdFree(corroboration.getId().cStr()));
+    corroboration.setSeq(ev.getSeq());
+    corroboration.setRecordedAt(ev.getRecordedAt());
+    outcome->disposition = AppendOutcome::Disposition::kCorroborated;
+    return Write(message, &outcome->seq);
+  }
+
+  Status AppendReference(capnp::MessageBuilder& message, AppendOutcome* outcome) {
+    auto ev = message.getRoot<schema::Event>();
+    auto payload = ev.getPayload();
+    const Which which = payload.which();
+    std::string target_id(ReferenceTarget(payload.asReader()));
+    TargetInfo target;
+    TWINLINE_RETURN_IF_ERROR(LookupId(target_id, &target));
+    std::string tags;
+    TWINLINE_RETURN_IF_ERROR(ReferenceTags(target_id, &tags));
+    const bool retracted = tags.find('R') != std::string::npos;
+    const bool amended = tags.find('A') != std::string::npos;
+
+    if (which == Which::CORROBORATION) {
+      if (target.which == Which::CORROBORATION || target.which == Which::RETRACTION) {
+        return Status::InvalidArgument("'" + target_id + "' is not a fact that sources can be added to").WithField("target");
+      }
+      return AttachSources(ev.asReader(), target, target_id, outcome);
+    }
+
+    // A correction already in the log (same fingerprint) is a duplicate.
+    const Digest fact = FactFingerprint(payload.asReader(), ev.getValidTime().getEdtf().cStr());
+    MDB_val existing;
+    if (txn_.Get(dbi_[kFacts], AsBytes(fact), &existing).ok()) {
+      TargetInfo self;
+      std::string self_id;
+      TWINLINE_RETURN_IF_ERROR(Lookup(DecodeU64(lmdb::View(existing)), &self, &self_id));
+      return AttachSources(ev.asReader(), self, self_id, outcome);
+    }
+    if (target.which == Which::RETRACTION || target.which == Which::CORROBORATION) {
+      return Status::InvalidArgument("'" + target_id + "' is a " + KindOf(target.which) +
+                                     "; only facts and amendments can be corrected")
+          .WithField("target");
+    }
+    if (retracted) {
+      return Status::InvalidArgument("'" + target_id + "' has already been retracted").WithField("target");
+    }
+    if (which == Which::AMENDMENT) {
+      if (amended) {
+        return Status::InvalidArgument("'" + target_id +
+                                       "' has already been amended; amend its latest amendment instead")
+            .WithField("target");
+      }
+      Which replacement = payload.getAmendment().getReplacement().which();
+      if (replacement != target.fact_which) {
+        return Status::InvalidArgument("a replacement must be of the same kind as the event it corrects (" +
+                                       KindOf(target.fact_which) + ")")
+            .WithField("replacement.kind");
+      }
+    }
+    if (ev.getId().size() == 0) ev.setId(DerivedEventId(fact));
+    TWINLINE_RETURN_IF_ERROR(CheckIdFree(ev.getId().cStr()));
+    outcome->disposition = AppendOutcome::Disposition::kAppended;
+    outcome->event_id = Str(ev.getId());
+    return Write(message, &outcome->seq);
+  }
+
+  // Assigns seq and recorded time (unless restoring), then stores the record,
+  // its chain hash and its index entries.
+  Status Write(capnp::MessageBuilder& message, uint64_t* seq) {
+    auto ev = message.getRoot<schema::Event>();
+    if (options_.restore) {
+      if (ev.getSeq() != last_seq_ + 1) {
+        return Status::InvalidArgument("restore: seq " + std::to_string(ev.getSeq()) + " would be stored at " +
+                                       std::to_string(last_seq_ + 1))
+            .WithField("seq");
+      }
+      if (ev.getRecordedAt() < last_recorded_) {
+        return Status::InvalidArgument("restore: recorded time goes backwards").WithField("recorded_at");
+      }
+      last_recorded_ = ev.getRecordedAt();
+    } else {
+      ev.setSeq(last_seq_ + 1);
+      ev.setRecordedAt(now_);
+    }
+    const uint64_t new_seq = ev.getSeq();
+    const std::string bytes = EncodeRecord(ev.asReader());
+    const std::string seq_key = EncodeU64(new_seq);
+
+    Sha256 chain;
+    chain.Update(prev_hash_.data(), prev_hash_.size());
+    chain.Update(bytes);
+    Digest hash = chain.Finish();
+
+    TWINLINE_RETURN_IF_ERROR(txn_.Put(dbi_[kEvents], seq_key, bytes, MDB_NOOVERWRITE | MDB_APPEND, "event"));
+    TWINLINE_RETURN_IF_ERROR(txn_.Put(dbi_[kChain], seq_key, AsBytes(hash), MDB_NOOVERWRITE | MDB_APPEND, "chain"));
+
+    std::vector<IndexEntry> entries;
+    TargetLookup lookup = [this](std::string_view id, TargetInfo* info) { return LookupId(id, info); };
+    TWINLINE_RETURN_IF_ERROR(IndexEntriesFor(ev.asReader(), folder_, lookup, &entries));
+    for (const auto& e : entries) {
+      // Every index key is unique to its event (name keys include the slug,
+      // fact-source keys are checked before writing): a clash is a bug or a
+      // damaged log, and aborts the batch.
+      TWINLINE_RETURN_IF_ERROR(txn_.Put(dbi_[e.table], e.key, e.value, MDB_NOOVERWRITE, kTableNames[e.table]));
+    }
+    prev_hash_ = hash;
+    last_seq_ = new_seq;
+    *seq = new_seq;
+    return Status::Ok();
+  }
+
+  lmdb::Txn& txn_;
+  const std::array<MDB_dbi, kNumTables>& dbi_;
+  const NameFolder& folder_;
+  const AppendOptions& options_;
+  uint64_t last_seq_ = 0;
+  int64_t last_recorded_ = 0;
+  int64_t now_ = 0;
+  Digest prev_hash_{};
+};
+
+}  // namespace
+// ---------------------------------------------------------------------------
+// EventLog.
+
+EventLog::EventLog(std::string path, std::unique_ptr<lmdb::Env> env, std::unique_ptr<Tables> tables,
+                   const OpenOptions& options)
+    : path_(std::move(path)),
+      env_(std::move(env)),
+      tables_(std::move(tables)),
+      clock_(options.clock ? options.clock : &system_clock_),
+      logger_(options.logger) {}
+
+EventLog::~EventLog() = default;
+
+Status EventLog::Open(const std::string& path, const OpenOptions& options, std::unique_ptr<EventLog>* out) {
+  std::unique_ptr<lmdb::Env> env;
+  TWINLINE_RETURN_IF_ERROR(
+      lmdb::Env::Open(path, options.read_only, options.create_if_missing, options.map_size, &env));
+  auto tables = std::make_unique<Tables>();
+
+  // Table handles opened in a transaction become the environment's when it
+  // commits; read-only transactions commit too, for that reason.
+  std::unique_ptr<lmdb::Txn> txn;
+  const bool create = options.create_if_missing && !options.read_only;
+  TWINLINE_RETURN_IF_ERROR(lmdb::Txn::Begin(*env, /*read_only=*/!create, &txn));
+  TWINLINE_RETURN_IF_ERROR(OpenTables(*txn, create, &tables->dbi));
+  MDB_val v;
+  Status st = txn->Get(tables->dbi[kMeta], "format_version", &v);
+  if (st.code() == Status::Code::kNotFound) {
+    if (!create) return Status::NotFound("'" + path + "' is not an initialised twinline database (run `twinline init`)");
+    const Clock* clock = options.clock;
+    SystemClock system;
+    int64_t now = (clock ? clock : &system)->NowMicros();
+    TWINLINE_RETURN_IF_ERROR(txn->Put(tables->dbi[kMeta], "format_version", std::to_string(kFormatVersion), 0, "format version"));
+    TWINLINE_RETURN_IF_ERROR(txn->Put(tables->dbi[kMeta], "created_at", FormatRfc3339(now), 0, "creation time"));
+  } else {
+    TWINLINE_RETURN_IF_ERROR(st);
+    std::string version(lmdb::View(v));
+    if (version != std::to_string(kFormatVersion)) {
+      return Status::Version("'" + path + "' has format version " + version + "; this twinline reads version " +
+                             std::to_string(kFormatVersion) + " (upgrade twinline); the database was not touched");
+    }
+  }
+  TWINLINE_RETURN_IF_ERROR(txn->Commit());
+
+  Status folder_status;
+  auto folder = NameFolder::Create(&folder_status);
+  if (!folder) return folder_status;
+  out->reset(new EventLog(path, std::move(env), std::move(tables), options));
+  (*out)->folder_ = std::move(folder);
+  return Status::Ok();
+}
+
+Status EventLog::Append(std::vector<PendingEvent>& batch, const AppendOptions& options, AppendResult* result) {
+  *result = AppendResult();
+  std::unique_ptr<lmdb::Txn> txn;
+  TWINLINE_RETURN_IF_ERROR(lmdb::Txn::Begin(*env_, /*read_only=*/false, &txn));
+  BatchWriter writer(*txn, tables_->dbi, *folder_, options);
+  TWINLINE_RETURN_IF_ERROR(writer.Start(clock_->NowMicros()));
+  const uint64_t first_seq = writer.last_seq() + 1;
+  result->outcomes.resize(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Status st;
+    try {
+      st = writer.AppendOne(*batch[i], &result->outcomes[i]);
+    } catch (const kj::Exception& e) {
+      // A malformed builder message (e.g. an oversized list) surfaces here.
+      st = Status::InvalidArgument(std::string("event cannot be encoded: ") + e.getDescription().cStr());
+    }
+    if (!st.ok()) {
+      if (logger_) logger_->debug("append of {} events refused at #{}: {}", batch.size(), i, st.ToString());
+      return st.WithIndex(static_cast<int64_t>(i));  // txn aborts: nothing written
+    }
+    switch (result->outcomes[i].disposition) {
+      case AppendOutcome::Disposition::kAppended: ++result->appended; break;
+      case AppendOutcome::Disposition::kCorroborated: ++result->corroborated; break;
+      case AppendOutcome::Disposition::kDuplicate: ++result->duplicates; break;
+    }
+  }
+  TWINLINE_RETURN_IF_ERROR(txn->Commit());
+  result->last_seq = writer.last_seq();
+  result->recorded_at = writer.last_seq() >= first_seq ? writer.now() : 0;
+  if (logger_) {
+    logger_->info("appended batch of {}: {} new, {} corroborated, {} duplicate; log at seq {}", batch.size(),
+                  result->appended, result->corroborated, result->duplicates, result->last_seq);
+  }
+  return Status::Ok();
+}
+
+Status EventLog::BeginRead(std::unique_ptr<ReadTxn>* out) const {
+  std::unique_ptr<lmdb::Txn> txn;
+  TWINLINE_RETURN_IF_ERROR(lmdb::Txn::Begin(*env_, /*read_only=*/true, &txn));
+  *out = std::make_unique<LmdbReadTxn>(std::move(txn), tables_->dbi, path_);
+  return Status::Ok();
+}
+
+Status EventLog::Verify(VerifyReport* report) const {
+  *report = VerifyReport();
+  std::unique_ptr<lmdb::Txn> txn;
+  TWINLINE_RETURN_IF_ERROR(lmdb::Txn::Begin(*env_, /*read_only=*/true, &txn));
+  const auto& dbi = tables_->dbi;
+  auto bad = [report](uint64_t seq, const std::string& why) {
+    report->first_bad_seq = seq;
+    return Status::Corruption("seq " + std::to_string(seq) + ": " + why);
+  };
+
+  // 1. The records and the chain, in order. Expected index entries are
+  //    rebuilt on the way, remembering which seq each belongs to.
+  std::array<std::map<std::string, std::pair<std::string, uint64_t>>, kNumTables> expected;
+  std::map<std::string, TargetInfo> by_id;  // id -> what references need
+  std::unique_ptr<lmdb::Cursor> events, chain;
+  TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn, dbi[kEvents], &events));
+  TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn, dbi[kChain], &chain));
+  Digest prev = kZeroDigest;
+  uint64_t seq = 0;
+  bool more_chain = chain->First();
+  for (bool ok = events->First(); ok; ok = events->Next(), more_chain = chain->Next()) {
+    ++seq;
+    if (events->key().size() != 8 || DecodeU64(events->key()) != seq) {
+      return bad(seq, "records are not numbered 1..N without gaps (found key " +
+                          ToHex(reinterpret_cast<const uint8_t*>(events->key().data()), events->key().size()) + ")");
+    }
+    if (!more_chain || chain->key() != events->key()) return bad(seq, "the chain has no hash for this record");
+    Sha256 h;
+    h.Update(prev.data(), prev.size());
+    h.Update(events->value());
+    Digest hash = h.Finish();
+    if (chain->value() != AsBytes(hash)) {
+      return bad(seq, "hash chain mismatch: the record or its hash was altered");
+    }
+    prev = hash;
+
+    Status inner;
+    Status st = WithStoredEvent(events->value(), seq, [&](schema::Event::Reader ev) {
+      if (ev.getSeq() != seq) {
+        inner = Status::Corruption("record says seq " + std::to_string(ev.getSeq()));
+        return;
+      }
+      std::vector<IndexEntry> entries;
+      TargetLookup lookup = [&](std::string_view id, TargetInfo* info) {
+        auto it = by_id.find(std::string(id));
+        if (it == by_id.end()) return Status::Corruption("refers to unknown event '" + std::string(id) + "'");
+        *info = it->second;
+        return Status::Ok();
+      };
+      inner = IndexEntriesFor(ev, *folder_, lookup, &entries);
+      for (auto& e : entries) {
+        auto [it, fresh] = expected[e.table].emplace(std::move(e.key), std::make_pair(std::move(e.value), seq));
+        if (!fresh && e.table != kFactSources) {
+          inner = Status::Corruption(std::string("duplicate entry in index '") + kTableNames[e.table] + "'");
+        }
+      }
+      by_id[Str(ev.getId())] = DescribeTarget(ev);
+    });
+    if (!st.ok()) {
+      report->first_bad_seq = seq;
+      return st;
+    }
+    if (!inner.ok()) return bad(seq, inner.message());
+    ++report->events;
+  }
+  TWINLINE_RETURN_IF_ERROR(events->status());
+  if (more_chain) return bad(seq + 1, "the chain has a hash for a record that does not exist");
+  report->head = ToHex(prev);
+
+  // 2. Every index holds exactly the rebuilt entries.
+  for (size_t t = kChain + 1; t < kNumTables; ++t) {
+    std::unique_ptr<lmdb::Cursor> c;
+    TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn, dbi[t], &c));
+    auto want = expected[t].begin();
+    for (bool ok = c->First(); ok; ok = c->Next(), ++want) {
+      if (want == expected[t].end() || c->key() != want->first) {
+        // Either an entry no record explains, or a missing one before it.
+        if (want != expected[t].end() && want->first < c->key()) {
+          return bad(want->second.second, std::string("index '") + kTableNames[t] + "' is missing an entry");
+        }
+        report->first_bad_seq.reset();
+        return Status::Corruption(std::string("index '") + kTableNames[t] +
+                                  "' has an entry no record explains (key " +
+                                  ToHex(reinterpret_cast<const uint8_t*>(c->key().data()), c->key().size()) + ")");
+      }
+      if (c->value() != want->second.first) {
+        return bad(want->second.second, std::string("index '") + kTableNames[t] + "' has a wrong value");
+      }
+      ++report->index_entries;
+    }
+    TWINLINE_RETURN_IF_ERROR(c->status());
+    if (want != expected[t].end()) {
+      return bad(want->second.second, std::string("index '") + kTableNames[t] + "' is missing an entry");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace twinline

@@ -171,10 +171,14 @@ class EventLog {
   const std::string& path() const { return path_; }
 
  private:
-  EventLog(std::string path, std::unique_ptr<lmdb::Env> env, const OpenOptions& options);
+  struct Tables;  // the named databases' handles, opened once in Open()
+
+  EventLog(std::string path, std::unique_ptr<lmdb::Env> env, std::unique_ptr<Tables> tables,
+           const OpenOptions& options);
 
   std::string path_;
   std::unique_ptr<lmdb::Env> env_;
+  std::unique_ptr<Tables> tables_;
   std::unique_ptr<NameFolder> folder_;
   SystemClock system_clock_;
   const Clock* clock_;

@@ -18,7 +18,7 @@ void AddIf(std::vector<std::string>* out, capnp::Text::Reader text) {
 void NormalizePayload(schema::Payload::Builder payload) {
   auto sort_pair = [](auto p) {
     if (std::string_view(p.getB().cStr()) < std::string_view(p.getA().cStr())) {
-      std::string a = p.getA(), b = p.getB();
+      std::string a = Str(p.getA()), b = Str(p.getB());
       p.setA(b);
       p.setB(a);
     }

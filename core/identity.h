@@ -24,6 +24,10 @@
 
 namespace twinline {
 
+// Copies Cap'n Proto text into a std::string (Cap'n Proto 0.9 has no
+// implicit conversion).
+inline std::string Str(capnp::Text::Reader text) { return std::string(text.cStr(), text.size()); }
+
 void NormalizePayload(schema::Payload::Builder payload);
 
 Digest FactFingerprint(schema::Payload::Reader payload, std::string_view edtf);

@@ -9,13 +9,14 @@
 
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
+#include <unicode/unistr.h>
 #include <unicode/uscript.h>
 #include <unicode/utf16.h>
 #include <unicode/utf8.h>
-#include <unicode/unistr.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +28,10 @@ namespace {
 // ill-formed bytes into U+FFFD, so two different byte strings could fold to
 // the same key; we refuse them instead and name the first bad byte (0-based).
 Status ValidateUtf8(std::string_view s) {
+  // ICU indexes strings with int32_t; a name is never near that size.
+  if (s.size() > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
+    return Status::InvalidArgument("name is too long");
+  }
   const auto* bytes = reinterpret_cast<const uint8_t*>(s.data());
   const int32_t length = static_cast<int32_t>(s.size());
   int32_t i = 0;
@@ -37,8 +42,8 @@ Status ValidateUtf8(std::string_view s) {
     // above U+10FFFF by returning a negative code point.
     U8_NEXT(bytes, i, length, c);
     if (c < 0) {
-      return Status::InvalidArgument("name is not valid UTF-8 (byte " +
-                                     std::to_string(start) + ")");
+      return Status::InvalidArgument("name is not valid UTF-8 (byte " + std::to_string(start) +
+                                     ")");
     }
   }
   return Status::Ok();
@@ -64,20 +69,16 @@ bool StripsMarksOf(UScriptCode script) {
   }
 }
 
-bool IsMark(UChar32 c) {
-  return (U_GET_GC_MASK(c) & U_GC_M_MASK) != 0;
-}
+bool IsMark(UChar32 c) { return (U_GET_GC_MASK(c) & U_GC_M_MASK) != 0; }
 
 // A separator collapses into one space: anything ASCII that is not a letter or
 // digit (punctuation, symbols, controls, ASCII space), any Unicode whitespace,
 // any Unicode punctuation (P*: "·", "–", "“", "’"), and C1 controls.
 bool IsSeparator(UChar32 c) {
   if (c < 0x80) {
-    return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-             (c >= '0' && c <= '9'));
+    return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'));
   }
-  return u_isUWhiteSpace(c) || u_ispunct(c) ||
-         u_charType(c) == U_CONTROL_CHAR;
+  return u_isUWhiteSpace(c) || u_ispunct(c) || u_charType(c) == U_CONTROL_CHAR;
 }
 
 // German transliteration, applied to case-folded NFKC text, so that only the
@@ -89,12 +90,16 @@ icu::UnicodeString GermanTransliteration(const icu::UnicodeString& s) {
   for (int32_t i = 0; i < s.length();) {
     const UChar32 c = s.char32At(i);
     i += U16_LENGTH(c);
-    switch (c) {
-      case 0x00E4: out.append(u"ae", 2); break;  // ä
-      case 0x00F6: out.append(u"oe", 2); break;  // ö
-      case 0x00FC: out.append(u"ue", 2); break;  // ü
-      case 0x00DF: out.append(u"ss", 2); break;  // ß
-      default: out.append(c); break;
+    if (c == 0x00E4) {  // ä
+      out.append(u"ae", 2);
+    } else if (c == 0x00F6) {  // ö
+      out.append(u"oe", 2);
+    } else if (c == 0x00FC) {  // ü
+      out.append(u"ue", 2);
+    } else if (c == 0x00DF) {  // ß
+      out.append(u"ss", 2);
+    } else {
+      out.append(c);
     }
   }
   return out;
@@ -114,8 +119,7 @@ struct NameFolder::Impl {
   Status Fold(std::string_view name, bool german, std::string* key) const;
 };
 
-Status NameFolder::Impl::Fold(std::string_view name, bool german,
-                              std::string* key) const {
+Status NameFolder::Impl::Fold(std::string_view name, bool german, std::string* key) const {
   TWINLINE_RETURN_IF_ERROR(ValidateUtf8(name));
   UErrorCode ec = U_ZERO_ERROR;
   icu::UnicodeString s = icu::UnicodeString::fromUTF8(
@@ -129,8 +133,7 @@ Status NameFolder::Impl::Fold(std::string_view name, bool german,
   if (german) s = GermanTransliteration(s);
   s = nfd->normalize(s, ec);
   if (U_FAILURE(ec)) {
-    return Status::InvalidArgument(std::string("cannot normalize name: ") +
-                                   u_errorName(ec));
+    return Status::InvalidArgument(std::string("cannot normalize name: ") + u_errorName(ec));
   }
 
   // Drop diacritics (see StripsMarksOf) and default-ignorable code points
@@ -155,8 +158,7 @@ Status NameFolder::Impl::Fold(std::string_view name, bool german,
   }
   s = nfc->normalize(stripped, ec);
   if (U_FAILURE(ec)) {
-    return Status::InvalidArgument(std::string("cannot normalize name: ") +
-                                   u_errorName(ec));
+    return Status::InvalidArgument(std::string("cannot normalize name: ") + u_errorName(ec));
   }
 
   // Separators collapse into single spaces; leading/trailing ones vanish.
@@ -190,12 +192,10 @@ std::unique_ptr<NameFolder> NameFolder::Create(Status* status) {
   impl->nfkc = icu::Normalizer2::getNFKCInstance(ec);
   impl->nfd = icu::Normalizer2::getNFDInstance(ec);
   impl->nfc = icu::Normalizer2::getNFCInstance(ec);
-  if (U_FAILURE(ec) || impl->nfkc == nullptr || impl->nfd == nullptr ||
-      impl->nfc == nullptr) {
+  if (U_FAILURE(ec) || impl->nfkc == nullptr || impl->nfd == nullptr || impl->nfc == nullptr) {
     if (status != nullptr) {
-      *status = Status::IOError(
-          std::string("cannot load ICU normalization data: ") +
-          u_errorName(ec));
+      *status =
+          Status::IOError(std::string("cannot load ICU normalization data: ") + u_errorName(ec));
     }
     return nullptr;
   }
@@ -207,8 +207,7 @@ Status NameFolder::QueryKey(std::string_view name, std::string* key) const {
   return impl_->Fold(name, /*german=*/false, key);
 }
 
-Status NameFolder::IndexKeys(std::string_view name,
-                             std::vector<std::string>* keys) const {
+Status NameFolder::IndexKeys(std::string_view name, std::vector<std::string>* keys) const {
   std::string plain;
   TWINLINE_RETURN_IF_ERROR(impl_->Fold(name, /*german=*/false, &plain));
   std::string german;
@@ -248,6 +247,7 @@ UChar32 NextCodePoint(std::string_view s, int32_t* i) {
 
 }  // namespace
 
+// Inputs are names or keys (short); ICU's UTF-8 macros index with int32_t.
 size_t EditDistance(std::string_view a, std::string_view b) {
   size_t n = CountCodePoints(a);
   size_t m = CountCodePoints(b);
@@ -286,8 +286,7 @@ bool IsEntitySlug(std::string_view s) {
   if (s.front() == '-' || s.back() == '-') return false;
   char previous = '\0';
   for (const char c : s) {
-    const bool allowed =
-        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    const bool allowed = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
     if (!allowed) return false;
     if (c == '-' && previous == '-') return false;
     previous = c;

@@ -1,1 +1,520 @@
-// (being written)
+// EventLog: atomic batches, identity (duplicates and corroboration),
+// corrections, optimistic concurrency, snapshots and the hash chain.
+#include "core/event_log.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "core/edtf.h"
+#include "core/identity.h"
+
+namespace twinline {
+namespace {
+
+namespace fs = std::filesystem;
+using Disposition = AppendOutcome::Disposition;
+
+struct SourceSpec {
+  std::string title = "Chongqing und Düsseldorf feiern 20 Jahre";
+  std::string publisher = "nrwheute";
+  std::string published = "2024";
+  std::string language = "de";
+};
+
+class EventLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/twinline-log-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    Reopen();
+  }
+  void TearDown() override {
+    log_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void Reopen() {
+    log_.reset();
+    OpenOptions options;
+    options.create_if_missing = true;
+    options.clock = &clock_;
+    options.map_size = size_t{64} << 20;
+    Status st = EventLog::Open(dir_, options, &log_);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+  }
+
+  static PendingEvent NewEvent(const std::string& date, const std::vector<SourceSpec>& sources = {SourceSpec()}) {
+    auto message = std::make_unique<capnp::MallocMessageBuilder>();
+    auto ev = message->initRoot<schema::Event>();
+    ev.initValidTime().setEdtf(date);
+    auto list = ev.initSources(sources.size());
+    for (size_t i = 0; i < sources.size(); ++i) {
+      list[i].setTitle(sources[i].title);
+      list[i].setPublisher(sources[i].publisher);
+      list[i].setPublished(sources[i].published);
+      list[i].setLanguage(sources[i].language);
+    }
+    return message;
+  }
+
+  static PendingEvent Entity(const std::string& slug, const std::string& name, const std::string& lang = "de") {
+    auto message = NewEvent("2024");
+    auto reg = message->getRoot<schema::Event>().getPayload().initEntityRegistered();
+    reg.setEntity(slug);
+    reg.setType(schema::EntityType::CITY);
+    reg.setCountry("DE");
+    auto names = reg.initNames(1);
+    names[0].setText(name);
+    names[0].setLang(lang);
+    return message;
+  }
+
+  static PendingEvent Partnership(const std::string& a, const std::string& b, const std::string& date,
+                                  const std::vector<SourceSpec>& sources = {SourceSpec()}) {
+    auto message = NewEvent(date, sources);
+    auto p = message->getRoot<schema::Event>().getPayload().initPartnershipEstablished();
+    p.setA(a);
+    p.setB(b);
+    p.setKind(schema::PartnershipKind::SISTER_CITY);
+    return message;
+  }
+
+  static PendingEvent Retraction(const std::string& target) {
+    auto message = NewEvent("2024");
+    auto r = message->getRoot<schema::Event>().getPayload().initRetraction();
+    r.setTarget(target);
+    r.setReason("wrong city");
+    return message;
+  }
+
+  static PendingEvent Amendment(const std::string& target, const std::string& a, const std::string& b,
+                                const std::string& date) {
+    auto message = NewEvent(date);
+    auto am = message->getRoot<schema::Event>().getPayload().initAmendment();
+    am.setTarget(target);
+    am.setReason("date corrected");
+    am.initValidTime().setEdtf(date);
+    auto p = am.initReplacement().initPartnershipEstablished();
+    p.setA(a);
+    p.setB(b);
+    p.setKind(schema::PartnershipKind::SISTER_CITY);
+    return message;
+  }
+
+  Status Append(std::vector<PendingEvent> batch, AppendResult* result = nullptr,
+                AppendOptions options = AppendOptions()) {
+    AppendResult local;
+    return log_->Append(batch, options, result ? result : &local);
+  }
+
+  template <typename... E>
+  static std::vector<PendingEvent> Batch(E... events) {
+    std::vector<PendingEvent> batch;
+    (batch.push_back(std::move(events)), ...);
+    return batch;
+  }
+
+  void AppendCities() {
+    ASSERT_TRUE(Append(Batch(Entity("chongqing", "Chongqing"), Entity("duesseldorf", "Düsseldorf"),
+                             Entity("duisburg", "Duisburg")))
+                    .ok());
+  }
+
+  uint64_t LastSeq() {
+    std::unique_ptr<ReadTxn> txn;
+    EXPECT_TRUE(log_->BeginRead(&txn).ok());
+    return txn->LastSeq();
+  }
+
+  std::string dir_;
+  FakeClock clock_{1'700'000'000'000'000};
+  std::unique_ptr<EventLog> log_;
+};
+
+TEST_F(EventLogTest, AssignsConsecutiveSeqsAndOneRecordedTimePerBatch) {
+  AppendResult result;
+  ASSERT_TRUE(Append(Batch(Entity("chongqing", "Chongqing"), Entity("duesseldorf", "Düsseldorf")), &result).ok());
+  EXPECT_EQ(result.last_seq, 2u);
+  EXPECT_EQ(result.appended, 2u);
+  clock_.Advance(5);
+  ASSERT_TRUE(Append(Batch(Partnership("chongqing", "duesseldorf", "2004-07-22")), &result).ok());
+  EXPECT_EQ(result.outcomes[0].seq, 3u);
+
+  std::unique_ptr<ReadTxn> txn;
+  ASSERT_TRUE(log_->BeginRead(&txn).ok());
+  std::vector<int64_t> times;
+  ASSERT_TRUE(txn->Scan(1, 100, [&](schema::Event::Reader ev) {
+                   times.push_back(ev.getRecordedAt());
+                   return true;
+                 }).ok());
+  EXPECT_EQ(times, (std::vector<int64_t>{1'700'000'000'000'000, 1'700'000'000'000'000, 1'700'000'000'000'005}));
+}
+
+TEST_F(EventLogTest, StoresResolvedDateBoundsAndDerivedId) {
+  AppendCities();
+  AppendResult result;
+  ASSERT_TRUE(Append(Batch(Partnership("duesseldorf", "chongqing", "2011-03")), &result).ok());
+  std::unique_ptr<ReadTxn> txn;
+  ASSERT_TRUE(log_->BeginRead(&txn).ok());
+  ASSERT_TRUE(txn->Get(result.outcomes[0].seq, [&](schema::Event::Reader ev) {
+                   EXPECT_EQ(FormatDay(ev.getValidTime().getEarliest()), "2011-03-01");
+                   EXPECT_EQ(FormatDay(ev.getValidTime().getLatest()), "2011-03-31");
+                   EXPECT_EQ(std::string(ev.getId().cStr()).substr(0, 3), "ev-");
+                   // Symmetric pair stored in sorted order.
+                   EXPECT_STREQ(ev.getPayload().getPartnershipEstablished().getA().cStr(), "chongqing");
+                 }).ok());
+}
+
+TEST_F(EventLogTest, BatchIsAllOrNothing) {
+  AppendCities();
+  const uint64_t before = LastSeq();
+  Status st = Append(Batch(Partnership("chongqing", "duesseldorf", "2004-07-22"),
+                           Partnership("chongqing", "duisburg", "2021-02-30")));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(st.index(), 1);
+  EXPECT_EQ(st.field(), "date");
+  EXPECT_EQ(LastSeq(), before);
+  VerifyReport report;
+  EXPECT_TRUE(log_->Verify(&report).ok());
+}
+
+TEST_F(EventLogTest, RefusesEventWithoutSource) {
+  AppendCities();
+  Status st = Append(Batch(Partnership("chongqing", "duesseldorf", "2004-07-22", {})));
+  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(st.field(), "sources");
+}
+
+TEST_F(EventLogTest, RefusesUnknownEntityButAcceptsOneRegisteredEarlierInTheBatch) {
+  Status st = Append(Batch(Partnership("chongqing", "duesseldorf", "2004-07-22")));
+  EXPECT_EQ(st.code(), Status::Code::kNotFound);
+  EXPECT_NE(st.message().find("chongqing"), std::string::npos);
+  EXPECT_TRUE(Append(Batch(Entity("chongqing", "Chongqing"), Entity("duesseldorf", "Düsseldorf"),
+                           Partnership("chongqing", "duesseldorf", "2004-07-22")))
+                  .ok());
+}
+
+TEST_F(EventLogTest, SameFactTwiceIsStoredOnce) {
+  AppendCities();
+  AppendResult first, second;
+  ASSERT_TRUE(Append(Batch(Partnership("chongqing", "duesseldorf", "2004-07-22")), &first).ok());
+  // Same fact, pair written the other way round, same source.
+  ASSERT_TRUE(Append(Batch(Partnership("duesseldorf", "chongqing", "2004-07-22")), &second).ok());
+  EXPECT_EQ(second.duplicates, 1u);
+  EXPECT_EQ(second.outcomes[0].disposition, Disposition::kDuplicate);
+  EXPECT_EQ(second.outcomes[0].event_id, first.outcomes[0].event_id);
+  EXPECT_EQ(second.last_seq, first.last_seq);
+}
+
+TEST_F(EventLogTest, SameFactWithinOneBatchIsStoredOnce) {
+  AppendCities();
+  AppendResult result;
+  ASSERT_TRUE(Append(Batch(Partnership("chongqing", "duesseldorf", "2004-07-22"),
+                           Partnership("chongqing", "duesseldorf", "2004-07-22")),
+                     &result)
+                  .ok());
+  EXPECT_EQ(result.appended, 1u);
+  EXPECT_EQ(result.duplicates, 1u);
+}
+
+TEST_F(EventLogTest, NewSourceForKnownFactIsRecordedAsCorroboration) {
+  AppendCities();
+  AppendResult first, second, third;
+  ASSERT_TRUE(Append(Batch(Partnership("chongqing", "duesseldorf", "2004-07-22")), &first).ok());
+  SourceSpec english{"Chongqing and Düsseldorf celebrate 20 years", "example", "2024-07-22", "en"};
+  ASSERT_TRUE(Append(Batch(Partnership("chongqing", "duesseldorf", "2004-07-22", {SourceSpec(), english})), &second)
+                  .ok());
+  ASSERT_EQ(second.outcomes[0].disposition, Disposition::kCorroborated);
+  EXPECT_EQ(second.outcomes[0].event_id, first.outcomes[0].event_id);
+
+  std::unique_ptr<ReadTxn> txn;
+  ASSERT_TRUE(log_->BeginRead(&txn).ok());
+  ASSERT_TRUE(txn->Get(second.outcomes[0].seq, [&](schema::Event::Reader ev) {
+                   ASSERT_EQ(ev.getPayload().which(), schema::Payload::CORROBORATION);
+                   EXPECT_EQ(Str(ev.getPayload().getCorroboration().getTarget()), first.outcomes[0].event_id);
+                   ASSERT_EQ(ev.getSources().size(), 1u);  // only the new source
+                   EXPECT_STREQ(ev.getSources()[0].getLanguage().cStr(), "en");
+                 }).ok());
+  // The original record is untouched: still one source.
+  ASSERT_TRUE(txn->Get(first.outcomes[0].seq, [&](schema::Event::Reader ev) {
+                   EXPECT_EQ(ev.getSources().size(), 1u);
+                 }).ok());
+  txn.reset();
+
+  // Both sources now known: a third append changes nothing.
+  ASSERT_TRUE(Append(Batch(Partnership("chongqing", "duesseldorf", "2004-07-22", {english})), &third).ok());
+  EXPECT_EQ(third.outcomes[0].disposition, Disposition::kDuplicate);
+  EXPECT_EQ(third.last_seq, second.last_seq);
+}
+
+TEST_F(EventLogTest, ExplicitIdTakenByAnotherFactIsRefused) {
+  AppendCities();
+  auto a = Partnership("chongqing", "duesseldorf", "2004-07-22");
+  a->getRoot<schema::Event>().setId("cq-dus");
+  ASSERT_TRUE(Append(Batch(std::move(a))).ok());
+  auto b = Partnership("chongqing", "duisburg", "2004-07-22");
+  b->getRoot<schema::Event>().setId("cq-dus");
+  Status st = Append(Batch(std::move(b)));
+  EXPECT_EQ(st.code(), Status::Code::kAlreadyExists);
+  EXPECT_EQ(st.field(), "id");
+}
+
+TEST_F(EventLogTest, ReregisteringAnEntityDifferentlyIsRefused) {
+  AppendCities();
+  Status st = Append(Batch(Entity("chongqing", "Chongqing City")));
+  EXPECT_EQ(st.code(), Status::Code::kAlreadyExists);
+  // The identical registration is a duplicate, not an error.
+  AppendResult result;
+  ASSERT_TRUE(Append(Batch(Entity("chongqing", "Chongqing")), &result).ok());
+  EXPECT_EQ(result.duplicates, 1u);
+}
+
+TEST_F(EventLogTest, CorrectionsNeverAlterTheOriginal) {
+  AppendCities();
+  AppendResult fact, amend, retract;
+  ASSERT_TRUE(Append(Batch(Partnership("chongqing", "duesseldorf", "2005")), &fact).ok());
+  const std::string id = fact.outcomes[0].event_id;
+  std::string original;
+  {
+    std::unique_ptr<ReadTxn> txn;
+    ASSERT_TRUE(log_->BeginRead(&txn).ok());
+    ASSERT_TRUE(txn->GetRaw(fact.outcomes[0].seq, &original).ok());
+  }
+  ASSERT_TRUE(Append(Batch(Amendment(id, "chongqing", "duesseldorf", "2004-07-22")), &amend).ok());
+  const std::string amendment_id = amend.outcomes[0].event_id;
+
+  // The superseded version cannot be amended again; the latest one can be retracted.
+  Status st = Append(Batch(Amendment(id, "chongqing", "duesseldorf", "2004-07")));
+  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("already been amended"), std::string::npos);
+  ASSERT_TRUE(Append(Batch(Retraction(amendment_id)), &retract).ok());
+  st = Append(Batch(Retraction(amendment_id)));  // same retraction again: a duplicate
+  EXPECT_TRUE(st.ok());
+
+  std::unique_ptr<ReadTxn> txn;
+  ASSERT_TRUE(log_->BeginRead(&txn).ok());
+  std::string now;
+  ASSERT_TRUE(txn->GetRaw(fact.outcomes[0].seq, &now).ok());
+  EXPECT_EQ(now, original);
+  int refs = 0;
+  ASSERT_TRUE(txn->ScanReferences(id, [&](schema::Event::Reader) { return ++refs, true; }).ok());
+  EXPECT_EQ(refs, 1);
+  int entity_events = 0;
+  ASSERT_TRUE(txn->ScanEntity("duesseldorf", [&](schema::Event::Reader) { return ++entity_events, true; }).ok());
+  EXPECT_EQ(entity_events, 4);  // registration, fact, amendment, retraction
+}
+
+TEST_F(EventLogTest, RefusesCorrectionsOfUnknownRetractedOrMismatchedEvents) {
+  AppendCities();
+  EXPECT_EQ(Append(Batch(Retraction("ev-nope"))).code(), Status::Code::kNotFound);
+  AppendResult fact, retract;
+  ASSERT_TRUE(Append(Batch(Partnership("chongqing", "duesseldorf", "2005")), &fact).ok());
+  const std::string id = fact.outcomes[0].event_id;
+
+  auto wrong_kind = NewEvent("2005");
+  auto am = wrong_kind->getRoot<schema::Event>().getPayload().initAmendment();
+  am.setTarget(id);
+  am.initValidTime().setEdtf("2005");
+  auto route = am.initReplacement().initRouteOpened();
+  route.setFrom("chongqing");
+  route.setTo("duisburg");
+  Status st = Append(Batch(std::move(wrong_kind)));
+  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(st.field(), "replacement.kind");
+
+  ASSERT_TRUE(Append(Batch(Retraction(id)), &retract).ok());
+  st = Append(Batch(Amendment(id, "chongqing", "duesseldorf", "2004")));
+  EXPECT_NE(st.message().find("retracted"), std::string::npos);
+  st = Append(Batch(Retraction(retract.outcomes[0].event_id)));
+  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument);
+}
+
+TEST_F(EventLogTest, ExpectedSeqConflictWritesNothing) {
+  AppendCities();
+  AppendOptions options;
+  options.expected_last_seq = 2;  // the log is at 3
+  AppendResult result;
+  Status st = Append(Batch(Partnership("chongqing", "duesseldorf", "2004-07-22")), &result, options);
+  EXPECT_EQ(st.code(), Status::Code::kConflict);
+  EXPECT_EQ(LastSeq(), 3u);
+  options.expected_last_seq = 3;
+  EXPECT_TRUE(Append(Batch(Partnership("chongqing", "duesseldorf", "2004-07-22")), &result, options).ok());
+}
+
+TEST_F(EventLogTest, ConflictWhenAnotherProcessAppendedFirst) {
+  AppendCities();
+  const uint64_t seen = LastSeq();
+  log_.reset();  // LMDB allows one environment handle per process
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::unique_ptr<EventLog> other;
+    OpenOptions options;
+    if (!EventLog::Open(dir_, options, &other).ok()) _exit(1);
+    std::vector<PendingEvent> batch;
+    batch.push_back(Partnership("chongqing", "duisburg", "2011-03"));
+    AppendResult r;
+    _exit(other->Append(batch, AppendOptions(), &r).ok() ? 0 : 2);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  Reopen();
+  AppendOptions options;
+  options.expected_last_seq = seen;
+  Status st = Append(Batch(Partnership("chongqing", "duesseldorf", "2004-07-22")), nullptr, options);
+  EXPECT_EQ(st.code(), Status::Code::kConflict);
+  EXPECT_EQ(LastSeq(), seen + 1);
+}
+
+TEST_F(EventLogTest, ReaderKeepsItsSnapshotWhileWriterAppends) {
+  AppendCities();
+  std::unique_ptr<ReadTxn> snapshot;
+  ASSERT_TRUE(log_->BeginRead(&snapshot).ok());
+  ASSERT_TRUE(Append(Batch(Partnership("chongqing", "duesseldorf", "2004-07-22"))).ok());
+  EXPECT_EQ(snapshot->LastSeq(), 3u);
+  EXPECT_EQ(snapshot->Get(4, [](schema::Event::Reader) {}).code(), Status::Code::kNotFound);
+  EXPECT_EQ(LastSeq(), 4u);
+}
+
+TEST_F(EventLogTest, IndexesFindEventsByEntityDateIdAndName) {
+  AppendCities();
+  AppendResult r;
+  ASSERT_TRUE(Append(Batch(Partnership("chongqing", "duesseldorf", "2004-07-22"),
+                           Partnership("chongqing", "duisburg", "../2023-10-06")),
+                     &r)
+                  .ok());
+  std::unique_ptr<ReadTxn> txn;
+  ASSERT_TRUE(log_->BeginRead(&txn).ok());
+  uint64_t seq = 0;
+  ASSERT_TRUE(txn->FindById(r.outcomes[1].event_id, &seq).ok());
+  EXPECT_EQ(seq, 5u);
+
+  std::vector<uint64_t> seqs;
+  auto collect = [&](schema::Event::Reader ev) { return seqs.push_back(ev.getSeq()), true; };
+  ASSERT_TRUE(txn->ScanEntity("duisburg", collect).ok());
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{3, 5}));
+
+  // 2000-01-01..2000-12-31: only the open-start event can overlap.
+  seqs.clear();
+  ASSERT_TRUE(txn->ScanValidRange(DaysFromCivil(2000, 1, 1), DaysFromCivil(2000, 12, 31), collect).ok());
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{5}));
+
+  std::vector<std::string> slugs;
+  ASSERT_TRUE(txn->LookupNameKey("duesseldorf", &slugs).ok());
+  EXPECT_EQ(slugs, (std::vector<std::string>{"duesseldorf"}));
+  ASSERT_TRUE(txn->LookupNameKey("dusseldorf", &slugs).ok());
+  EXPECT_EQ(slugs, (std::vector<std::string>{"duesseldorf"}));
+}
+
+TEST_F(EventLogTest, VerifyPassesAndReportsChainHead) {
+  AppendCities();
+  ASSERT_TRUE(Append(Batch(Partnership("chongqing", "duesseldorf", "2004-07-22"))).ok());
+  VerifyReport report;
+  Status st = log_->Verify(&report);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(report.events, 4u);
+  EXPECT_GT(report.index_entries, 10u);
+  EXPECT_EQ(report.head.size(), 64u);
+  LogStats stats;
+  std::unique_ptr<ReadTxn> txn;
+  ASSERT_TRUE(log_->BeginRead(&txn).ok());
+  ASSERT_TRUE(txn->Stats(&stats).ok());
+  EXPECT_EQ(stats.head, report.head);
+  EXPECT_EQ(stats.entities, 3u);
+}
+
+TEST_F(EventLogTest, VerifyNamesFirstBadSeqOfCorruptedRecord) {
+  AppendCities();
+  SourceSpec marked{"CORRUPT-ME-MARKER", "twinline tests", "2024", "en"};
+  ASSERT_TRUE(Append(Batch(Partnership("chongqing", "duesseldorf", "2004-07-22", {marked}))).ok());
+  ASSERT_TRUE(Append(Batch(Partnership("chongqing", "duisburg", "2011"))).ok());
+  log_.reset();
+
+  // Flip one byte of the marker inside data.mdb, as a disk error or a
+  // tamperer would. LMDB is copy-on-write, so stale copies of the record
+  // may sit in free pages: alter every occurrence to be sure to hit the live one.
+  std::string path = dir_ + "/data.mdb";
+  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+  std::string data((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  size_t hits = 0;
+  for (size_t at = data.find("CORRUPT-ME-MARKER"); at != std::string::npos;
+       at = data.find("CORRUPT-ME-MARKER", at + 1), ++hits) {
+    file.seekp(static_cast<std::streamoff>(at));
+    file.put('X');
+  }
+  ASSERT_GT(hits, 0u);
+  file.close();
+
+  Reopen();
+  VerifyReport report;
+  Status st = log_->Verify(&report);
+  EXPECT_EQ(st.code(), Status::Code::kCorruption);
+  ASSERT_TRUE(report.first_bad_seq.has_value());
+  EXPECT_EQ(*report.first_bad_seq, 4u);
+  EXPECT_NE(st.message().find("seq 4"), std::string::npos);
+}
+
+TEST_F(EventLogTest, RestoreKeepsSeqAndRecordedTimeSoChainsMatch) {
+  AppendCities();
+  ASSERT_TRUE(Append(Batch(Partnership("chongqing", "duesseldorf", "2004-07-22"))).ok());
+  VerifyReport original;
+  ASSERT_TRUE(log_->Verify(&original).ok());
+
+  // Copy every record into a second log in restore mode.
+  std::vector<PendingEvent> batch;
+  {
+    std::unique_ptr<ReadTxn> txn;
+    ASSERT_TRUE(log_->BeginRead(&txn).ok());
+    ASSERT_TRUE(txn->Scan(1, UINT64_MAX, [&](schema::Event::Reader ev) {
+                     auto m = std::make_unique<capnp::MallocMessageBuilder>();
+                     m->setRoot(ev);
+                     batch.push_back(std::move(m));
+                     return true;
+                   }).ok());
+  }
+  std::string copy_dir = dir_ + "-restored";
+  {
+    std::unique_ptr<EventLog> copy;
+    OpenOptions options;
+    options.create_if_missing = true;
+    options.map_size = size_t{64} << 20;
+    ASSERT_TRUE(EventLog::Open(copy_dir, options, &copy).ok());
+    AppendOptions restore;
+    restore.restore = true;
+    AppendResult r;
+    Status st = copy->Append(batch, restore, &r);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    VerifyReport copied;
+    ASSERT_TRUE(copy->Verify(&copied).ok());
+    EXPECT_EQ(copied.head, original.head);
+  }
+  fs::remove_all(copy_dir);
+}
+
+TEST_F(EventLogTest, ReadOnlyOpenRefusesWrites) {
+  AppendCities();
+  log_.reset();
+  OpenOptions options;
+  options.read_only = true;
+  ASSERT_TRUE(EventLog::Open(dir_, options, &log_).ok());
+  EXPECT_EQ(Append(Batch(Entity("wuxi", "Wuxi"))).code(), Status::Code::kReadOnly);
+  EXPECT_EQ(LastSeq(), 3u);
+}
+
+TEST(EventLogOpenTest, MissingDatabaseIsNotFoundWithAHint) {
+  std::unique_ptr<EventLog> log;
+  Status st = EventLog::Open("/tmp/twinline-does-not-exist-xyz", OpenOptions(), &log);
+  EXPECT_EQ(st.code(), Status::Code::kNotFound);
+  EXPECT_NE(st.message().find("twinline init"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace twinline
