@@ -17,7 +17,12 @@
 //  * EditDistance is the Levenshtein distance over Unicode code points, used
 //    to suggest close candidates for an unknown name.
 //
-// A NameFolder owns ICU transliterators and normalizers: create one per
+// Diacritics are dropped only from Latin, Greek and Cyrillic letters (and
+// script-less characters): in other scripts a combining mark is part of the
+// letter (ギ is not キ). Default-ignorable code points (soft hyphen,
+// zero-width space) are dropped too.
+//
+// A NameFolder owns ICU normalizers: create one per
 // thread (it is not thread-safe), reuse it for many calls.
 #ifndef TWINLINE_CORE_NAMES_H_
 #define TWINLINE_CORE_NAMES_H_
@@ -50,7 +55,7 @@ class NameFolder {
 
 size_t EditDistance(std::string_view a, std::string_view b);
 
-// True for an entity id slug: 1-64 of [a-z0-9-], not starting or ending with '-'.
+// True for an entity id slug: 1-64 of [a-z0-9-], not starting or ending with '-', no "--".
 bool IsEntitySlug(std::string_view s);
 
 }  // namespace twinline

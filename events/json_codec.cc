@@ -490,8 +490,9 @@ Status DecodeEntityRegistered(const ObjectReader& r, schema::EntityRegistered::B
   }
   TWINLINE_RETURN_IF_ERROR(r.Enum("type", std::optional<schema::EntityType>(), &type));
   TWINLINE_RETURN_IF_ERROR(r.Array("names", Need::kRequired, &names));
-  const bool is_bloc = type == schema::EntityType::BLOC;
-  TWINLINE_RETURN_IF_ERROR(r.Text("country", is_bloc ? Need::kOptional : Need::kRequired, &country));
+  // Blocs and continents span countries: no single ISO 3166-1 code.
+  const bool spans_countries = type == schema::EntityType::BLOC || type == schema::EntityType::CONTINENT;
+  TWINLINE_RETURN_IF_ERROR(r.Text("country", spans_countries ? Need::kOptional : Need::kRequired, &country));
   if (!country.empty() && !IsCapitals(country, 2)) {
     return Invalid("'" + country + "' is not an ISO 3166-1 alpha-2 code (two capital letters)").WithField("country");
   }

@@ -60,6 +60,7 @@ enum EntityType {
   port @6;
   organisation @7;      # government office, company, association, chamber
   zone @8;              # economic or free-trade zone, industrial park
+  continent @9;         # "Europe", where a source names no country or bloc
 }
 
 enum PartnershipKind {
@@ -113,7 +114,7 @@ struct EntityRegistered {
   entity @0 :Text;      # the new id slug
   type @1 :EntityType;
   names @2 :List(Name); # at least one
-  country @3 :Text;     # ISO 3166-1 alpha-2 ("CN", "DE"); empty for blocs
+  country @3 :Text;     # ISO 3166-1 alpha-2 ("CN", "DE"); empty for blocs and continents
   location @4 :GeoPoint;
   hasLocation @5 :Bool;
   parent @6 :Text;      # optional containing entity (district -> city, port -> city)

@@ -1,1 +1,124 @@
-// (being written)
+// `twinline entities [NAME]`: every registered entity as a table, or one
+// entity — found by slug or by any of its names, as event files refer to
+// it — in detail. An unknown or ambiguous NAME fails with the resolver's
+// message (close candidates, or every match).
+#include <CLI/CLI.hpp>
+#include <limits>
+
+#include "events/json_codec.h"
+#include "tools/cli.h"
+
+namespace twinline::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// An entity in its JSON form: the registration's fields, plus its seq.
+Json EntityJson(schema::Event::Reader registration) {
+  const Json ev = EncodeEvent(registration);
+  Json j;
+  j["slug"] = ev.value("entity", "");
+  for (const char* key : {"type", "country", "names", "location", "parent"}) {
+    if (auto it = ev.find(key); it != ev.end()) j[key] = *it;
+  }
+  j["seq"] = registration.getSeq();
+  j["id"] = ev.value("id", "");
+  return j;
+}
+
+std::string NamesText(const Json& j) {
+  std::string out;
+  for (const auto& name : j.value("names", Json::array())) {
+    if (!out.empty()) out += ", ";
+    out += name.value("text", "") + " (" + name.value("lang", "") + ")";
+  }
+  return out;
+}
+
+std::string LocationText(const Json& j) {
+  auto it = j.find("location");
+  if (it == j.end() || !it->is_object()) return "-";
+  return FormatNumber(it->value("lat", 0.0)) + ", " + FormatNumber(it->value("lon", 0.0));
+}
+
+// Calls `fn` with the registration event of `slug`.
+Status GetRegistration(const ReadTxn& txn, std::string_view slug,
+                       const std::function<void(schema::Event::Reader)>& fn) {
+  uint64_t seq = 0;
+  TWINLINE_RETURN_IF_ERROR(txn.FindEntity(slug, &seq));
+  return txn.Get(seq, fn);
+}
+
+Status ListAll(Context& ctx, const ReadTxn& txn, bool json) {
+  Json array = Json::array();
+  Table table({"SLUG", "TYPE", "COUNTRY", "NAMES"});
+  Status inner;
+  TWINLINE_RETURN_IF_ERROR(txn.ListEntities([&](std::string_view slug, uint64_t) {
+    inner = GetRegistration(txn, slug, [&](schema::Event::Reader ev) {
+      Json j = EntityJson(ev);
+      if (json) {
+        array.push_back(std::move(j));
+      } else {
+        table.AddRow(
+            {j.value("slug", ""), j.value("type", ""), j.value("country", ""), NamesText(j)});
+      }
+    });
+    return inner.ok();
+  }));
+  TWINLINE_RETURN_IF_ERROR(inner);
+  if (json) {
+    *ctx.out << DumpJson(array) << '\n';
+  } else {
+    table.Print(*ctx.out);
+  }
+  return Status::Ok();
+}
+
+Status ShowOne(Context& ctx, const Snapshot& snap, const std::string& slug, bool json) {
+  const ReadTxn& txn = *snap.txn;
+  Json j;
+  TWINLINE_RETURN_IF_ERROR(
+      GetRegistration(txn, slug, [&](schema::Event::Reader ev) { j = EntityJson(ev); }));
+  uint64_t events = 0;
+  TWINLINE_RETURN_IF_ERROR(txn.ScanEntity(slug, [&](schema::Event::Reader) {
+    ++events;
+    return true;
+  }));
+  j["events"] = events;
+  if (json) {
+    *ctx.out << DumpJson(j) << '\n';
+    return Status::Ok();
+  }
+  PrintFields(*ctx.out, {{"slug", slug},
+                         {"type", j.value("type", "")},
+                         {"country", j.value("country", "").empty() ? "-" : j.value("country", "")},
+                         {"location", LocationText(j)},
+                         {"parent", j.value("parent", "").empty() ? "-" : j.value("parent", "")},
+                         {"names", NamesText(j)},
+                         {"registered", "seq " + std::to_string(j.value("seq", uint64_t{0})) +
+                                            " (" + j.value("id", "") + ")"},
+                         {"events", std::to_string(events)}});
+  return Status::Ok();
+}
+
+}  // namespace
+
+Handler ConfigureEntities(CLI::App& cmd) {
+  auto name = std::make_shared<std::string>();
+  auto format = std::make_shared<std::string>("table");
+  cmd.add_option("NAME", *name, "show this entity (slug or any registered name)");
+  cmd.add_option("--format", *format, "output format")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  return [name, format](Context& ctx) -> Status {
+    Snapshot snap;
+    TWINLINE_RETURN_IF_ERROR(BeginSnapshot(*ctx.log, &snap));
+    const bool json = *format == "json";
+    if (name->empty()) return ListAll(ctx, *snap.txn, json);
+    std::string slug;
+    TWINLINE_RETURN_IF_ERROR(snap.resolver->Resolve(*name, &slug));
+    return ShowOne(ctx, snap, slug, json);
+  };
+}
+
+}  // namespace twinline::cli

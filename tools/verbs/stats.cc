@@ -1,1 +1,100 @@
-// (being written)
+// `twinline stats`: what the log holds (events, entities, sources, events per
+// kind), the valid-time and recorded-time ranges, the data file size and the
+// chain head — the hash to compare when checking two copies hold the same
+// history.
+#include <CLI/CLI.hpp>
+#include <cctype>
+#include <ostream>
+
+#include "core/edtf.h"
+#include "events/json_codec.h"
+#include "tools/cli.h"
+
+namespace twinline::cli {
+namespace {
+
+// LogStats names kinds as the schema does ("partnershipEstablished"); users
+// write them in snake_case ("partnership_established").
+std::string SnakeCase(std::string_view camel) {
+  std::string out;
+  for (char c : camel) {
+    if (std::isupper(static_cast<unsigned char>(c))) {
+      out += '_';
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string Bytes(uint64_t n) {
+  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(n);
+  size_t u = 0;
+  while (v >= 1024 && u + 1 < std::size(units)) {
+    v /= 1024;
+    ++u;
+  }
+  if (u == 0) return std::to_string(n) + " bytes";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
+  return std::string(buf) + " (" + std::to_string(n) + " bytes)";
+}
+
+}  // namespace
+
+Handler ConfigureStats(CLI::App& cmd) {
+  auto format = std::make_shared<std::string>("text");
+  cmd.add_option("--format", *format, "output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  return [format](Context& ctx) -> Status {
+    std::unique_ptr<ReadTxn> txn;
+    TWINLINE_RETURN_IF_ERROR(ctx.log->BeginRead(&txn));
+    LogStats st;
+    TWINLINE_RETURN_IF_ERROR(txn->Stats(&st));
+    const bool empty = st.events == 0;
+    const std::string valid_from = empty ? "" : FormatDay(st.min_valid_day);
+    const std::string valid_to = empty ? "" : FormatDay(st.max_valid_day);
+    const std::string recorded_from = empty ? "" : FormatTimestamp(st.first_recorded_at);
+    const std::string recorded_to = empty ? "" : FormatTimestamp(st.last_recorded_at);
+
+    if (*format == "json") {
+      nlohmann::ordered_json j;
+      j["events"] = st.events;
+      j["entities"] = st.entities;
+      j["sources"] = st.sources;
+      nlohmann::ordered_json kinds = nlohmann::ordered_json::object();
+      for (const auto& [kind, n] : st.by_kind) kinds[SnakeCase(kind)] = n;
+      j["by_kind"] = kinds;
+      j["valid_time"] =
+          empty ? nlohmann::ordered_json(nullptr)
+                : nlohmann::ordered_json{{"earliest", valid_from}, {"latest", valid_to}};
+      j["recorded_time"] =
+          empty ? nlohmann::ordered_json(nullptr)
+                : nlohmann::ordered_json{{"first", recorded_from}, {"last", recorded_to}};
+      j["file_bytes"] = st.file_bytes;
+      j["head"] = st.head;
+      *ctx.out << DumpJson(j) << '\n';
+      return Status::Ok();
+    }
+    PrintFields(*ctx.out, {{"events", std::to_string(st.events)},
+                           {"entities", std::to_string(st.entities)},
+                           {"sources", std::to_string(st.sources)},
+                           {"valid time", empty ? "-" : valid_from + " .. " + valid_to},
+                           {"recorded time", empty ? "-" : recorded_from + " .. " + recorded_to},
+                           {"data file", Bytes(st.file_bytes)},
+                           {"chain head", st.head.empty() ? "-" : st.head}});
+    if (!st.by_kind.empty()) {
+      *ctx.out << '\n';
+      Table table({"KIND", "EVENTS"});
+      table.AlignRight(1);
+      for (const auto& [kind, n] : st.by_kind) table.AddRow({SnakeCase(kind), std::to_string(n)});
+      table.Print(*ctx.out);
+    }
+    return Status::Ok();
+  };
+}
+
+}  // namespace twinline::cli
