@@ -12,6 +12,7 @@
 
 #include "core/edtf.h"
 #include "core/identity.h"
+#include "tests/testing/test_util.h"
 
 namespace twinline {
 namespace {
@@ -28,16 +29,8 @@ struct SourceSpec {
 
 class EventLogTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/twinline-log-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    Reopen();
-  }
-  void TearDown() override {
-    log_.reset();
-    fs::remove_all(dir_);
-  }
+  void SetUp() override { Reopen(); }
+  void TearDown() override { log_.reset(); }  // before temp_ removes the files
 
   void Reopen() {
     log_.reset();
@@ -132,7 +125,8 @@ class EventLogTest : public ::testing::Test {
     return txn->LastSeq();
   }
 
-  std::string dir_;
+  test::TempDir temp_{"twinline-log-test"};
+  std::string dir_ = temp_.path().string();
   FakeClock clock_{1'700'000'000'000'000};
   std::unique_ptr<EventLog> log_;
 };
@@ -480,7 +474,8 @@ TEST_F(EventLogTest, RestoreKeepsSeqAndRecordedTimeSoChainsMatch) {
                      return true;
                    }).ok());
   }
-  std::string copy_dir = dir_ + "-restored";
+  test::TempDir copy_temp("twinline-log-restored");
+  const std::string copy_dir = copy_temp.path().string();
   {
     std::unique_ptr<EventLog> copy;
     OpenOptions options;
@@ -496,7 +491,6 @@ TEST_F(EventLogTest, RestoreKeepsSeqAndRecordedTimeSoChainsMatch) {
     ASSERT_TRUE(copy->Verify(&copied).ok());
     EXPECT_EQ(copied.head, original.head);
   }
-  fs::remove_all(copy_dir);
 }
 
 TEST_F(EventLogTest, ReadOnlyOpenRefusesWrites) {

@@ -3,9 +3,7 @@
 // the way a user loads it (`twinline import`), then inspected through the
 // library. Expected values are read off the articles by hand.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -13,38 +11,36 @@
 #include "core/event_log.h"
 #include "core/identity.h"
 #include "events/json_codec.h"
+#include "tests/testing/test_util.h"
 
 namespace twinline {
 namespace {
 
 namespace fs = std::filesystem;
 
-int RunShell(const std::string& command, std::string* output) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return -1;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) output->append(buf, n);
-  int status = pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+// Runs `twinline --db DB args...`; stdout and stderr go to *output.
+int Twinline(const std::string& db, std::vector<std::string> args, const std::filesystem::path& scratch,
+             std::string* output) {
+  args.insert(args.begin(), {TWINLINE_BIN, "--db", db});
+  test::RunResult r = test::RunProgram(args, "", scratch);
+  *output = r.out + r.err;
+  return r.exit_code;
 }
 
 // The dataset loaded once for the whole suite.
 class DatasetTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    char tmpl[] = "/tmp/twinline-dataset-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = new std::string(tmpl);
+    dir_ = new test::TempDir("twinline-dataset");
     std::string out;
-    const std::string tw = std::string(TWINLINE_BIN) + " --db " + *dir_ + "/db ";
-    ASSERT_EQ(RunShell(tw + "init", &out), 0) << out;
-    ASSERT_EQ(RunShell(tw + "import " + TWINLINE_SOURCE_DIR + "/data/seed.ndjson", &out), 0) << out;
+    ASSERT_EQ(Twinline(*dir_ / "db", {"init"}, dir_->path(), &out), 0) << out;
+    ASSERT_EQ(Twinline(*dir_ / "db", {"import", TWINLINE_SOURCE_DIR "/data/seed.ndjson"}, dir_->path(), &out), 0)
+        << out;
     import_output_ = new std::string(out);
 
     OpenOptions options;
     options.read_only = true;
-    ASSERT_TRUE(EventLog::Open(*dir_ + "/db", options, &log_).ok());
+    ASSERT_TRUE(EventLog::Open(*dir_ / "db", options, &log_).ok());
     // Facts (JSON form, with every source attached by corroborations) by kind.
     std::unique_ptr<ReadTxn> txn;
     ASSERT_TRUE(log_->BeginRead(&txn).ok());
@@ -62,7 +58,6 @@ class DatasetTest : public ::testing::Test {
   }
   static void TearDownTestSuite() {
     log_.reset();
-    fs::remove_all(*dir_);
     delete dir_;
     delete facts_;
     delete import_output_;
@@ -86,13 +81,13 @@ class DatasetTest : public ::testing::Test {
     return langs;
   }
 
-  static std::string* dir_;
+  static test::TempDir* dir_;
   static std::string* import_output_;
   static std::unique_ptr<EventLog> log_;
   static std::map<std::string, nlohmann::ordered_json>* facts_;
 };
 
-std::string* DatasetTest::dir_ = nullptr;
+test::TempDir* DatasetTest::dir_ = nullptr;
 std::string* DatasetTest::import_output_ = nullptr;
 std::unique_ptr<EventLog> DatasetTest::log_;
 std::map<std::string, nlohmann::ordered_json>* DatasetTest::facts_ = nullptr;
@@ -202,20 +197,17 @@ TEST_F(DatasetTest, CitiesOwnReportedCounts) {
 
 TEST_F(DatasetTest, EntitiesResolveByNameInEveryLanguage) {
   std::string out;
-  const std::string tw = std::string(TWINLINE_BIN) + " --db " + *dir_ + "/db ";
   for (const char* name : {"重庆", "Chongqing", "Düsseldorf", "Duesseldorf", "DUSSELDORF", "杜塞尔多夫", "成都",
                            "Europäische Union"}) {
-    out.clear();
-    EXPECT_EQ(RunShell(tw + "entities '" + name + "'", &out), 0) << name << ": " << out;
+    EXPECT_EQ(Twinline(*dir_ / "db", {"entities", name}, dir_->path(), &out), 0) << name << ": " << out;
   }
 }
 
 TEST_F(DatasetTest, ReimportChangesNothing) {
   std::string out;
-  const std::string copy = *dir_ + "/copy";
-  fs::copy(*dir_ + "/db", copy);
-  const std::string tw = std::string(TWINLINE_BIN) + " --db " + copy + " ";
-  ASSERT_EQ(RunShell(tw + "import " + TWINLINE_SOURCE_DIR + "/data/seed.ndjson", &out), 0) << out;
+  const std::string copy = *dir_ / "copy";
+  fs::copy(*dir_ / "db", copy);
+  ASSERT_EQ(Twinline(copy, {"import", TWINLINE_SOURCE_DIR "/data/seed.ndjson"}, dir_->path(), &out), 0) << out;
   EXPECT_NE(out.find("0 appended, 0 corroborated"), std::string::npos) << out;
 }
 

@@ -13,6 +13,7 @@
 
 #include "core/event_log.h"
 #include "events/json_codec.h"
+#include "tests/testing/test_util.h"
 
 namespace twinline {
 namespace {
@@ -50,9 +51,6 @@ const std::vector<std::string> kEntities = {
 class EntityResolverTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/twinline-resolver-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     Status st;
     folder_ = NameFolder::Create(&st);
     ASSERT_NE(folder_, nullptr) << st.ToString();
@@ -67,7 +65,6 @@ class EntityResolverTest : public ::testing::Test {
     resolver_.reset();
     txn_.reset();
     log_.reset();
-    fs::remove_all(dir_);
   }
 
   // Appends every registration in kEntities, then opens a snapshot and a
@@ -101,7 +98,8 @@ class EntityResolverTest : public ::testing::Test {
     return st.ok() ? id : "error: " + st.message();
   }
 
-  std::string dir_;
+  test::TempDir temp_{"twinline-resolver-test"};
+  std::string dir_ = temp_.path().string();
   std::unique_ptr<NameFolder> folder_;
   std::unique_ptr<EventLog> log_;
   std::unique_ptr<ReadTxn> txn_;

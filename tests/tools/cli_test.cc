@@ -13,6 +13,8 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <regex>
+
+#include "tests/testing/test_util.h"
 #include <string>
 #include <vector>
 
@@ -26,20 +28,9 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-struct Result {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-void WriteFile(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-}
+using Result = test::RunResult;
+using test::ReadFile;
+using test::WriteFile;
 
 // Two sources as they appear in the seed articles.
 constexpr char kChengduSource[] =
@@ -87,43 +78,17 @@ constexpr char kPartnershipCsv[] =
 
 class CliTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/twinline-cli-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    db_ = (dir_ / "db").string();
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { db_ = (dir_ / "db").string(); }
 
   // Runs the binary with `args` (no --db added), `input` on stdin. With
   // `program_in_args`, args[0] is the program to run instead (a wrapper).
   Result Exec(const std::vector<std::string>& args, const std::string& input = "",
               bool program_in_args = false) {
-    const fs::path in = dir_ / "stdin", out = dir_ / "stdout", err = dir_ / "stderr";
-    WriteFile(in, input);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, in.c_str(), O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<std::string> argv_strings;
-    if (!program_in_args) argv_strings.push_back(TWINLINE_BIN);
-    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    const std::string program = argv_strings[0];
-    std::vector<char*> argv;
-    for (std::string& a : argv_strings) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    Result run;
-    pid_t pid = 0;
-    const int rc = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    EXPECT_EQ(rc, 0) << "cannot start " << program;
-    if (rc != 0) return run;
-    int status = 0;
-    waitpid(pid, &status, 0);
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    run.out = ReadFile(out);
-    run.err = ReadFile(err);
+    std::vector<std::string> argv;
+    if (!program_in_args) argv.push_back(TWINLINE_BIN);
+    argv.insert(argv.end(), args.begin(), args.end());
+    Result run = test::RunProgram(argv, input, dir_);
+    EXPECT_NE(run.exit_code, -1) << run.err;
     return run;
   }
 
@@ -152,7 +117,8 @@ class CliTest : public ::testing::Test {
     return nlohmann::json::parse(r.out);
   }
 
-  fs::path dir_;
+  test::TempDir temp_{"twinline-cli-test"};  // declared first: dir_ reads it
+  fs::path dir_ = temp_.path();
   std::string db_;
 };
 
