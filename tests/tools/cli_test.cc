@@ -314,6 +314,8 @@ TEST_F(CliTest, BadLineNamesLineAndFieldAndWritesNothing) {
            cd + "}",
        "amount: "},
       {"malformed JSON", R"({"kind":"count_reported",)", "column "},
+      {"oversized line", count("2021", "chengdu", "3", cd).insert(1, R"("note":")" + std::string(1 << 20, 'x') + "\","),
+       "an event may be at most 1048576 bytes"},
   };
   const nlohmann::json before = Stats();
   for (const BadLine& c : cases) {
@@ -412,6 +414,12 @@ TEST_F(CliTest, LogRejectsUnknownEntityKindAndBadDate) {
   r = Twl({"log", "--from", "2021-13"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("--from"));
+  r = Twl({"log", "--seq", "5..3"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--seq: empty range: 5 is after 3"));
+  r = Twl({"log", "--from", "2030", "--to", "2020"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--from 2030 is after --to 2020"));
 }
 
 TEST_F(CliTest, LogRawWritesTheStoredRecord) {

@@ -16,6 +16,9 @@ namespace {
 
 // Progress is shown only on a terminal and only when it is worth it.
 constexpr size_t kProgressThreshold = 1000;
+// No real event comes near this; a longer line is a wrong file or an attack,
+// refused before the JSON parser spends memory on it.
+constexpr size_t kMaxLineBytes = size_t{1} << 20;
 constexpr size_t kProgressEvery = 1000;
 
 struct ImportFlags {
@@ -95,6 +98,11 @@ Status DecodeNdjson(const std::string& data, LogEntityResolver& resolver,
     ++line;
     progress.Line(static_cast<size_t>(line));
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+    if (text.size() > kMaxLineBytes) {
+      ctx.error_location = name + ":" + std::to_string(line);
+      return Status::InvalidArgument("line is " + std::to_string(text.size()) + " bytes; an event may be at most " +
+                                     std::to_string(kMaxLineBytes) + " bytes");
+    }
     const size_t first = text.find_first_not_of(" \t");
     if (first == std::string_view::npos || text[first] == '#') continue;
     Status s = DecodeInto(nullptr, text, resolver, options, line, batch);

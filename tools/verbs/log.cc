@@ -102,6 +102,15 @@ Status BuildFilter(const LogFlags& f, Filter* filter) {
     filter->day_to = d.latest;
     filter->by_date = true;
   }
+  // An inverted range is a mistake, not a question with an empty answer.
+  if (filter->seq_from > filter->seq_to) {
+    return Status::InvalidArgument("empty range: " + std::to_string(filter->seq_from) + " is after " +
+                                   std::to_string(filter->seq_to))
+        .WithField("--seq");
+  }
+  if (filter->day_from > filter->day_to) {
+    return Status::InvalidArgument("--from " + f.from + " is after --to " + f.to).WithField("--from");
+  }
   return Status::Ok();
 }
 
