@@ -32,6 +32,7 @@ enum Table : size_t {
   kFacts,
   kFactSources,
   kRefs,
+  kCheckpoints,  // derived data, outside the chain and Verify's index check
   kNumTables
 };
 
@@ -47,7 +48,7 @@ using lmdb::EncodeU64;
 
 constexpr std::array<const char*, kNumTables> kTableNames = {
     "meta", "events", "chain", "by_date", "by_entity", "by_id",
-    "entities", "names", "facts", "fact_sources", "refs"};
+    "entities", "names", "facts", "fact_sources", "refs", "checkpoints"};
 
 const Digest kZeroDigest{};
 
@@ -493,6 +494,16 @@ class LmdbReadTxn : public ReadTxn {
     return c->status();
   }
 
+  Status ScanCheckpoints(
+      const std::function<bool(std::string_view, std::string_view)>& fn) const override {
+    std::unique_ptr<lmdb::Cursor> c;
+    TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn_, dbi_[kCheckpoints], &c));
+    for (bool ok = c->First(); ok; ok = c->Next()) {
+      if (!fn(c->key(), c->value())) break;
+    }
+    return c->status();
+  }
+
   Status Stats(LogStats* stats) const override {
     *stats = LogStats();
     stats->min_valid_day = kUnboundedEnd;
@@ -916,6 +927,17 @@ Status EventLog::BeginRead(std::unique_ptr<ReadTxn>* out) const {
   return Status::Ok();
 }
 
+Status EventLog::ReplaceCheckpoints(const std::vector<std::pair<std::string, std::string>>& entries) {
+  std::unique_ptr<lmdb::Txn> txn;
+  TWINLINE_RETURN_IF_ERROR(lmdb::Txn::Begin(*env_, /*read_only=*/false, &txn));
+  TWINLINE_RETURN_IF_ERROR(
+      lmdb::LmdbStatus(mdb_drop(txn->get(), tables_->dbi[kCheckpoints], 0), "clearing checkpoints"));
+  for (const auto& [key, value] : entries) {
+    TWINLINE_RETURN_IF_ERROR(txn->Put(tables_->dbi[kCheckpoints], key, value, MDB_NOOVERWRITE, "checkpoint"));
+  }
+  return txn->Commit();
+}
+
 Status EventLog::Verify(VerifyReport* report) const {
   *report = VerifyReport();
   std::unique_ptr<lmdb::Txn> txn;
@@ -986,7 +1008,7 @@ Status EventLog::Verify(VerifyReport* report) const {
   report->head = ToHex(prev);
 
   // 2. Every index holds exactly the rebuilt entries.
-  for (size_t t = kChain + 1; t < kNumTables; ++t) {
+  for (size_t t = kChain + 1; t < kCheckpoints; ++t) {
     std::unique_ptr<lmdb::Cursor> c;
     TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn, dbi[t], &c));
     auto want = expected[t].begin();

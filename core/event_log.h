@@ -144,6 +144,11 @@ class ReadTxn {
   // Corrections and corroborations that target `event_id`, ascending seq.
   virtual Status ScanReferences(std::string_view event_id, const EventFn& fn) const = 0;
 
+  // Projection checkpoints (docs/PROJECTIONS.md), in key order. Values are
+  // valid only during the callback.
+  virtual Status ScanCheckpoints(
+      const std::function<bool(std::string_view key, std::string_view value)>& fn) const = 0;
+
   virtual Status Stats(LogStats* stats) const = 0;
 };
 
@@ -163,6 +168,11 @@ class EventLog {
                 AppendResult* result);
 
   Status BeginRead(std::unique_ptr<ReadTxn>* out) const;
+
+  // Replaces every stored projection checkpoint with `entries` (key, value)
+  // in one transaction. Checkpoints are derived data: they are not part of
+  // the history, not hash-chained, and may be rebuilt or dropped at will.
+  Status ReplaceCheckpoints(const std::vector<std::pair<std::string, std::string>>& entries);
 
   // Checks the hash chain and all indexes. Returns kCorruption (with
   // report->first_bad_seq set where a record is at fault) on failure.
