@@ -13,8 +13,9 @@
 //    by reporter, partner, period, flow) and list the effective events
 //    behind them with their occurrence, so callers can name the event ids
 //    that caused a change.
-//  * Memory grows with entities, edges and report keys, not with events:
-//    events are streamed from the log's by-date index.
+//  * Memory grows with entities, edges, report keys and unsettled facts,
+//    not with the log: events are streamed from the log's by-date index,
+//    and settled facts are kept as bare seqs (the rows list them anyway).
 //  * Reads only: Replay never writes. BuildCheckpoints computes checkpoints
 //    for EventLog::ReplaceCheckpoints.
 #ifndef TWINLINE_PROJECTIONS_PROJECTION_H_
@@ -129,6 +130,9 @@ struct Snapshot {
 struct ReplayStats {
   uint64_t events_applied = 0;       // facts inserted after the checkpoint (or from zero)
   std::optional<int64_t> checkpoint_day;  // the checkpoint used, if any
+  // Checkpoints at or before the day passed over: built after K, stale
+  // (corrections or facts with e <= C recorded since), or failing their hash.
+  uint64_t checkpoints_skipped = 0;
 };
 
 Status Replay(const ReadTxn& txn, const Query& query, Snapshot* out, ReplayStats* stats = nullptr);
@@ -137,8 +141,8 @@ Status Replay(const ReadTxn& txn, const Query& query, Snapshot* out, ReplayStats
 // events), for everything recorded; ready for EventLog::ReplaceCheckpoints.
 Status BuildCheckpoints(const ReadTxn& txn, const std::vector<int64_t>& days,
                         std::vector<std::pair<std::string, std::string>>* entries);
-// The default checkpoint days for a log: the end of every 5th year between
-// its first and last bounded valid days.
+// The default checkpoint days for a log: December 31 of every year divisible
+// by 5 from the year of its first bounded valid day to that of its last.
 Status DefaultCheckpointDays(const ReadTxn& txn, std::vector<int64_t>* days);
 
 // Resolves --known-at: "@N" (a seq), an RFC 3339 timestamp, or an EDTF date
@@ -156,7 +160,9 @@ struct TimelineEntry {
 };
 
 // The chronological story of one entity: its effective events at K that may
-// have happened by D, ordered by (earliest, latest, seq).
+// have happened by D (occurrence not kNo under the query's rule), ordered by
+// (earliest, latest, seq). An amendment appears when its replacement names
+// the entity. kNotFound for an unregistered entity.
 Status Timeline(const ReadTxn& txn, std::string_view entity, const Query& query,
                 std::vector<TimelineEntry>* out);
 

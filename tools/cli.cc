@@ -10,7 +10,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/edtf.h"
 #include "events/json_codec.h"
+#include "projections/network.h"
 
 namespace twinline::cli {
 
@@ -198,6 +200,11 @@ void Table::AlignRight(size_t column) { right_.at(column) = true; }
 void Table::AddRow(std::vector<std::string> row) {
   row.resize(headers_.size());
   rows_.push_back(std::move(row));
+  notes_.emplace_back();
+}
+
+void Table::AddNote(std::string note) {
+  if (!notes_.empty()) notes_.back().push_back(std::move(note));
 }
 
 void Table::Print(std::ostream& out) const {
@@ -220,7 +227,10 @@ void Table::Print(std::ostream& out) const {
     out << '\n';
   };
   print_row(headers_);
-  for (const auto& row : rows_) print_row(row);
+  for (size_t r = 0; r < rows_.size(); ++r) {
+    print_row(rows_[r]);
+    for (const std::string& note : notes_[r]) out << "    " << note << '\n';
+  }
 }
 
 void PrintFields(std::ostream& out,
@@ -372,6 +382,106 @@ Status CountSources(const ReadTxn& txn, schema::Event::Reader ev, uint64_t* coun
     if (ref.getPayload().isCorroboration()) *count += ref.getSources().size();
     return true;
   });
+}
+
+std::string QualifierSymbol(std::string_view qualifier) {
+  return QualifierWord(std::string(qualifier));
+}
+
+// ---------------------------------------------------------------------------
+// Projection verbs.
+
+std::string FormatRange(const Range& range) {
+  if (range.certain == range.possible) return std::to_string(range.certain);
+  return std::to_string(range.certain) + "–" + std::to_string(range.possible);
+}
+
+Status ParseAsOfDay(std::string_view text, std::string_view field, int64_t* day) {
+  EdtfDate date;
+  Status s = ParseEdtf(text, &date);
+  if (!s.ok()) return s.WithField(field);
+  if (date.latest == kUnboundedEnd) {
+    return Status::InvalidArgument("'" + std::string(text) +
+                                   "' has an open or unknown end, so no last day to replay to; "
+                                   "give one (e.g. 2024 or 2024-06-30)")
+        .WithField(field);
+  }
+  *day = date.latest;
+  return Status::Ok();
+}
+
+void AddProjectionFlags(CLI::App& cmd, ProjectionFlags* flags) {
+  cmd.add_option("--known-at", flags->known_at,
+                 "what the log knew then: @SEQ, an RFC 3339 time or an EDTF date (end of its "
+                 "last day, UTC); default: everything recorded");
+  cmd.add_option("--dates", flags->dates,
+                 "partial dates: range = certain and possible, earliest = every fact on its "
+                 "first possible day, latest = on its last")
+      ->check(CLI::IsMember({"range", "earliest", "latest"}))
+      ->capture_default_str();
+  cmd.add_option("--entity", flags->entity, "only what concerns this entity (slug or any name)");
+  cmd.add_flag("--no-checkpoints", flags->no_checkpoints,
+               "replay from the start of the log, ignoring stored checkpoints");
+}
+
+Status ResolveProjectionFlags(const ProjectionFlags& flags, Snapshot& snap, Query* query,
+                              std::string* entity) {
+  if (!flags.known_at.empty()) {
+    Status s = ResolveKnownAt(*snap.txn, flags.known_at, &query->known_seq);
+    if (!s.ok()) return s.WithField("--known-at");
+  }
+  query->rule = flags.dates == "earliest" ? DateRule::kEarliest
+                : flags.dates == "latest" ? DateRule::kLatest
+                                          : DateRule::kRange;
+  query->use_checkpoints = !flags.no_checkpoints;
+  entity->clear();
+  if (!flags.entity.empty()) {
+    Status s = snap.resolver->Resolve(flags.entity, entity);
+    if (!s.ok()) return s.WithField("--entity");
+  }
+  return Status::Ok();
+}
+
+void RestrictToEntity(std::string_view slug, twinline::Snapshot* snapshot) {
+  std::erase_if(snapshot->edges, [&](const EdgeRow& e) { return e.a != slug && e.b != slug; });
+  std::erase_if(snapshot->counts, [&](const auto& entry) { return entry.first != slug; });
+  std::erase_if(snapshot->trade,
+                [&](const TradeRow& t) { return t.reporter != slug && t.partner != slug; });
+  std::erase_if(snapshot->trade_totals, [&](const TradeTotal& t) { return t.reporter != slug; });
+}
+
+std::string DescribeSnapshot(const twinline::Snapshot& snapshot) {
+  return "as of " + FormatDay(snapshot.query.as_of_day) + ", known at seq " +
+         std::to_string(snapshot.known_seq) + ", dates " +
+         std::string(DateRuleName(snapshot.query.rule));
+}
+
+nlohmann::ordered_json DescribeSnapshotJson(const twinline::Snapshot& snapshot) {
+  return nlohmann::ordered_json{{"as_of", FormatDay(snapshot.query.as_of_day)},
+                                {"known_seq", snapshot.known_seq},
+                                {"dates", DateRuleName(snapshot.query.rule)}};
+}
+
+Status EventIdAt(const ReadTxn& txn, uint64_t seq, std::string* id) {
+  return txn.Get(seq, [&](schema::Event::Reader ev) { *id = ev.getId(); });
+}
+
+Status RefreshCheckpoints(EventLog& log, size_t* count, uint64_t* bytes) {
+  std::vector<std::pair<std::string, std::string>> entries;
+  {
+    std::unique_ptr<ReadTxn> txn;
+    TWINLINE_RETURN_IF_ERROR(log.BeginRead(&txn));
+    std::vector<int64_t> days;
+    TWINLINE_RETURN_IF_ERROR(DefaultCheckpointDays(*txn, &days));
+    TWINLINE_RETURN_IF_ERROR(BuildCheckpoints(*txn, days, &entries));
+  }  // the read transaction ends before the write transaction begins
+  TWINLINE_RETURN_IF_ERROR(log.ReplaceCheckpoints(entries));
+  if (count != nullptr) *count = entries.size();
+  if (bytes != nullptr) {
+    *bytes = 0;
+    for (const auto& [key, value] : entries) *bytes += key.size() + value.size();
+  }
+  return Status::Ok();
 }
 
 }  // namespace twinline::cli

@@ -1,6 +1,7 @@
 // What the `twinline` verbs share: the verb table entry, the context a verb
 // runs in, opening the database as the verb needs it, entity resolution over
-// a snapshot, the table printer, the one-line event summary and the single
+// a snapshot, the table printer, the one-line event summary, the flags and
+// helpers of the projection verbs (replay, diff, checkpoint) and the single
 // mapping from a Status to an exit code.
 //
 // Shape of the CLI (after Ninja's subcommand table): main.cc lists every verb
@@ -32,6 +33,7 @@
 #include "core/names.h"
 #include "core/status.h"
 #include "events/entity_resolver.h"
+#include "projections/projection.h"
 #include "schemas/twinline.capnp.h"
 
 namespace CLI {
@@ -107,6 +109,9 @@ Handler ConfigureEntities(CLI::App& cmd);
 Handler ConfigureDate(CLI::App& cmd);
 Handler ConfigureVerify(CLI::App& cmd);
 Handler ConfigureStats(CLI::App& cmd);
+Handler ConfigureReplay(CLI::App& cmd);
+Handler ConfigureDiff(CLI::App& cmd);
+Handler ConfigureCheckpoint(CLI::App& cmd);
 
 // Declares --db and --log-level on the top-level app.
 void AddGlobalOptions(CLI::App& app, GlobalOptions* options);
@@ -144,6 +149,10 @@ class Table {
   // Right-aligns column `column` (numbers).
   void AlignRight(size_t column);
   void AddRow(std::vector<std::string> row);
+  // A free line printed under the last row added so far, indented by four
+  // spaces and outside the columns (it does not widen them): details such as
+  // the sources of an event. Ignored before the first row.
+  void AddNote(std::string note);
   size_t rows() const { return rows_.size(); }
   void Print(std::ostream& out) const;
 
@@ -151,6 +160,7 @@ class Table {
   std::vector<std::string> headers_;
   std::vector<bool> right_;
   std::vector<std::vector<std::string>> rows_;
+  std::vector<std::vector<std::string>> notes_;  // notes_[i]: printed after rows_[i]
 };
 
 // "key:   value" lines with values aligned (details of one thing).
@@ -169,6 +179,54 @@ Status CountSources(const ReadTxn& txn, schema::Event::Reader ev, uint64_t* coun
 
 // "142,160,000,000"; fractions kept ("2.5").
 std::string FormatNumber(double value);
+
+// How a count_reported qualifier reads before its value: "=", "≈", "nearly",
+// ">", "≥" (as in SummarizeEvent).
+std::string QualifierSymbol(std::string_view qualifier);
+
+// ---------------------------------------------------------------------------
+// What the projection verbs (replay, diff) share; docs/PROJECTIONS.md.
+
+// "3" when certain == possible, else "1–3" (certain–possible).
+std::string FormatRange(const Range& range);
+
+// The valid day an --as-of (or FROM, TO) expression stands for: the LAST day
+// of the EDTF expression ("2011" = 2011-12-31). An expression without a last
+// day ("2011/..") is refused; `field` names the flag in the error.
+Status ParseAsOfDay(std::string_view text, std::string_view field, int64_t* day);
+
+// The flags every projection verb takes, declared by AddProjectionFlags.
+struct ProjectionFlags {
+  std::string known_at;         // --known-at: "@N", RFC 3339, EDTF; empty = everything
+  std::string dates = "range";  // --dates range|earliest|latest
+  std::string entity;           // --entity: slug or any registered name; empty = all
+  bool no_checkpoints = false;  // --no-checkpoints
+};
+void AddProjectionFlags(CLI::App& cmd, ProjectionFlags* flags);
+
+// Fills `query` (known_seq, rule, use_checkpoints; as_of_day is left alone)
+// and `entity` (the resolved slug, or empty) from `flags`, reading through
+// `snap` (the CLI's read snapshot above, not a projection Snapshot).
+Status ResolveProjectionFlags(const ProjectionFlags& flags, Snapshot& snap, Query* query,
+                              std::string* entity);
+
+// Keeps only what concerns `slug`: edges touching it, its own counts, trade
+// rows it reports or is the partner of, and the totals it reports.
+void RestrictToEntity(std::string_view slug, twinline::Snapshot* snapshot);
+
+// "as of 2024-12-31, known at seq 96, dates range": the heading of a table;
+// and the same as JSON: {"as_of": "2024-12-31", "known_seq": 96, "dates": "range"}.
+std::string DescribeSnapshot(const twinline::Snapshot& snapshot);
+nlohmann::ordered_json DescribeSnapshotJson(const twinline::Snapshot& snapshot);
+
+// The id of the event at `seq` ("ev-658f2256f99761dd").
+Status EventIdAt(const ReadTxn& txn, uint64_t seq, std::string* id);
+
+// Rebuilds the projection checkpoints for everything recorded
+// (DefaultCheckpointDays, BuildCheckpoints) and stores them in place of the
+// old ones (EventLog::ReplaceCheckpoints). `count` and `bytes` (optional)
+// receive the number of checkpoints and their total size.
+Status RefreshCheckpoints(EventLog& log, size_t* count, uint64_t* bytes);
 
 }  // namespace twinline::cli
 

@@ -35,6 +35,12 @@ constexpr Verb kVerbs[] = {
      twinline::cli::ConfigureVerify},
     {"stats", "counts, time ranges, file size and chain head", Access::kReadOnly,
      twinline::cli::ConfigureStats},
+    {"replay", "the network as of a date, as known at a time: counts, trade, network, timeline",
+     Access::kReadOnly, twinline::cli::ConfigureReplay},
+    {"diff", "what changed between two dates, or between two recorded times", Access::kReadOnly,
+     twinline::cli::ConfigureDiff},
+    {"checkpoint", "rebuild, list or drop the replay checkpoints", Access::kReadWrite,
+     twinline::cli::ConfigureCheckpoint},
 };
 
 }  // namespace

@@ -1,1 +1,799 @@
-// (being written)
+// Replay, checkpoints, timeline, diff and --known-at on the bundled dataset
+// (data/seed.ndjson), loaded the way a user loads it (`twinline init`,
+// `twinline import`) and queried through the library. Corrections and
+// backdated facts are appended with `twinline append`.
+//
+// Every expected value is worked out by hand from the articles' dates
+// (data/README.md) and docs/PROJECTIONS.md; each test says how. `--as-of`
+// means the last day of an EDTF expression: "1981" = 1981-12-31.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/edtf.h"
+#include "core/event_log.h"
+#include "core/identity.h"
+#include "projections/projection.h"
+#include "projections/state.h"
+#include "tests/testing/test_util.h"
+
+namespace twinline {
+namespace {
+
+using Which = schema::Payload::Which;
+
+// The day `--as-of EDTF` means: the last day of the expression.
+int64_t AsOf(const std::string& edtf) {
+  EdtfDate date;
+  Status st = ParseEdtf(edtf, &date);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return date.latest;
+}
+
+constexpr char kTestSource[] =
+    R"("sources":[{"title":"Replay test corrections","publisher":"twinline tests","published":"2025-05-01","language":"en"}])";
+
+// A database holding the bundled dataset, with a library handle on it.
+class SeededLog {
+ public:
+  SeededLog() {
+    Run({"init"});
+    Run({"import", TWINLINE_SOURCE_DIR "/data/seed.ndjson"});
+    Status st = EventLog::Open(dir_ / "db", OpenOptions(), &log_);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    // `import` may have built checkpoints; every test starts without any.
+    EXPECT_TRUE(log_->ReplaceCheckpoints({}).ok());
+  }
+
+  // Runs `twinline --db DB args...` with `input` on stdin; expects success.
+  void Run(std::vector<std::string> args, const std::string& input = "") {
+    args.insert(args.begin(), {TWINLINE_BIN, "--db", dir_ / "db"});
+    test::RunResult r = test::RunProgram(args, input, dir_.path());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+
+  // Appends one JSON event through the CLI; returns the log's last seq after.
+  uint64_t Append(const std::string& json) {
+    Run({"append"}, json);
+    return Txn()->LastSeq();
+  }
+
+  // Imports NDJSON lines as one batch; returns the log's last seq after.
+  uint64_t Import(const std::string& ndjson) {
+    const std::string path = dir_ / "more.ndjson";
+    test::WriteFile(path, ndjson);
+    Run({"import", path});
+    return Txn()->LastSeq();
+  }
+
+  std::unique_ptr<ReadTxn> Txn() const {
+    std::unique_ptr<ReadTxn> txn;
+    Status st = log_->BeginRead(&txn);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return txn;
+  }
+
+  // The seq and id of the first event of kind `which` touching `slug` whose
+  // payload satisfies `match`.
+  template <typename Match>
+  std::pair<uint64_t, std::string> Find(const std::string& slug, Which which, Match match) const {
+    std::pair<uint64_t, std::string> found;
+    auto txn = Txn();
+    EXPECT_TRUE(txn->ScanEntity(slug,
+                                [&](schema::Event::Reader ev) {
+                                  if (ev.getPayload().which() != which || !match(ev.getPayload()))
+                                    return true;
+                                  found = {ev.getSeq(), Str(ev.getId())};
+                                  return false;
+                                })
+                    .ok());
+    EXPECT_NE(found.first, 0u) << "no such event of " << slug;
+    return found;
+  }
+
+  std::pair<uint64_t, std::string> ChengduMontpellier() const {
+    return Find("montpellier", Which::PARTNERSHIP_ESTABLISHED, [](auto) { return true; });
+  }
+
+  Snapshot Replay(const std::string& as_of, DateRule rule = DateRule::kRange,
+                  uint64_t known_seq = UINT64_MAX, bool use_checkpoints = false,
+                  ReplayStats* stats = nullptr) const {
+    Query q;
+    q.as_of_day = AsOf(as_of);
+    q.rule = rule;
+    q.known_seq = known_seq;
+    q.use_checkpoints = use_checkpoints;
+    return ReplayQuery(q, stats);
+  }
+
+  Snapshot ReplayQuery(const Query& q, ReplayStats* stats = nullptr) const {
+    Snapshot snap;
+    auto txn = Txn();
+    Status st = twinline::Replay(*txn, q, &snap, stats);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return snap;
+  }
+
+  // Builds checkpoints at `days` for everything recorded and stores them.
+  void Checkpoint(const std::vector<int64_t>& days) {
+    std::vector<std::pair<std::string, std::string>> entries;
+    {
+      auto txn = Txn();
+      ASSERT_TRUE(BuildCheckpoints(*txn, days, &entries).ok());
+    }
+    ASSERT_EQ(entries.size(), days.size());
+    ASSERT_TRUE(log_->ReplaceCheckpoints(entries).ok());
+  }
+
+  EventLog& log() { return *log_; }
+
+ private:
+  test::TempDir dir_{"twinline-replay"};
+  std::unique_ptr<EventLog> log_;
+};
+
+// --- Helpers over Snapshots -------------------------------------------------
+
+const EdgeRow* FindEdge(const Snapshot& s, EdgeRow::Kind kind, const std::string& a,
+                        const std::string& b) {
+  for (const EdgeRow& e : s.edges) {
+    if (e.kind == kind && e.a == a && e.b == b) return &e;
+  }
+  return nullptr;
+}
+
+Tri Partnership(const Snapshot& s, const std::string& a, const std::string& b) {
+  const EdgeRow* e = FindEdge(s, EdgeRow::Kind::kPartnership, a, b);
+  return e ? e->status : Tri::kNo;
+}
+
+Tri Route(const Snapshot& s, const std::string& from, const std::string& to) {
+  const EdgeRow* e = FindEdge(s, EdgeRow::Kind::kRoute, from, to);
+  return e ? e->status : Tri::kNo;
+}
+
+EntityCounts CountsOf(const Snapshot& s, const std::string& slug) {
+  auto it = s.counts.find(slug);
+  return it == s.counts.end() ? EntityCounts() : it->second;
+}
+
+Range R(uint64_t certain, uint64_t possible) { return Range{certain, possible}; }
+
+Range In(const std::map<std::string, Range>& m, const std::string& key) {
+  auto it = m.find(key);
+  return it == m.end() ? Range() : it->second;
+}
+
+void ExpectSameRows(const Snapshot& want, const Snapshot& got, const std::string& where) {
+  EXPECT_EQ(want.edges, got.edges) << where;
+  EXPECT_EQ(want.counts, got.counts) << where;
+  EXPECT_EQ(want.trade, got.trade) << where;
+  EXPECT_EQ(want.trade_totals, got.trade_totals) << where;
+  EXPECT_EQ(want.state_hash, got.state_hash) << where;
+}
+
+// The dataset loaded once for the read-only tests.
+class ReplayTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { log_ = new SeededLog(); }
+  static void TearDownTestSuite() {
+    delete log_;
+    log_ = nullptr;
+  }
+  static SeededLog* log_;
+};
+SeededLog* ReplayTest::log_ = nullptr;
+
+// Chengdu–Montpellier, sister cities "in 1981" (articles 000/001): date 1981,
+// so e = 1981-01-01, l = 1981-12-31.
+//  * 1980-12-31 < e: no; Chengdu has nothing to count yet.
+//  * 1981-06-30 is in [e, l): maybe, so Chengdu's partnerships are certain 0,
+//    possible 1 (likewise by kind sister_city and by Montpellier's country FR;
+//    Montpellier's by Chengdu's country CN).
+//  * 1981 = 1981-12-31 = l: yes, 1–1.
+TEST_F(ReplayTest, ChengduMontpellierIsMaybeDuringItsYearAndYesAtItsEnd) {
+  Snapshot before = log_->Replay("1980-12-31");
+  EXPECT_EQ(Partnership(before, "chengdu", "montpellier"), Tri::kNo);
+  EXPECT_EQ(CountsOf(before, "chengdu").partnerships, R(0, 0));
+
+  Snapshot during = log_->Replay("1981-06-30");
+  EXPECT_EQ(Partnership(during, "chengdu", "montpellier"), Tri::kMaybe);
+  const EntityCounts chengdu = CountsOf(during, "chengdu");
+  EXPECT_EQ(chengdu.partnerships, R(0, 1));
+  EXPECT_EQ(In(chengdu.partnerships_by_kind, "sister_city"), R(0, 1));
+  EXPECT_EQ(In(chengdu.partnerships_by_country, "FR"), R(0, 1));
+  EXPECT_EQ(In(CountsOf(during, "montpellier").partnerships_by_country, "CN"), R(0, 1));
+  const EdgeRow* edge = FindEdge(during, EdgeRow::Kind::kPartnership, "chengdu", "montpellier");
+  ASSERT_NE(edge, nullptr);
+  EXPECT_EQ(edge->subkind, "sister_city");
+  // One fact: article 001's copy is a corroboration, which adds no event.
+  ASSERT_EQ(edge->events.size(), 1u);
+  EXPECT_EQ(edge->events[0], (EventMark{log_->ChengduMontpellier().first, Tri::kMaybe}));
+
+  Snapshot after = log_->Replay("1981");
+  EXPECT_EQ(Partnership(after, "chengdu", "montpellier"), Tri::kYes);
+  EXPECT_EQ(CountsOf(after, "chengdu").partnerships, R(1, 1));
+}
+
+// Chongqing–Düsseldorf, founded "am 22. Juli 2004" (article 002): one day, so
+// two-valued: no on 2004-07-21, yes from 2004-07-22. Chongqing's only
+// partnership: 0–0 as of 2003, 1–1 as of 2024.
+TEST_F(ReplayTest, ChongqingDuesseldorfFromTheDayItWasFounded) {
+  EXPECT_EQ(Partnership(log_->Replay("2004-07-21"), "chongqing", "duesseldorf"), Tri::kNo);
+  EXPECT_EQ(Partnership(log_->Replay("2004-07-22"), "chongqing", "duesseldorf"), Tri::kYes);
+  EXPECT_EQ(CountsOf(log_->Replay("2003"), "chongqing").partnerships, R(0, 0));
+  const EntityCounts chongqing = CountsOf(log_->Replay("2024"), "chongqing");
+  EXPECT_EQ(chongqing.partnerships, R(1, 1));
+  EXPECT_EQ(In(chongqing.partnerships_by_country, "DE"), R(1, 1));
+}
+
+// Huangnixiang–Grenadian village, a friendship village "established" by the
+// article of 2023-10-06: date ../2023-10-06, e = -inf, l = 2023-10-06. So
+// maybe on every day before (2000, and 1900 too), yes from 2023-10-06.
+TEST_F(ReplayTest, FriendshipVillageWithAnOpenStartIsMaybeUntilPublication) {
+  const std::string a = "huangnixiang", b = "village-in-st-patrick-grenada";
+  EXPECT_EQ(Partnership(log_->Replay("1900"), a, b), Tri::kMaybe);
+  EXPECT_EQ(Partnership(log_->Replay("2000"), a, b), Tri::kMaybe);
+  EXPECT_EQ(Partnership(log_->Replay("2023-10-05"), a, b), Tri::kMaybe);
+  Snapshot published = log_->Replay("2023-10-06");
+  EXPECT_EQ(Partnership(published, a, b), Tri::kYes);
+  EXPECT_EQ(In(CountsOf(published, a).partnerships_by_kind, "friendship_village"), R(1, 1));
+  EXPECT_EQ(In(CountsOf(published, a).partnerships_by_country, "GD"), R(1, 1));
+}
+
+// Qingdao Port's two port cooperations (Long Beach, Antwerp-Bruges), results
+// of the brand created in 2021, so dated 2021/2023-10-06: e = 2021-01-01,
+// l = 2023-10-06. As of 2020: no; as of 2022 (inside): maybe, so Qingdao
+// Port has 0–2 partnerships (0–1 with a US port, 0–1 with a BE port); as of
+// 2023-10-06: 2–2.
+TEST_F(ReplayTest, QingdaoPortCooperationsAreUncertainBetweenBrandAndArticle) {
+  Snapshot y2020 = log_->Replay("2020");
+  EXPECT_EQ(Partnership(y2020, "port-of-long-beach", "qingdao-port"), Tri::kNo);
+  EXPECT_EQ(CountsOf(y2020, "qingdao-port").partnerships, R(0, 0));
+
+  Snapshot y2022 = log_->Replay("2022");
+  EXPECT_EQ(Partnership(y2022, "port-of-long-beach", "qingdao-port"), Tri::kMaybe);
+  EXPECT_EQ(Partnership(y2022, "port-of-antwerp-bruges", "qingdao-port"), Tri::kMaybe);
+  const EntityCounts port = CountsOf(y2022, "qingdao-port");
+  EXPECT_EQ(port.partnerships, R(0, 2));
+  EXPECT_EQ(In(port.partnerships_by_kind, "port_cooperation"), R(0, 2));
+  EXPECT_EQ(In(port.partnerships_by_country, "US"), R(0, 1));
+  EXPECT_EQ(In(port.partnerships_by_country, "BE"), R(0, 1));
+
+  EXPECT_EQ(CountsOf(log_->Replay("2023-10-06"), "qingdao-port").partnerships, R(2, 2));
+}
+
+// The China-Europe rail express from Chongqing, inaugurated "im März 2011":
+// date 2011-03, e = 2011-03-01, l = 2011-03-31. As of 2011-02 (= 02-28): no;
+// 2011-03-15: maybe (Chongqing routes 0–1, rail 0–1); 2011-03 (= 03-31): yes.
+TEST_F(ReplayTest, ChongqingRailRouteOpensDuringMarch2011) {
+  EXPECT_EQ(Route(log_->Replay("2011-02"), "chongqing", "europe"), Tri::kNo);
+  Snapshot mid = log_->Replay("2011-03-15");
+  EXPECT_EQ(Route(mid, "chongqing", "europe"), Tri::kMaybe);
+  EXPECT_EQ(CountsOf(mid, "chongqing").routes, R(0, 1));
+  EXPECT_EQ(In(CountsOf(mid, "chongqing").routes_by_mode, "rail"), R(0, 1));
+  Snapshot end = log_->Replay("2011-03");
+  EXPECT_EQ(Route(end, "chongqing", "europe"), Tri::kYes);
+  EXPECT_EQ(CountsOf(end, "europe").routes, R(1, 1));
+}
+
+// Chengdu's trade with the EU "in 2024 ... 142.16 billion yuan": valid time
+// 2024 (the period it covers). As of 2024-06-30 the figure is only possible
+// (maybe, totals certain 0, possible 142,160,000,000); as of 2024 it holds.
+TEST_F(ReplayTest, ChengduEuTradeIsCertainOnlyOnceTheYearIsOver) {
+  EXPECT_TRUE(log_->Replay("2023").trade.empty());
+
+  Snapshot mid = log_->Replay("2024-06-30");
+  ASSERT_EQ(mid.trade.size(), 1u);
+  EXPECT_EQ(mid.trade[0].status, Tri::kMaybe);
+  EXPECT_EQ(mid.trade[0].amount, 142160000000.0);
+  ASSERT_EQ(mid.trade_totals.size(), 1u);
+  EXPECT_EQ(mid.trade_totals[0].certain, 0.0);
+  EXPECT_EQ(mid.trade_totals[0].possible, 142160000000.0);
+
+  Snapshot end = log_->Replay("2024");
+  ASSERT_EQ(end.trade.size(), 1u);
+  const TradeRow& row = end.trade[0];
+  EXPECT_EQ(row.reporter, "chengdu");
+  EXPECT_EQ(row.partner, "eu");
+  EXPECT_EQ(row.period, "2024");
+  EXPECT_EQ(row.flow, "total");
+  EXPECT_EQ(row.currency, "CNY");
+  EXPECT_EQ(row.amount, 142160000000.0);
+  EXPECT_EQ(row.status, Tri::kYes);
+  ASSERT_EQ(end.trade_totals.size(), 1u);
+  EXPECT_EQ(end.trade_totals[0], (TradeTotal{"chengdu", "CNY", 142160000000.0, 142160000000.0}));
+}
+
+// Chengdu's own figures are dated on the articles' day, 2025-04-17: as of
+// 2025-04-16 it has reported nothing; as of 2025-04-17 "241 partner cities"
+// is certain, beside 31 of them in the EU and 11 routes to the EU.
+TEST_F(ReplayTest, ChengduReports241PartnerCitiesOnPublicationDay) {
+  EXPECT_TRUE(CountsOf(log_->Replay("2025-04-16"), "chengdu").reported.empty());
+
+  const EntityCounts chengdu = CountsOf(log_->Replay("2025-04-17"), "chengdu");
+  auto find = [&](const std::string& metric, const std::string& scope) -> const ReportedCount* {
+    for (const ReportedCount& r : chengdu.reported) {
+      if (r.metric == metric && r.scope == scope) return &r;
+    }
+    return nullptr;
+  };
+  const ReportedCount* cities = find("partner_cities", "");
+  ASSERT_NE(cities, nullptr);
+  EXPECT_EQ(cities->value, 241);
+  EXPECT_EQ(cities->status, Tri::kYes);
+  EXPECT_EQ(cities->qualifier, "exact");
+  EXPECT_EQ(cities->date, "2025-04-17");
+  ASSERT_NE(find("partner_cities", "eu"), nullptr);
+  EXPECT_EQ(find("partner_cities", "eu")->value, 31);
+  ASSERT_NE(find("routes", "eu"), nullptr);
+  EXPECT_EQ(find("routes", "eu")->value, 11);
+  // What the log knows beside it: one partnership (Montpellier).
+  EXPECT_EQ(chengdu.partnerships, R(1, 1));
+}
+
+// Wuxi held the 10th Sister Cities Forum and the 2021 Industrial
+// Cooperation Conference on the same day, 2021-12-08 (two forum_held
+// facts), and launched three initiatives there. As of 2021-12-07: nothing;
+// as of 2021-12-08: forums 2–2, initiatives 3–3.
+TEST_F(ReplayTest, WuxiHeldTwoForumsOnDecemberEighth) {
+  EXPECT_EQ(CountsOf(log_->Replay("2021-12-07"), "wuxi").forums, R(0, 0));
+  const EntityCounts wuxi = CountsOf(log_->Replay("2021-12-08"), "wuxi");
+  EXPECT_EQ(wuxi.forums, R(2, 2));
+  EXPECT_EQ(wuxi.initiatives, R(3, 3));
+  // The events behind them: 2 forums + 3 initiatives + 3 count reports.
+  EXPECT_EQ(wuxi.events.size(), 8u);
+}
+
+// Facts with an open start ("has established", "betreibt bereits"), as of
+// 2000: under --dates range they are possible but not certain; earliest puts
+// them at -inf (all happened), latest on their publication end (none yet).
+//  * Chengdu founded the Central Asia association (../2025-04-17): 0–1, 1, 0.
+//  * Sichuan Airlines' cargo route Chengdu → Belgium (../2025-04-17): same.
+//  * Düsseldorf founded Heinrich Heine University (../2024) and hosts the
+//    Chongqing liaison office (../2024): same.
+//  * The friendship village edge (../2023-10-06): maybe, yes, no.
+TEST_F(ReplayTest, OpenStartFactsUnderEarliestAndLatestDates) {
+  const Snapshot range = log_->Replay("2000", DateRule::kRange);
+  const Snapshot earliest = log_->Replay("2000", DateRule::kEarliest);
+  const Snapshot latest = log_->Replay("2000", DateRule::kLatest);
+
+  EXPECT_EQ(CountsOf(range, "chengdu").organisations, R(0, 1));
+  EXPECT_EQ(CountsOf(earliest, "chengdu").organisations, R(1, 1));
+  EXPECT_EQ(CountsOf(latest, "chengdu").organisations, R(0, 0));
+
+  EXPECT_EQ(CountsOf(range, "chengdu").routes, R(0, 1));
+  EXPECT_EQ(CountsOf(earliest, "chengdu").routes, R(1, 1));
+  EXPECT_EQ(In(CountsOf(earliest, "chengdu").routes_by_mode, "air_cargo"), R(1, 1));
+  EXPECT_EQ(CountsOf(latest, "chengdu").routes, R(0, 0));
+
+  EXPECT_EQ(CountsOf(range, "duesseldorf").organisations, R(0, 1));
+  EXPECT_EQ(CountsOf(range, "duesseldorf").offices_hosted, R(0, 1));
+  EXPECT_EQ(CountsOf(earliest, "duesseldorf").offices_hosted, R(1, 1));
+  EXPECT_EQ(CountsOf(latest, "duesseldorf").offices_hosted, R(0, 0));
+
+  const std::string a = "huangnixiang", b = "village-in-st-patrick-grenada";
+  EXPECT_EQ(Partnership(range, a, b), Tri::kMaybe);
+  EXPECT_EQ(Partnership(earliest, a, b), Tri::kYes);
+  EXPECT_EQ(Partnership(latest, a, b), Tri::kNo);
+
+  // Two-valued rules: every count is certain == possible.
+  for (const Snapshot* s : {&earliest, &latest}) {
+    for (const auto& [slug, c] : s->counts) {
+      for (const Range& r : {c.partnerships, c.routes, c.forums, c.agreements, c.offices,
+                             c.offices_hosted, c.organisations, c.awards, c.initiatives}) {
+        EXPECT_EQ(r.certain, r.possible) << slug;
+      }
+    }
+    for (const EdgeRow& e : s->edges) EXPECT_EQ(e.status, Tri::kYes);
+  }
+}
+
+// The story of Chengdu as of 1981-06-30: the two open-start facts
+// (../2025-04-17; same range, so in seq order: the association first, as
+// in the file) and the Montpellier partnership (1981), all maybe. The
+// partnership carries its two sources: itself and 001's corroboration.
+TEST_F(ReplayTest, TimelineOfChengduIn1981) {
+  Query q;
+  q.as_of_day = AsOf("1981-06-30");
+  std::vector<TimelineEntry> entries;
+  auto txn = log_->Txn();
+  ASSERT_TRUE(Timeline(*txn, "chengdu", q, &entries).ok());
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[0].kind, "organisation_founded");
+  EXPECT_EQ(entries[0].date, "../2025-04-17");
+  EXPECT_EQ(entries[1].kind, "route_opened");
+  EXPECT_EQ(entries[2].kind, "partnership_established");
+  EXPECT_EQ(entries[2].date, "1981");
+  EXPECT_EQ(entries[2].seq, log_->ChengduMontpellier().first);
+  EXPECT_EQ(entries[2].source_seqs.size(), 2u);
+  for (const TimelineEntry& e : entries) EXPECT_EQ(e.occurred, Tri::kMaybe);
+
+  EXPECT_EQ(Timeline(*txn, "atlantis", q, &entries).code(), Status::Code::kNotFound);
+}
+
+// Diff 1980 → 1981: the Chengdu–Montpellier partnership appears (no → yes)
+// because of its one event, and both cities' partnership counts go 0 → 1.
+// Diff 2020 → 2022: Qingdao Port's partnerships go 0 → 0–2.
+// Diff 2024-06-30 → 2024: the trade figure goes from possible to certain.
+TEST_F(ReplayTest, DiffNamesChangesAndTheirEvents) {
+  const uint64_t seq = log_->ChengduMontpellier().first;
+  std::vector<DiffRow> rows = Diff(log_->Replay("1980"), log_->Replay("1981"));
+  auto find = [&](const std::string& what, const std::string& key) -> const DiffRow* {
+    for (const DiffRow& r : rows) {
+      if (r.what == what && r.key == key) return &r;
+    }
+    return nullptr;
+  };
+  const DiffRow* edge = find("partnership", "chengdu — montpellier (sister_city)");
+  ASSERT_NE(edge, nullptr);
+  EXPECT_EQ(edge->change, DiffRow::Change::kAdded);
+  EXPECT_EQ(edge->before, "no");
+  EXPECT_EQ(edge->after, "yes");
+  EXPECT_EQ(edge->cause_seqs, std::vector<uint64_t>{seq});
+  const DiffRow* count = find("count", "chengdu partnerships");
+  ASSERT_NE(count, nullptr);
+  EXPECT_EQ(count->before, "0");
+  EXPECT_EQ(count->after, "1");
+  EXPECT_EQ(count->cause_seqs, std::vector<uint64_t>{seq});
+  ASSERT_NE(find("count", "montpellier partnerships in CN"), nullptr);
+
+  rows = Diff(log_->Replay("2020"), log_->Replay("2022"));
+  count = find("count", "qingdao-port partnerships");
+  ASSERT_NE(count, nullptr);
+  EXPECT_EQ(count->before, "0");
+  EXPECT_EQ(count->after, "0–2");
+  EXPECT_EQ(count->cause_seqs.size(), 2u);
+
+  rows = Diff(log_->Replay("2024-06-30"), log_->Replay("2024"));
+  const DiffRow* trade = find("trade", "chengdu → eu 2024 total");
+  ASSERT_NE(trade, nullptr);
+  EXPECT_EQ(trade->before, "maybe 142,160,000,000 CNY");
+  EXPECT_EQ(trade->after, "142,160,000,000 CNY");
+  EXPECT_EQ(trade->cause_seqs.size(), 1u);
+
+  EXPECT_TRUE(Diff(log_->Replay("2024"), log_->Replay("2024")).empty());
+}
+
+// --known-at: "@N" is seq N (capped at the log's end); a time or an EDTF date
+// is every event recorded by then. The dataset was recorded just now, so
+// 1990 knows nothing and 2999 everything.
+TEST_F(ReplayTest, KnownAtResolvesSeqsTimesAndDates) {
+  auto txn = log_->Txn();
+  const uint64_t last = txn->LastSeq();
+  uint64_t seq = 0;
+  ASSERT_TRUE(ResolveKnownAt(*txn, "@5", &seq).ok());
+  EXPECT_EQ(seq, 5u);
+  ASSERT_TRUE(ResolveKnownAt(*txn, "@999999", &seq).ok());
+  EXPECT_EQ(seq, last);
+  ASSERT_TRUE(ResolveKnownAt(*txn, "1990", &seq).ok());
+  EXPECT_EQ(seq, 0u);
+  ASSERT_TRUE(ResolveKnownAt(*txn, "2999-12-31", &seq).ok());
+  EXPECT_EQ(seq, last);
+  ASSERT_TRUE(ResolveKnownAt(*txn, "1999-01-01T00:00:00Z", &seq).ok());
+  EXPECT_EQ(seq, 0u);
+  ASSERT_TRUE(ResolveKnownAt(*txn, "2999-01-01T12:00:00.5+02:00", &seq).ok());
+  EXPECT_EQ(seq, last);
+  EXPECT_EQ(ResolveKnownAt(*txn, "@five", &seq).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(ResolveKnownAt(*txn, "yesterday", &seq).code(), Status::Code::kInvalidArgument);
+
+  // Known at seq 0, nothing is known.
+  Snapshot nothing = log_->Replay("2025", DateRule::kRange, 0);
+  EXPECT_TRUE(nothing.edges.empty());
+  EXPECT_TRUE(nothing.counts.empty());
+  EXPECT_EQ(nothing.known_seq, 0u);
+}
+
+// --- Corrections and --known-at ---------------------------------------------
+
+// A retraction takes effect from its own recorded time: known before it,
+// Chengdu–Montpellier holds as of 1981; known after it, it does not.
+TEST(KnownAtTest, RetractionHidesTheFactOnlyFromItsOwnSeq) {
+  SeededLog log;
+  const auto [seq, id] = log.ChengduMontpellier();
+  const uint64_t before = log.Txn()->LastSeq();
+  const uint64_t after = log.Append(R"({"kind":"retraction","date":"2025-05-01","target":")" + id +
+                                    R"(","reason":"test: not a sister city",)" + kTestSource + "}");
+  ASSERT_EQ(after, before + 1);
+
+  EXPECT_EQ(Partnership(log.Replay("1981", DateRule::kRange, before), "chengdu", "montpellier"),
+            Tri::kYes);
+  EXPECT_EQ(Partnership(log.Replay("1981", DateRule::kRange, after), "chengdu", "montpellier"),
+            Tri::kNo);
+  EXPECT_EQ(Partnership(log.Replay("1981"), "chengdu", "montpellier"),
+            Tri::kNo);  // default: everything
+  EXPECT_EQ(CountsOf(log.Replay("2025"), "chengdu").partnerships, R(0, 0));
+
+  // Resolved through --known-at "@N", the same.
+  uint64_t k = 0;
+  ASSERT_TRUE(ResolveKnownAt(*log.Txn(), "@" + std::to_string(before), &k).ok());
+  EXPECT_EQ(Partnership(log.Replay("1981", DateRule::kRange, k), "chengdu", "montpellier"),
+            Tri::kYes);
+
+  // The timeline drops it too, and Diff across the two known-at times names
+  // the fact as the cause.
+  std::vector<DiffRow> rows = Diff(log.Replay("1981", DateRule::kRange, before),
+                                   log.Replay("1981", DateRule::kRange, after));
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(rows[0].change, DiffRow::Change::kRemoved);
+  EXPECT_EQ(rows[0].cause_seqs, std::vector<uint64_t>{seq});
+}
+
+// An amendment moving the partnership to 1982 stands for its replacement at
+// its own seq: known before it, yes as of 1981; known after it, no as of
+// 1981 (1982 starts later) and yes as of 1982, with the amendment as the
+// edge's one event.
+TEST(KnownAtTest, AmendmentMovesThePartnershipFromItsOwnSeq) {
+  SeededLog log;
+  const auto [seq, id] = log.ChengduMontpellier();
+  const uint64_t before = log.Txn()->LastSeq();
+  const uint64_t after = log.Append(
+      R"({"kind":"amendment","target":")" + id +
+      R"(","reason":"test: signed in 1982",)"
+      R"("replacement":{"kind":"partnership_established","date":"1982","a":"chengdu","b":"montpellier","partnership":"sister_city"},)" +
+      kTestSource + "}");
+  ASSERT_EQ(after, before + 1);
+
+  EXPECT_EQ(Partnership(log.Replay("1981", DateRule::kRange, before), "chengdu", "montpellier"),
+            Tri::kYes);
+  EXPECT_EQ(Partnership(log.Replay("1981", DateRule::kRange, after), "chengdu", "montpellier"),
+            Tri::kNo);
+  EXPECT_EQ(
+      Partnership(log.Replay("1982-06-30", DateRule::kRange, after), "chengdu", "montpellier"),
+      Tri::kMaybe);
+  Snapshot y1982 = log.Replay("1982", DateRule::kRange, after);
+  const EdgeRow* edge = FindEdge(y1982, EdgeRow::Kind::kPartnership, "chengdu", "montpellier");
+  ASSERT_NE(edge, nullptr);
+  EXPECT_EQ(edge->status, Tri::kYes);
+  EXPECT_EQ(edge->events, (std::vector<EventMark>{{after, Tri::kYes}}));
+
+  // The timeline shows the amendment, naming what it replaced.
+  Query q;
+  q.as_of_day = AsOf("1982");
+  std::vector<TimelineEntry> entries;
+  ASSERT_TRUE(Timeline(*log.Txn(), "montpellier", q, &entries).ok());
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].seq, after);
+  EXPECT_EQ(entries[0].date, "1982");
+  EXPECT_EQ(entries[0].amends, id);
+}
+
+// --- Checkpoints -------------------------------------------------------------
+
+std::vector<int64_t> YearEnds(int first, int last) {
+  std::vector<int64_t> days;
+  for (int y = first; y <= last; ++y) days.push_back(DaysFromCivil(y, 12, 31));
+  return days;
+}
+
+// Mid-year and year end from 1979 to 2026 (year ends only under the
+// two-valued rules): the same Snapshot, hash included, with and without
+// checkpoints.
+void ExpectCheckpointsChangeNothing(const SeededLog& log, uint64_t known_seq = UINT64_MAX) {
+  for (int y = 1979; y <= 2026; ++y) {
+    for (const std::string& as_of : {std::to_string(y) + "-06-30", std::to_string(y)}) {
+      for (DateRule rule : {DateRule::kRange, DateRule::kEarliest, DateRule::kLatest}) {
+        if (rule != DateRule::kRange && as_of.size() > 4) continue;
+        ReplayStats with_stats;
+        const Snapshot with = log.Replay(as_of, rule, known_seq, true, &with_stats);
+        const Snapshot without = log.Replay(as_of, rule, known_seq, false);
+        ExpectSameRows(without, with, as_of + " rule " + std::to_string(static_cast<int>(rule)));
+      }
+    }
+  }
+}
+
+TEST(CheckpointTest, ReplayIsTheSameWithAndWithoutCheckpoints) {
+  SeededLog log;
+  log.Checkpoint(YearEnds(1980, 2026));
+  ExpectCheckpointsChangeNothing(log);
+
+  // The nearest checkpoint at or before D is used: 2011-03-15 loads
+  // 2010-12-31 and inserts only what starts after it.
+  ReplayStats stats;
+  log.Replay("2011-03-15", DateRule::kRange, UINT64_MAX, true, &stats);
+  ASSERT_TRUE(stats.checkpoint_day.has_value());
+  EXPECT_EQ(*stats.checkpoint_day, DaysFromCivil(2010, 12, 31));
+  EXPECT_EQ(stats.checkpoints_skipped, 0u);
+  ReplayStats full;
+  log.Replay("2011-03-15", DateRule::kRange, UINT64_MAX, false, &full);
+  EXPECT_FALSE(full.checkpoint_day.has_value());
+  EXPECT_LT(stats.events_applied, full.events_applied);
+
+  // Before the first checkpoint there is none to use.
+  log.Replay("1980-06-30", DateRule::kRange, UINT64_MAX, true, &stats);
+  EXPECT_FALSE(stats.checkpoint_day.has_value());
+}
+
+TEST(CheckpointTest, DefaultDaysAreEveryFifthYearEnd) {
+  SeededLog log;
+  std::vector<int64_t> days;
+  ASSERT_TRUE(DefaultCheckpointDays(*log.Txn(), &days).ok());
+  // Bounded valid days run from 1981-01-01 (Montpellier) to 2025-04-17.
+  std::vector<int64_t> want;
+  for (int y = 1985; y <= 2025; y += 5) want.push_back(DaysFromCivil(y, 12, 31));
+  EXPECT_EQ(days, want);
+  log.Checkpoint(days);
+  ExpectCheckpointsChangeNothing(log);
+}
+
+// A checkpoint built at seq B serves no query known at K < B: what it holds
+// may include facts recorded after K.
+TEST(CheckpointTest, CheckpointIsNotUsedForAnEarlierKnownAt) {
+  SeededLog log;
+  const auto [seq, id] = log.ChengduMontpellier();
+  const uint64_t before = log.Txn()->LastSeq();
+  log.Append(R"({"kind":"retraction","date":"2025-05-01","target":")" + id +
+             R"(","reason":"test",)" + kTestSource + "}");
+  log.Checkpoint(YearEnds(1980, 2026));
+  ReplayStats stats;
+  Snapshot known_before = log.Replay("1990", DateRule::kRange, before, true, &stats);
+  EXPECT_FALSE(stats.checkpoint_day.has_value());
+  EXPECT_EQ(Partnership(known_before, "chengdu", "montpellier"), Tri::kYes);
+  Snapshot known_after = log.Replay("1990", DateRule::kRange, UINT64_MAX, true, &stats);
+  EXPECT_EQ(*stats.checkpoint_day, DaysFromCivil(1990, 12, 31));
+  EXPECT_EQ(Partnership(known_after, "chengdu", "montpellier"), Tri::kNo);
+  ExpectCheckpointsChangeNothing(log);
+}
+
+// A backdated fact recorded after the checkpoints were built: the
+// partnership Chongqing–Düsseldorf (2004-07-22) "ended" in 2010 (e =
+// 2010-01-01). Checkpoints at 2010-12-31 and later hold a state without it
+// and are skipped; 2009-12-31 is still good. The answers:
+//  * as of 2009: yes (1–1); as of 2010-06-30: the end may or may not have
+//    happened, so maybe (0–1); as of 2010 and 2015: no (0–0).
+TEST(CheckpointTest, BackdatedAppendMakesLaterCheckpointsStale) {
+  SeededLog log;
+  log.Checkpoint(YearEnds(1980, 2026));
+  const uint64_t built = log.Txn()->LastSeq();
+  const uint64_t ended = log.Append(
+      R"({"kind":"partnership_ended","date":"2010","a":"chongqing","b":"duesseldorf","partnership":"sister_city",)" +
+      std::string(kTestSource) + "}");
+  ASSERT_EQ(ended, built + 1);
+
+  ReplayStats stats;
+  Snapshot y2015 = log.Replay("2015", DateRule::kRange, UINT64_MAX, true, &stats);
+  ASSERT_TRUE(stats.checkpoint_day.has_value());
+  EXPECT_EQ(*stats.checkpoint_day, DaysFromCivil(2009, 12, 31));
+  EXPECT_EQ(stats.checkpoints_skipped, 6u);  // 2010 ... 2015
+  EXPECT_EQ(Partnership(y2015, "chongqing", "duesseldorf"), Tri::kNo);
+  EXPECT_EQ(CountsOf(y2015, "chongqing").partnerships, R(0, 0));
+  EXPECT_EQ(CountsOf(log.Replay("2009"), "chongqing").partnerships, R(1, 1));
+  EXPECT_EQ(CountsOf(log.Replay("2010-06-30"), "chongqing").partnerships, R(0, 1));
+  EXPECT_EQ(CountsOf(log.Replay("2010"), "chongqing").partnerships, R(0, 0));
+
+  // Known at the build, the checkpoints are fresh and the partnership holds.
+  log.Replay("2015", DateRule::kRange, built, true, &stats);
+  EXPECT_EQ(*stats.checkpoint_day, DaysFromCivil(2015, 12, 31));
+  EXPECT_EQ(
+      Partnership(log.Replay("2015", DateRule::kRange, built, true), "chongqing", "duesseldorf"),
+      Tri::kYes);
+
+  ExpectCheckpointsChangeNothing(log);
+  ExpectCheckpointsChangeNothing(log, built);
+
+  // Rebuilt, the nearest checkpoint serves again; an ended edge collapses
+  // into a prefix status "no" and stays absent.
+  log.Checkpoint(YearEnds(1980, 2026));
+  log.Replay("2015", DateRule::kRange, UINT64_MAX, true, &stats);
+  EXPECT_EQ(*stats.checkpoint_day, DaysFromCivil(2015, 12, 31));
+  EXPECT_EQ(stats.checkpoints_skipped, 0u);
+  ExpectCheckpointsChangeNothing(log);
+}
+
+// A checkpoint whose stored bytes were altered fails its hash (or does not
+// decode) and is skipped for the next one down; the answer is unchanged.
+TEST(CheckpointTest, TamperedCheckpointIsSkipped) {
+  SeededLog log;
+  const std::vector<int64_t> days = {DaysFromCivil(2019, 12, 31), DaysFromCivil(2020, 12, 31)};
+  std::vector<std::pair<std::string, std::string>> entries;
+  ASSERT_TRUE(BuildCheckpoints(*log.Txn(), days, &entries).ok());
+  ASSERT_EQ(entries.size(), 2u);
+  std::string& value = entries[1].second;  // 2020-12-31
+  value[value.size() / 2] ^= 0x01;
+  ASSERT_TRUE(log.log().ReplaceCheckpoints(entries).ok());
+
+  ReplayStats stats;
+  const Snapshot with = log.Replay("2021-06-30", DateRule::kRange, UINT64_MAX, true, &stats);
+  ASSERT_TRUE(stats.checkpoint_day.has_value());
+  EXPECT_EQ(*stats.checkpoint_day, DaysFromCivil(2019, 12, 31));
+  EXPECT_EQ(stats.checkpoints_skipped, 1u);
+  ExpectSameRows(log.Replay("2021-06-30"), with, "tampered");
+
+  // Garbage that is not even a message is skipped the same way.
+  entries[1].second = "not a checkpoint";
+  ASSERT_TRUE(log.log().ReplaceCheckpoints(entries).ok());
+  log.Replay("2021-06-30", DateRule::kRange, UINT64_MAX, true, &stats);
+  EXPECT_EQ(*stats.checkpoint_day, DaysFromCivil(2019, 12, 31));
+}
+
+// Compaction (what checkpoints store, and what a long replay does on the
+// way) must not change any answer for a day on or after it. Here the state
+// is compacted before every new earliest day, over edges with several
+// events. Added to the dataset:
+//  * Chongqing–Düsseldorf ended in 2010 and re-established in 2012-05/2013:
+//    as of 2012 the last event may be the end or the re-establishment, so
+//    maybe; as of 2013 yes;
+//  * the Chongqing rail route closed in 2015/2016: as of 2016-06-30 maybe,
+//    as of 2016 no.
+TEST(CheckpointTest, CompactingWhileStreamingChangesNoAnswer) {
+  SeededLog log;
+  const std::string s = kTestSource;
+  log.Import(
+      R"({"kind":"partnership_ended","date":"2010","a":"chongqing","b":"duesseldorf","partnership":"sister_city",)" +
+      s + "}\n" +
+      R"({"kind":"partnership_established","date":"2012-05/2013","a":"chongqing","b":"duesseldorf","partnership":"sister_city",)" +
+      s + "}\n" +
+      R"({"kind":"route_closed","date":"2015/2016","from":"chongqing","to":"europe","mode":"rail",)" +
+      s + "}\n");
+  EXPECT_EQ(Partnership(log.Replay("2012"), "chongqing", "duesseldorf"), Tri::kMaybe);
+  EXPECT_EQ(Partnership(log.Replay("2013"), "chongqing", "duesseldorf"), Tri::kYes);
+  EXPECT_EQ(Route(log.Replay("2016-06-30"), "chongqing", "europe"), Tri::kMaybe);
+  EXPECT_EQ(Route(log.Replay("2016"), "chongqing", "europe"), Tri::kNo);
+
+  namespace internal = projection_internal;
+  auto txn = log.Txn();
+  const uint64_t known = txn->LastSeq();
+  auto country = [&](std::string_view slug, std::string* iso) {
+    return internal::EffectiveCountry(*txn, slug, known, iso);
+  };
+  for (int y = 1980; y <= 2026; ++y) {
+    const int64_t day = DaysFromCivil(y, 12, 31);
+    internal::State plain, compacted;
+    internal::Inserter inserter(&compacted, std::nullopt);
+    std::optional<int64_t> last;
+    ASSERT_TRUE(
+        internal::ScanEffectiveFacts(*txn, known, std::nullopt, day, [&](const internal::Fact& f) {
+          if (f.e != kUnboundedStart && (!last || f.e - 1 > *last)) {
+            inserter.CompactAt(f.e - 1);
+            last = f.e - 1;
+          }
+          inserter.Insert(f);
+          plain.Insert(f);
+          return true;
+        }).ok());
+    for (DateRule rule : {DateRule::kRange, DateRule::kEarliest, DateRule::kLatest}) {
+      Snapshot want, got;
+      ASSERT_TRUE(internal::Evaluate(plain, day, rule, country, &want).ok());
+      ASSERT_TRUE(internal::Evaluate(compacted, day, rule, country, &got).ok());
+      ExpectSameRows(want, got, std::to_string(y));
+    }
+  }
+  log.Checkpoint(YearEnds(1980, 2026));
+  ExpectCheckpointsChangeNothing(log);
+}
+
+// §5's prefix may hold only events that end before every event kept
+// individually, settled ones included. In days: p establish [1, 5] and k end
+// [0, 10] are settled at C = 10, u end [8, 20] is not. p ends before u can
+// start, but k may fall before p: at D = 10 the world (k 0, p 1, u 15) has
+// the edge active and (p 1, k 10) inactive, so maybe. Collapsing p alone
+// (status yes) in front of k would lose the first world and answer no.
+// q establish [-5, -1] ends before all three and does collapse.
+TEST(CheckpointTest, PrefixHoldsOnlyEventsBeforeEveryKeptOne) {
+  namespace internal = projection_internal;
+  internal::EdgeState edge;
+  edge.events = {{{1, 1, 5}, true}, {{2, 0, 10}, false}, {{3, 8, 20}, false}, {{4, -5, -1}, true}};
+  internal::State state;
+  state.edges[{}] = edge;
+  state.Compact(10);
+  const internal::EdgeState& compacted = state.edges.begin()->second;
+  EXPECT_EQ(compacted.prefix.seqs, std::vector<uint64_t>{4});
+  EXPECT_EQ(compacted.prefix.range, Tri::kYes);
+  ASSERT_EQ(compacted.events.size(), 3u);
+  EXPECT_EQ(internal::EdgeStatusRange(edge, 10), Tri::kMaybe);
+  for (int64_t day = 10; day <= 22; ++day) {
+    EXPECT_EQ(internal::EdgeStatusRange(compacted, day), internal::EdgeStatusRange(edge, day))
+        << day;
+    for (DateRule rule : {DateRule::kEarliest, DateRule::kLatest}) {
+      EXPECT_EQ(internal::EdgeActivePlaced(compacted, day, rule),
+                internal::EdgeActivePlaced(edge, day, rule))
+          << day;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace twinline

@@ -2,7 +2,10 @@
 // batch. Every line is decoded before anything is written, so the first bad
 // line aborts the import with "FILE:LINE: field: message" and the log is left
 // as it was; a file can register an entity on one line and name it on the
-// next (LogEntityResolver::AddPending).
+// next (LogEntityResolver::AddPending). An import that writes to a log of
+// 1000 events or more then rebuilds the replay checkpoints.
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <sstream>
@@ -135,6 +138,29 @@ Status DecodeCsv(const std::string& data, LogEntityResolver& resolver, const Dec
   return Status::Ok();
 }
 
+// Replays of a big log lean on checkpoints, and an import is when they go
+// stale (docs/PROJECTIONS.md, 5), so it rebuilds them, once the log is big
+// enough for them to matter and if it wrote anything. Checkpoints are derived
+// data: the import has already succeeded, so a failure here is a warning.
+constexpr uint64_t kCheckpointMinEvents = 1000;
+
+void RefreshCheckpointsAfterImport(Context& ctx, const AppendResult& result) {
+  if (result.last_seq < kCheckpointMinEvents || result.appended + result.corroborated == 0) return;
+  size_t count = 0;
+  uint64_t bytes = 0;
+  Status s = RefreshCheckpoints(*ctx.log, &count, &bytes);
+  if (ctx.logger == nullptr) return;
+  if (s.ok()) {
+    ctx.logger->info("refreshed {} replay checkpoints ({} bytes) at seq {}", count, bytes,
+                     result.last_seq);
+  } else {
+    ctx.logger->warn(
+        "could not refresh the replay checkpoints ({}); replay still works, "
+        "slower; retry with: twinline checkpoint",
+        s.ToString());
+  }
+}
+
 }  // namespace
 
 Handler ConfigureImport(CLI::App& cmd) {
@@ -207,6 +233,7 @@ Handler ConfigureImport(CLI::App& cmd) {
       }
     }
     ctx.error_hint.clear();
+    RefreshCheckpointsAfterImport(ctx, result);
     const size_t events = batch.events.size();
     if (json) {
       nlohmann::ordered_json j{{"file", name},

@@ -1,0 +1,261 @@
+// Internal to projections/: what replay.cc, checkpoint.cc, timeline.cc and
+// the evaluation share. Not part of the API (that is projection.h).
+//
+// The model (docs/PROJECTIONS.md §5): a State is built by *inserting*
+// effective facts; insertion is order-independent, so a State is a function
+// of the set of facts inserted. Evaluate(state, D) is a separate, pure step
+// and needs only the facts with earliest day e <= D. Compact(C) collapses
+// what is settled at C (latest day l <= C) without changing any answer for
+// D >= C, provided every fact inserted afterwards has e > C:
+//
+//  * counters keep the seqs of their settled facts (their number is the
+//    settled count) and the (seq, e, l) of the others;
+//  * reports keep the greatest settled report by (e, l, seq), the seqs of
+//    all settled ones, and the unsettled ones in full;
+//  * an edge's settled events that end strictly before every one of its
+//    remaining events collapse into a *prefix*: the edge's status after
+//    them (one per date rule) and their seqs. Since every world places the
+//    prefix events before all remaining ones, the prefix acts as the edge's
+//    initial state, and the §3 rules with an initial state stay exact.
+//
+// Settled seqs are kept (8 bytes a fact, no payload) because Snapshot rows
+// list every effective event behind them; nothing else grows with events.
+#ifndef TWINLINE_PROJECTIONS_STATE_H_
+#define TWINLINE_PROJECTIONS_STATE_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "core/event_log.h"
+#include "core/status.h"
+#include "projections/projection.h"
+#include "schemas/twinline.capnp.h"
+
+namespace twinline::projection_internal {
+
+inline constexpr uint32_t kNoEntity = UINT32_MAX;
+
+// --- Effective facts (effective.cc) ---------------------------------------
+
+// An effective fact at K (§1). For an effective amendment, `payload` is its
+// replacement, at the amendment's own seq and valid time. `edtf` and
+// `payload` borrow from the event being scanned: valid only during the
+// callback that receives the Fact.
+struct Fact {
+  uint64_t seq = 0;
+  int64_t e = 0, l = 0;
+  std::string_view edtf;
+  schema::Payload::Reader payload;
+};
+
+// §2: the occurrence of a fact with range [e, l] as of `day` under `rule`.
+// Under kLatest an open end never happens.
+Tri Occurrence(int64_t e, int64_t l, int64_t day, DateRule rule);
+
+// Whether a retraction or amendment with seq <= known_seq targets `id`;
+// `amended_by` (optional) gets the targeting amendment's seq, if any.
+Status FindSuperseding(const ReadTxn& txn, std::string_view id, uint64_t known_seq,
+                       bool* superseded, std::optional<uint64_t>* amended_by = nullptr);
+
+// Calls fn for every effective fact at `known_seq` with after_day < e <=
+// to_day (no lower bound when after_day is empty), in order of (e, seq),
+// streamed from the by-date index. Stops early when fn returns false.
+Status ScanEffectiveFacts(const ReadTxn& txn, uint64_t known_seq, std::optional<int64_t> after_day,
+                          int64_t to_day, const std::function<bool(const Fact&)>& fn);
+
+// The ISO country of `slug` from its registration effective at known_seq
+// (following amendments), whatever the valid day; empty when the entity is
+// unregistered, retracted, or has no country (blocs, continents).
+Status EffectiveCountry(const ReadTxn& txn, std::string_view slug, uint64_t known_seq,
+                        std::string* country);
+
+// snake_case names of schema enumerants and payload kinds ("sister_city",
+// "air_cargo", "more_than", "partnership_established"); an ordinal the
+// schema does not know is written as its number.
+std::string PartnershipKindName(uint16_t ordinal);
+std::string RouteModeName(uint16_t ordinal);
+std::string TradeFlowName(uint16_t ordinal);
+std::string QualifierName(uint16_t ordinal);
+std::string PayloadKindName(schema::Payload::Which which);
+
+// --- The state (state.cc) -------------------------------------------------
+
+enum class Counter : uint8_t {
+  kForums,
+  kAgreements,
+  kOffices,
+  kOfficesHosted,
+  kOrganisations,
+  kAwards,
+  kInitiatives,
+};
+inline constexpr int kNumCounters = 7;
+
+struct Dated {
+  uint64_t seq = 0;
+  int64_t e = 0, l = 0;
+  auto Order() const { return std::tuple(e, l, seq); }  // "greatest report wins" order
+};
+
+struct EdgeEvent {
+  Dated at;
+  bool establish = false;  // establish/open, else end/close
+};
+
+// The collapsed settled events of an edge: its status after them under each
+// rule, and their seqs (ascending).
+struct Prefix {
+  Tri range = Tri::kNo;
+  bool earliest = false, latest = false;
+  std::vector<uint64_t> seqs;
+};
+
+struct EdgeState {
+  Prefix prefix;
+  std::vector<EdgeEvent> events;  // remaining events, every one after the prefix in every world
+};
+
+struct EdgeKey {
+  EdgeRow::Kind kind = EdgeRow::Kind::kPartnership;
+  uint32_t a = 0, b = 0;  // entity indexes: partnership a < b by slug; route from, to
+  uint16_t subkind = 0;   // PartnershipKind or RouteMode ordinal
+  auto operator<=>(const EdgeKey&) const = default;
+};
+
+struct CounterState {
+  std::vector<uint64_t> settled;  // ascending
+  std::vector<Dated> open;
+};
+
+struct CountFigure {
+  Dated at;
+  std::string date;  // EDTF
+  double value = 0;
+  uint16_t qualifier = 0;
+};
+
+struct TradeFigure {
+  Dated at;
+  std::string date;
+  double amount = 0;
+  std::string currency;
+};
+
+template <typename Figure>
+struct ReportState {
+  std::optional<Figure> best_settled;  // the greatest settled report by (e, l, seq)
+  std::vector<uint64_t> settled;       // seqs of every settled report, ascending
+  std::vector<Figure> open;
+};
+
+struct ReportKey {
+  uint32_t entity = 0;
+  std::string metric;
+  uint32_t scope = kNoEntity;
+  auto operator<=>(const ReportKey&) const = default;
+};
+
+struct TradeKey {
+  uint32_t reporter = 0, partner = 0;
+  std::string period;
+  uint16_t flow = 0;
+  auto operator<=>(const TradeKey&) const = default;
+};
+
+class State {
+ public:
+  // Interned entity slugs; indexes are stable for the State's lifetime.
+  uint32_t Intern(std::string_view slug);
+  const std::string& Slug(uint32_t index) const { return slugs_[index]; }
+  size_t EntityCount() const { return slugs_.size(); }
+
+  // Adds one effective fact. Returns false for kinds the projection does not
+  // count (registrations). Order-independent.
+  bool Insert(const Fact& fact);
+
+  // Collapses what is settled at `day` (see the top of this file). Every
+  // fact inserted afterwards must have e > day; answers for D >= day do not
+  // change.
+  void Compact(int64_t day);
+
+  // Unsettled items held individually (edge events, counter facts,
+  // reports): what Compact can shrink.
+  size_t OpenItems() const { return open_items_; }
+
+  std::map<EdgeKey, EdgeState> edges;
+  std::map<std::pair<uint32_t, Counter>, CounterState> counters;
+  std::map<ReportKey, ReportState<CountFigure>> reports;
+  std::map<TradeKey, ReportState<TradeFigure>> trade;
+
+ private:
+  friend Status DecodeState(std::string_view bytes, State* state);
+
+  std::vector<std::string> slugs_;
+  std::unordered_map<std::string, uint32_t> index_;
+  size_t open_items_ = 0;
+};
+
+// Inserts facts that arrive in order of e (as ScanEffectiveFacts yields
+// them), compacting the state at e - 1 whenever its open items have grown
+// past twice what the last compaction left (and a floor): memory stays
+// bounded by what is unsettled, at amortised linear cost. Exact, because
+// every fact with an earlier e is in and every later one has e >= e.
+class Inserter {
+ public:
+  // `compacted_at`: the day the state was last compacted at, if ever.
+  Inserter(State* state, std::optional<int64_t> compacted_at);
+  bool Insert(const Fact& fact);
+  // Compacts at `day` now; later facts must have e > day.
+  void CompactAt(int64_t day);
+
+  static constexpr size_t kMinOpenItems = 4096;
+
+ private:
+  State* state_;  // borrowed
+  std::optional<int64_t> compacted_at_;
+  size_t threshold_;
+};
+
+// --- Evaluation (evaluate.cc) -----------------------------------------------
+
+// §3 with an initial state: the three-valued status of an edge at `day`.
+Tri EdgeStatusRange(const EdgeState& edge, int64_t day);
+// The plain last-event rule with every event on e (kEarliest) or l (kLatest).
+bool EdgeActivePlaced(const EdgeState& edge, int64_t day, DateRule rule);
+
+using CountryFn = std::function<Status(std::string_view slug, std::string* country)>;
+
+// Fills out->edges, counts, trade, trade_totals and state_hash for `day`
+// under `rule`. Pure apart from `country`, asked for the partners of the
+// partnerships that are (possibly) active.
+Status Evaluate(const State& state, int64_t day, DateRule rule, const CountryFn& country,
+                Snapshot* out);
+
+// Hex SHA-256 over a canonical serialisation of the snapshot's rows.
+std::string SnapshotHash(const Snapshot& snapshot);
+
+// --- Checkpoints (checkpoint.cc) ----------------------------------------------
+
+// The stored value of a checkpoint of `state` (already compacted at `day`).
+std::string EncodeCheckpoint(const State& state, int64_t day, uint64_t built_seq);
+
+// Decodes a CheckpointState message into an empty State.
+Status DecodeState(std::string_view bytes, State* state);
+
+// Loads into `state` the best usable checkpoint for (day, known_seq): the
+// greatest C <= day built at a seq <= known_seq, not invalidated by what was
+// recorded since, whose hash verifies. *checkpoint_day stays empty if none;
+// `skipped` counts candidates passed over.
+Status LoadCheckpoint(const ReadTxn& txn, int64_t day, uint64_t known_seq, State* state,
+                      std::optional<int64_t>* checkpoint_day, uint64_t* skipped);
+
+}  // namespace twinline::projection_internal
+
+#endif  // TWINLINE_PROJECTIONS_STATE_H_
