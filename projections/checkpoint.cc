@@ -248,8 +248,9 @@ Status DecodeState(std::string_view bytes, State* state) {
     auto root = reader.getRoot<schema::CheckpointState>();
     const auto entities = root.getEntities();
     for (uint32_t i = 0; i < entities.size(); ++i) {
-      if (state->Intern(Str(entities[i])) != i)
+      if (state->Intern(Str(entities[i])) != i) {
         return Status::Corruption("checkpoint repeats an entity");
+      }
     }
     const uint32_t n = entities.size();
     auto entity = [&](uint32_t index) {
@@ -261,8 +262,9 @@ Status DecodeState(std::string_view bytes, State* state) {
       EdgeKey key{e.getRoute() ? EdgeRow::Kind::kRoute : EdgeRow::Kind::kPartnership,
                   entity(e.getA()), entity(e.getB()), e.getSubkind()};
       EdgeState& edge = state->edges[key];
-      if (e.getPrefixRange() > static_cast<uint8_t>(Tri::kYes))
+      if (e.getPrefixRange() > static_cast<uint8_t>(Tri::kYes)) {
         throw std::out_of_range("prefix status");
+      }
       edge.prefix.range = static_cast<Tri>(e.getPrefixRange());
       edge.prefix.earliest = e.getPrefixEarliest();
       edge.prefix.latest = e.getPrefixLatest();

@@ -134,14 +134,22 @@ std::vector<DiffRow> Diff(const Snapshot& from, const Snapshot& to) {
 
   // The causes of an edge-derived count: the differing events of the edges
   // of that entity that match.
+  std::map<std::string, std::vector<const EdgeKey*>> changed_edges_of;  // entity -> edges
+  for (const auto& [key, causes] : edge_causes) {
+    if (causes.empty()) continue;
+    changed_edges_of[std::get<1>(key)].push_back(&key);
+    changed_edges_of[std::get<2>(key)].push_back(&key);
+  }
   auto edge_count_causes = [&](const std::string& entity, EdgeRow::Kind kind,
                                const std::string* subkind) {
     std::vector<uint64_t> out;
-    for (const auto& [key, causes] : edge_causes) {
-      const auto& [k, ea, eb, sub] = key;
-      if (k != kind || (ea != entity && eb != entity) || (subkind != nullptr && sub != *subkind))
+    auto it = changed_edges_of.find(entity);
+    if (it == changed_edges_of.end()) return out;
+    for (const EdgeKey* key : it->second) {
+      if (std::get<0>(*key) != kind || (subkind != nullptr && std::get<3>(*key) != *subkind)) {
         continue;
-      Merge(&out, causes);
+      }
+      Merge(&out, edge_causes[*key]);
     }
     return out;
   };
@@ -169,8 +177,8 @@ std::vector<DiffRow> Diff(const Snapshot& from, const Snapshot& to) {
                   const std::map<std::string, Range>& is,
                   const std::function<std::vector<uint64_t>(const std::string&)>& causes) {
       for (const std::string& k : Keys(was, is)) {
-        count(prefix + k, was.count(k) ? was.at(k) : Range(), is.count(k) ? is.at(k) : Range(),
-              [&] { return causes(k); });
+        count(prefix + (k.empty() ? "(none)" : k), was.count(k) ? was.at(k) : Range(),
+              is.count(k) ? is.at(k) : Range(), [&] { return causes(k); });
       }
     };
     const auto partnerships = EdgeRow::Kind::kPartnership, routes = EdgeRow::Kind::kRoute;
@@ -196,8 +204,9 @@ std::vector<DiffRow> Diff(const Snapshot& from, const Snapshot& to) {
         {"awards", &EntityCounts::awards},
         {"initiatives", &EntityCounts::initiatives},
     };
-    for (const auto& [label, field] : counters)
+    for (const auto& [label, field] : counters) {
       count(label, b.*field, a.*field, [&] { return own_causes; });
+    }
 
     // Reported counts, per (metric, scope).
     using Pair = std::pair<const ReportedCount*, const ReportedCount*>;  // certain, possible

@@ -102,8 +102,9 @@ std::pair<const Figure*, const Figure*> Greatest(const ReportState<Figure>& r, i
     if (f.at.e > day) continue;
     const Tri occ = Occurrence(f.at.e, f.at.l, day, rule);
     if (occ == Tri::kNo) continue;
-    if (occ == Tri::kYes && (certain == nullptr || f.at.Order() > certain->at.Order()))
+    if (occ == Tri::kYes && (certain == nullptr || f.at.Order() > certain->at.Order())) {
       certain = &f;
+    }
     if (possible == nullptr || f.at.Order() > possible->at.Order()) possible = &f;
   }
   return {certain, possible};
@@ -388,8 +389,9 @@ std::string SnapshotHash(const Snapshot& s) {
   }
   c.U64(s.trade.size());
   for (const TradeRow& t : s.trade) {
-    for (const std::string* f : {&t.reporter, &t.partner, &t.period, &t.flow, &t.currency})
+    for (const std::string* f : {&t.reporter, &t.partner, &t.period, &t.flow, &t.currency}) {
       c.Text(*f);
+    }
     c.Double(t.amount);
     c.Tri3(t.status);
     c.U64(t.seq);

@@ -29,12 +29,12 @@ Status Replay(const ReadTxn& txn, const Query& query, Snapshot* out, ReplayStats
   st.checkpoint_day = checkpoint_day;
 
   Inserter inserter(&state, checkpoint_day);
-  TWINLINE_RETURN_IF_ERROR(projection_internal::ScanEffectiveFacts(txn, known_seq, checkpoint_day,
-                                                                   day, [&](const Fact& fact) {
-                                                                     if (inserter.Insert(fact))
-                                                                       ++st.events_applied;
-                                                                     return true;
-                                                                   }));
+  auto insert = [&](const Fact& fact) {
+    if (inserter.Insert(fact)) ++st.events_applied;
+    return true;
+  };
+  TWINLINE_RETURN_IF_ERROR(
+      projection_internal::ScanEffectiveFacts(txn, known_seq, checkpoint_day, day, insert));
 
   *out = Snapshot();
   out->query = query;

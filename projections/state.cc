@@ -55,8 +55,9 @@ bool State::Insert(const Fact& fact) {
       for (auto party : p.getAgreementSigned().getParties()) parties.push_back(Str(party));
       std::sort(parties.begin(), parties.end());
       parties.erase(std::unique(parties.begin(), parties.end()), parties.end());
-      for (const auto& party : parties)
+      for (const auto& party : parties) {
         counters[{Intern(party), Counter::kAgreements}].open.push_back(at);
+      }
       open_items_ += parties.empty() ? 0 : parties.size() - 1;
       break;
     }
@@ -151,8 +152,9 @@ void CompactReports(int64_t day, ReportState<Figure>* r) {
       continue;
     }
     more.push_back(f.at.seq);
-    if (!r->best_settled || f.at.Order() > r->best_settled->at.Order())
+    if (!r->best_settled || f.at.Order() > r->best_settled->at.Order()) {
       r->best_settled = std::move(f);
+    }
   }
   InsertSorted(&r->settled, more);
   r->open = std::move(open);

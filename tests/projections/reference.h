@@ -123,11 +123,13 @@ inline std::vector<Effective> EffectiveFacts(const std::vector<Event>& log, uint
   }
   std::vector<Effective> out;
   for (const Event& ev : log) {
-    if (ev.seq > known_seq || ev.kind == Kind::kRetraction || ev.kind == Kind::kCorroboration) continue;
+    if (ev.seq > known_seq || ev.kind == Kind::kRetraction || ev.kind == Kind::kCorroboration)
+      continue;
     if (targeted.count(ev.id)) continue;
     out.push_back({ev.seq, ev.date, ev.earliest, ev.latest, &ev.fact});
   }
-  std::sort(out.begin(), out.end(), [](const Effective& x, const Effective& y) { return x.seq < y.seq; });
+  std::sort(out.begin(), out.end(),
+            [](const Effective& x, const Effective& y) { return x.seq < y.seq; });
   return out;
 }
 
@@ -162,8 +164,8 @@ inline Tri FromPossibilities(bool possibly_active, bool possibly_inactive) {
 // The plain last-event rule for one fixed day per event (`day[i]`, or
 // nullopt when the event is not on or before `as_of`): active iff the last
 // event on or before `as_of` (ties: higher seq is later) is an establish.
-inline bool ActiveInWorld(const std::vector<EdgeEvent>& events, const std::vector<std::optional<int64_t>>& day,
-                          int64_t as_of) {
+inline bool ActiveInWorld(const std::vector<EdgeEvent>& events,
+                          const std::vector<std::optional<int64_t>>& day, int64_t as_of) {
   const EdgeEvent* last = nullptr;
   std::optional<int64_t> last_day;
   for (size_t i = 0; i < events.size(); ++i) {
@@ -195,7 +197,8 @@ inline Tri EdgeStatusPlaced(const std::vector<EdgeEvent>& events, int64_t as_of,
 // the same events' ranges, so only the relative order of the events placed
 // there matters; n days per such segment realise every order (ties
 // included) of n events. The unbounded past is one more such segment.
-inline std::vector<int64_t> RepresentativeDays(const std::vector<EdgeEvent>& events, int64_t as_of) {
+inline std::vector<int64_t> RepresentativeDays(const std::vector<EdgeEvent>& events,
+                                               int64_t as_of) {
   const int64_t n = static_cast<int64_t>(events.size());
   std::set<int64_t> cuts;
   for (const EdgeEvent& x : events) {
@@ -203,7 +206,8 @@ inline std::vector<int64_t> RepresentativeDays(const std::vector<EdgeEvent>& eve
     cuts.insert(std::min(x.l, as_of) + 1);
   }
   std::vector<int64_t> days;  // ascending
-  for (int64_t d = *cuts.begin() - n; d < *cuts.begin(); ++d) days.push_back(d);  // the unbounded past
+  for (int64_t d = *cuts.begin() - n; d < *cuts.begin(); ++d)
+    days.push_back(d);  // the unbounded past
   for (auto it = cuts.begin(); std::next(it) != cuts.end(); ++it) {
     const int64_t first = *it, end = *std::next(it);
     for (int64_t d = first; d < end && d < first + n; ++d) days.push_back(d);
@@ -212,8 +216,9 @@ inline std::vector<int64_t> RepresentativeDays(const std::vector<EdgeEvent>& eve
 }
 
 // The days event `x` may take among `days`; nullopt = after D.
-inline std::vector<std::optional<int64_t>> Choices(const EdgeEvent& x, const std::vector<int64_t>& days,
-                                                  int64_t as_of) {
+inline std::vector<std::optional<int64_t>> Choices(const EdgeEvent& x,
+                                                   const std::vector<int64_t>& days,
+                                                   int64_t as_of) {
   std::vector<std::optional<int64_t>> out;
   for (int64_t d : days) {
     if (x.e <= d && d <= std::min(x.l, as_of)) out.push_back(d);
@@ -227,7 +232,8 @@ inline std::vector<std::optional<int64_t>> Choices(const EdgeEvent& x, const std
 // worlds, no if in none, else maybe. Returns nullopt when the worlds exceed
 // `max_worlds`.
 inline std::optional<Tri> EdgeStatusByWorlds(const std::vector<EdgeEvent>& all, int64_t as_of,
-                                             uint64_t max_worlds, uint64_t* worlds_visited = nullptr) {
+                                             uint64_t max_worlds,
+                                             uint64_t* worlds_visited = nullptr) {
   std::vector<EdgeEvent> events;
   for (const EdgeEvent& x : all) {
     if (x.e <= as_of) events.push_back(x);  // the others are after D in every world
@@ -325,16 +331,17 @@ inline Tri EdgeStatusByFormula(const std::vector<EdgeEvent>& events, int64_t as_
       end_can_be_last = true;
     }
   }
-  const bool possibly_inactive = !any_establish_by_d || end_can_be_last || every_establish_can_fall_after;
+  const bool possibly_inactive =
+      !any_establish_by_d || end_can_be_last || every_establish_can_fall_after;
   return FromPossibilities(possibly_active, possibly_inactive);
 }
 
 // --- The whole snapshot ----------------------------------------------------------
 
 struct Stats {
-  uint64_t edges_by_worlds = 0;      // range-rule edge statuses decided by enumerating worlds
-  uint64_t edges_by_last_event = 0;  // ... by the last-event search (too many worlds)
-  uint64_t worlds = 0;               // worlds visited
+  uint64_t edges_by_worlds = 0;       // range-rule edge statuses decided by enumerating worlds
+  uint64_t edges_by_last_event = 0;   // ... by the last-event search (too many worlds)
+  uint64_t worlds = 0;                // worlds visited
   uint64_t method_disagreements = 0;  // worlds, last-event search and formula disagreed
 };
 
@@ -348,8 +355,9 @@ inline void Add(Range* r, Tri t) {
 
 // The Snapshot (without state_hash) for (D, K, rule) over `log`, which holds
 // every event of the log in seq order.
-inline Snapshot Evaluate(const std::vector<Event>& log, int64_t as_of, uint64_t known_seq, DateRule rule,
-                         Stats* stats = nullptr, std::vector<std::string>* notes = nullptr) {
+inline Snapshot Evaluate(const std::vector<Event>& log, int64_t as_of, uint64_t known_seq,
+                         DateRule rule, Stats* stats = nullptr,
+                         std::vector<std::string>* notes = nullptr) {
   Snapshot out;
   out.query.as_of_day = as_of;
   out.query.known_seq = known_seq;
@@ -379,7 +387,8 @@ inline Snapshot Evaluate(const std::vector<Event>& log, int64_t as_of, uint64_t 
     std::vector<EdgeEvent> history;
     for (const Effective* f : members) {
       const Kind k = f->fact->kind;
-      history.push_back({f->seq, f->e, f->l, k == Kind::kPartnershipEstablished || k == Kind::kRouteOpened});
+      history.push_back(
+          {f->seq, f->e, f->l, k == Kind::kPartnershipEstablished || k == Kind::kRouteOpened});
     }
     Tri status;
     if (rule == DateRule::kRange) {
@@ -397,7 +406,8 @@ inline Snapshot Evaluate(const std::vector<Event>& log, int64_t as_of, uint64_t 
           notes->push_back(std::string("edge ") + std::get<1>(key) + " " + std::get<2>(key) + " " +
                            std::get<3>(key) + " at " + FormatDay(as_of) + ": worlds " +
                            (by_worlds ? std::to_string(int(*by_worlds)) : "-") + ", last event " +
-                           std::to_string(int(by_last_event)) + ", formula " + std::to_string(int(by_formula)));
+                           std::to_string(int(by_last_event)) + ", formula " +
+                           std::to_string(int(by_formula)));
         }
       }
     } else {
@@ -442,7 +452,9 @@ inline Snapshot Evaluate(const std::vector<Event>& log, int64_t as_of, uint64_t 
       c.events.push_back({f.seq, occ});
     };
     switch (x.kind) {
-      case Kind::kForum: count(x.who, &EntityCounts::forums); break;
+      case Kind::kForum:
+        count(x.who, &EntityCounts::forums);
+        break;
       case Kind::kAgreement:
         for (const std::string& party : x.parties) count(party, &EntityCounts::agreements);
         break;
@@ -450,15 +462,24 @@ inline Snapshot Evaluate(const std::vector<Event>& log, int64_t as_of, uint64_t 
         count(x.who, &EntityCounts::offices);
         count(x.office_host, &EntityCounts::offices_hosted);
         break;
-      case Kind::kOrganisation: count(x.who, &EntityCounts::organisations); break;
-      case Kind::kAward: count(x.who, &EntityCounts::awards); break;
-      case Kind::kInitiative: count(x.who, &EntityCounts::initiatives); break;
+      case Kind::kOrganisation:
+        count(x.who, &EntityCounts::organisations);
+        break;
+      case Kind::kAward:
+        count(x.who, &EntityCounts::awards);
+        break;
+      case Kind::kInitiative:
+        count(x.who, &EntityCounts::initiatives);
+        break;
       case Kind::kCount:
         counts[x.who].events.push_back({f.seq, occ});
         reports[{x.who, x.metric, x.scope}].push_back(&f);
         break;
-      case Kind::kTrade: trade[{x.who, x.partner, x.period, x.flow}].push_back(&f); break;
-      default: break;
+      case Kind::kTrade:
+        trade[{x.who, x.partner, x.period, x.flow}].push_back(&f);
+        break;
+      default:
+        break;
     }
   }
 
@@ -468,7 +489,8 @@ inline Snapshot Evaluate(const std::vector<Event>& log, int64_t as_of, uint64_t 
     for (const Effective* f : list) {
       const Tri occ = occurrence(*f);
       if (occ == Tri::kNo || (certain && occ != Tri::kYes)) continue;
-      if (!best || std::tuple(f->e, f->l, f->seq) > std::tuple(best->e, best->l, best->seq)) best = f;
+      if (!best || std::tuple(f->e, f->l, f->seq) > std::tuple(best->e, best->l, best->seq))
+        best = f;
     }
     return best;
   };

@@ -81,14 +81,12 @@ class SeededLog {
   std::pair<uint64_t, std::string> Find(const std::string& slug, Which which, Match match) const {
     std::pair<uint64_t, std::string> found;
     auto txn = Txn();
-    EXPECT_TRUE(txn->ScanEntity(slug,
-                                [&](schema::Event::Reader ev) {
-                                  if (ev.getPayload().which() != which || !match(ev.getPayload()))
-                                    return true;
-                                  found = {ev.getSeq(), Str(ev.getId())};
-                                  return false;
-                                })
-                    .ok());
+    auto visit = [&](schema::Event::Reader ev) {
+      if (ev.getPayload().which() != which || !match(ev.getPayload())) return true;
+      found = {ev.getSeq(), Str(ev.getId())};
+      return false;
+    };
+    EXPECT_TRUE(txn->ScanEntity(slug, visit).ok());
     EXPECT_NE(found.first, 0u) << "no such event of " << slug;
     return found;
   }
