@@ -23,6 +23,7 @@ constexpr size_t kProgressThreshold = 1000;
 // refused before the JSON parser spends memory on it.
 constexpr size_t kMaxLineBytes = size_t{1} << 20;
 constexpr size_t kProgressEvery = 1000;
+constexpr unsigned kFirstSegmentWords = 64;
 
 struct ImportFlags {
   std::string file;
@@ -70,7 +71,11 @@ class Progress {
 // resolvable for the lines after it.
 Status DecodeInto(const nlohmann::json* j, std::string_view text, LogEntityResolver& resolver,
                   const DecodeOptions& options, int64_t line, DecodedBatch* batch) {
-  auto message = std::make_unique<capnp::MallocMessageBuilder>();
+  // A whole file is held in memory until its one transaction commits, so
+  // start each message small: Cap'n Proto's default first segment (8 KiB)
+  // would cost ~8 KiB per line; typical events need a few hundred bytes and
+  // larger ones grow their message as needed.
+  auto message = std::make_unique<capnp::MallocMessageBuilder>(kFirstSegmentWords);
   auto ev = message->initRoot<schema::Event>();
   TWINLINE_RETURN_IF_ERROR(j != nullptr ? DecodeEvent(*j, resolver, options, ev)
                                         : DecodeEventText(text, resolver, options, ev));
