@@ -16,6 +16,7 @@
 #include "core/identity.h"
 #include "core/lmdb_env.h"
 #include "core/names.h"
+#include "core/schema_names.h"
 #include "core/sha256.h"
 
 namespace twinline {
@@ -59,17 +60,6 @@ std::string Join(std::string_view a, std::string_view b) {
   return out;
 }
 
-std::string KindOf(Which which) {
-  // The schema's own enumerant name ("partnershipEstablished"); the CLI maps
-  // it to snake_case.
-  auto schema = capnp::Schema::from<schema::Payload>();
-  for (auto field : schema.getUnionFields()) {
-    if (field.getProto().getDiscriminantValue() == static_cast<uint16_t>(which)) {
-      return Str(field.getProto().getName());
-    }
-  }
-  return "unknown";
-}
 
 // A stored record opened for reading. Decodes in place when LMDB's value is
 // 8-byte aligned (Cap'n Proto's requirement), else from one aligned copy.
@@ -510,7 +500,7 @@ class LmdbReadTxn : public ReadTxn {
     stats->max_valid_day = kUnboundedStart;
     TWINLINE_RETURN_IF_ERROR(Scan(1, UINT64_MAX, [&](schema::Event::Reader ev) {
       ++stats->events;
-      stats->by_kind[KindOf(ev.getPayload().which())]++;
+      stats->by_kind[PayloadKindName(ev.getPayload().which())]++;
       stats->sources += ev.getSources().size();
       if (stats->first_recorded_at == 0) stats->first_recorded_at = ev.getRecordedAt();
       stats->last_recorded_at = ev.getRecordedAt();
@@ -749,7 +739,7 @@ class BatchWriter {
       return AttachSources(ev.asReader(), self, self_id, outcome);
     }
     if (target.which == Which::RETRACTION || target.which == Which::CORROBORATION) {
-      return Status::InvalidArgument("'" + target_id + "' is a " + KindOf(target.which) +
+      return Status::InvalidArgument("'" + target_id + "' is a " + PayloadKindName(target.which) +
                                      "; only facts and amendments can be corrected")
           .WithField("target");
     }
@@ -765,7 +755,7 @@ class BatchWriter {
       Which replacement = payload.getAmendment().getReplacement().which();
       if (replacement != target.fact_which) {
         return Status::InvalidArgument("a replacement must be of the same kind as the event it corrects (" +
-                                       KindOf(target.fact_which) + ")")
+                                       PayloadKindName(target.fact_which) + ")")
             .WithField("replacement.kind");
       }
     }

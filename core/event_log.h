@@ -103,7 +103,7 @@ struct VerifyReport {
 struct LogStats {
   uint64_t events = 0;
   uint64_t entities = 0;
-  std::map<std::string, uint64_t> by_kind;  // kind name ("partnershipEstablished") -> count
+  std::map<std::string, uint64_t> by_kind;  // kind ("partnership_established") -> count
   int64_t first_recorded_at = 0, last_recorded_at = 0;
   int64_t min_valid_day = 0, max_valid_day = 0;  // over bounded earliest/latest days
   uint64_t sources = 0;         // source citations over all events

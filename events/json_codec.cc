@@ -33,6 +33,7 @@
 
 #include "core/edtf.h"
 #include "core/names.h"
+#include "core/schema_names.h"
 
 namespace twinline {
 namespace {
@@ -52,19 +53,6 @@ Status Invalid(std::string message) { return Status::InvalidArgument(std::move(m
 // ---------------------------------------------------------------------------
 // 1. Names
 
-// "friendshipCity" -> "friendship_city".
-std::string SnakeCase(kj::StringPtr camel) {
-  std::string out;
-  for (char c : camel) {
-    if (c >= 'A' && c <= 'Z') {
-      out += '_';
-      out += static_cast<char>(c - 'A' + 'a');
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 std::string Join(const std::vector<std::string>& items) {
   std::string out;
@@ -81,7 +69,7 @@ const std::vector<std::string>& KindNames() {
     auto fields = capnp::Schema::from<schema::Payload>().getUnionFields();
     auto* v = new std::vector<std::string>(fields.size());
     for (auto field : fields) {
-      (*v)[field.getProto().getDiscriminantValue()] = SnakeCase(field.getProto().getName());
+      (*v)[field.getProto().getDiscriminantValue()] = SnakeCase(field.getProto().getName().cStr());
     }
     return v;
   }();
@@ -94,7 +82,7 @@ template <typename E>
 const std::vector<std::string>& EnumNames() {
   static const std::vector<std::string>* const names = [] {
     auto* v = new std::vector<std::string>;
-    for (auto e : capnp::Schema::from<E>().getEnumerants()) v->push_back(SnakeCase(e.getProto().getName()));
+    for (auto e : capnp::Schema::from<E>().getEnumerants()) v->push_back(SnakeCase(e.getProto().getName().cStr()));
     return v;
   }();
   return *names;

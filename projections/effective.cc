@@ -6,10 +6,10 @@
 // events nor the set of corrections.
 #include <capnp/schema.h>
 
-#include <cctype>
 
 #include "core/edtf.h"
 #include "core/identity.h"
+#include "core/schema_names.h"
 #include "projections/state.h"
 
 namespace twinline::projection_internal {
@@ -108,31 +108,6 @@ Status EffectiveCountry(const ReadTxn& txn, std::string_view slug, uint64_t know
   return Status::Ok();
 }
 
-namespace {
-
-// "sisterCity" -> "sister_city".
-std::string SnakeCase(std::string_view camel) {
-  std::string out;
-  for (char c : camel) {
-    if (std::isupper(static_cast<unsigned char>(c))) {
-      out += '_';
-      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::string EnumerantName(capnp::EnumSchema schema, uint16_t ordinal) {
-  for (auto enumerant : schema.getEnumerants()) {
-    if (enumerant.getOrdinal() == ordinal) return SnakeCase(enumerant.getProto().getName().cStr());
-  }
-  return std::to_string(ordinal);
-}
-
-}  // namespace
-
 std::string PartnershipKindName(uint16_t ordinal) {
   return EnumerantName(capnp::Schema::from<schema::PartnershipKind>(), ordinal);
 }
@@ -146,12 +121,5 @@ std::string QualifierName(uint16_t ordinal) {
   return EnumerantName(capnp::Schema::from<schema::Qualifier>(), ordinal);
 }
 
-std::string PayloadKindName(schema::Payload::Which which) {
-  KJ_IF_MAYBE (field, capnp::Schema::from<schema::Payload>().getFieldByDiscriminant(
-                          static_cast<uint16_t>(which))) {
-    return SnakeCase(field->getProto().getName().cStr());
-  }
-  return std::to_string(static_cast<uint16_t>(which));
-}
 
 }  // namespace twinline::projection_internal

@@ -76,14 +76,13 @@ Status ScanEffectiveFacts(const ReadTxn& txn, uint64_t known_seq, std::optional<
 Status EffectiveCountry(const ReadTxn& txn, std::string_view slug, uint64_t known_seq,
                         std::string* country);
 
-// snake_case names of schema enumerants and payload kinds ("sister_city",
-// "air_cargo", "more_than", "partnership_established"); an ordinal the
-// schema does not know is written as its number.
+// snake_case names of schema enumerants ("sister_city", "air_cargo",
+// "more_than"), from core/schema_names.h; an ordinal the schema does not
+// know is written as its number.
 std::string PartnershipKindName(uint16_t ordinal);
 std::string RouteModeName(uint16_t ordinal);
 std::string TradeFlowName(uint16_t ordinal);
 std::string QualifierName(uint16_t ordinal);
-std::string PayloadKindName(schema::Payload::Which which);
 
 // --- The state (state.cc) -------------------------------------------------
 

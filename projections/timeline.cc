@@ -3,6 +3,7 @@
 #include <tuple>
 
 #include "core/identity.h"
+#include "core/schema_names.h"
 #include "projections/projection.h"
 #include "projections/state.h"
 
@@ -46,7 +47,7 @@ Status Timeline(const ReadTxn& txn, std::string_view entity, const Query& query,
     if (entry.occurred == Tri::kNo) return true;
     entry.seq = ev.getSeq();
     entry.id = Str(ev.getId());
-    entry.kind = projection_internal::PayloadKindName(payload.which());
+    entry.kind = PayloadKindName(payload.which());
     entry.date = Str(date.getEdtf());
     entry.source_seqs.push_back(entry.seq);
     // One pass over what refers to it: corrections supersede it,

@@ -3,7 +3,6 @@
 // chain head — the hash to compare when checking two copies hold the same
 // history.
 #include <CLI/CLI.hpp>
-#include <cctype>
 #include <ostream>
 
 #include "core/edtf.h"
@@ -12,21 +11,6 @@
 
 namespace twinline::cli {
 namespace {
-
-// LogStats names kinds as the schema does ("partnershipEstablished"); users
-// write them in snake_case ("partnership_established").
-std::string SnakeCase(std::string_view camel) {
-  std::string out;
-  for (char c : camel) {
-    if (std::isupper(static_cast<unsigned char>(c))) {
-      out += '_';
-      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 std::string Bytes(uint64_t n) {
   const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
@@ -66,7 +50,7 @@ Handler ConfigureStats(CLI::App& cmd) {
       j["entities"] = st.entities;
       j["sources"] = st.sources;
       nlohmann::ordered_json kinds = nlohmann::ordered_json::object();
-      for (const auto& [kind, n] : st.by_kind) kinds[SnakeCase(kind)] = n;
+      for (const auto& [kind, n] : st.by_kind) kinds[kind] = n;
       j["by_kind"] = kinds;
       j["valid_time"] =
           empty ? nlohmann::ordered_json(nullptr)
@@ -90,7 +74,7 @@ Handler ConfigureStats(CLI::App& cmd) {
       *ctx.out << '\n';
       Table table({"KIND", "EVENTS"});
       table.AlignRight(1);
-      for (const auto& [kind, n] : st.by_kind) table.AddRow({SnakeCase(kind), std::to_string(n)});
+      for (const auto& [kind, n] : st.by_kind) table.AddRow({kind, std::to_string(n)});
       table.Print(*ctx.out);
     }
     return Status::Ok();
