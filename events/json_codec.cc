@@ -445,7 +445,7 @@ Status DecodeFigure(const json& v, EntityResolver& resolver, schema::Figure::Bui
   TWINLINE_RETURN_IF_ERROR(CheckMembers(v, {kFields}, "a figure"));
   std::string label;
   double value = 0;
-  schema::Qualifier qualifier;
+  schema::Qualifier qualifier{};
   TWINLINE_RETURN_IF_ERROR(r->Text("label", Need::kRequired, &label));
   TWINLINE_RETURN_IF_ERROR(r->NonNegative("value", &value));
   TWINLINE_RETURN_IF_ERROR(r->Enum("qualifier", std::optional(schema::Qualifier::EXACT), &qualifier));
@@ -468,7 +468,7 @@ Status DecodeElements(std::string_view key, const json& list, EntityResolver& re
 
 Status DecodeEntityRegistered(const ObjectReader& r, schema::EntityRegistered::Builder out) {
   std::string entity, country, parent;
-  schema::EntityType type;
+  schema::EntityType type{};
   const json* names = nullptr;
   const json* location = nullptr;
   TWINLINE_RETURN_IF_ERROR(r.Text("entity", Need::kRequired, &entity));
@@ -502,7 +502,7 @@ Status DecodeEntityRegistered(const ObjectReader& r, schema::EntityRegistered::B
 // Stored with a < b: a partnership is symmetric.
 Status DecodePartnership(const ObjectReader& r, schema::Partnership::Builder out) {
   std::string a, b, detail;
-  schema::PartnershipKind kind;
+  schema::PartnershipKind kind{};
   TWINLINE_RETURN_IF_ERROR(r.Entity("a", Need::kRequired, &a));
   TWINLINE_RETURN_IF_ERROR(r.Entity("b", Need::kRequired, &b));
   if (a == b) return Invalid("names the same entity as a ('" + a + "')").WithField("b");
@@ -521,7 +521,7 @@ Status DecodePartnership(const ObjectReader& r, schema::Partnership::Builder out
 Status DecodeAgreement(const ObjectReader& r, schema::AgreementSigned::Builder out) {
   std::vector<std::string> parties;
   std::string title;
-  schema::AgreementKind kind;
+  schema::AgreementKind kind{};
   TWINLINE_RETURN_IF_ERROR(r.EntityList("parties", Need::kRequired, &parties));
   std::sort(parties.begin(), parties.end());
   parties.erase(std::unique(parties.begin(), parties.end()), parties.end());
@@ -560,7 +560,7 @@ Status DecodeForum(const ObjectReader& r, schema::ForumHeld::Builder out) {
 
 Status DecodeRoute(const ObjectReader& r, schema::Route::Builder out) {
   std::string from, to, op, name;
-  schema::RouteMode mode;
+  schema::RouteMode mode{};
   TWINLINE_RETURN_IF_ERROR(r.Entity("from", Need::kRequired, &from));
   TWINLINE_RETURN_IF_ERROR(r.Entity("to", Need::kRequired, &to));
   TWINLINE_RETURN_IF_ERROR(r.Enum("mode", std::optional<schema::RouteMode>(), &mode));
@@ -611,7 +611,7 @@ Status DecodeTrade(const ObjectReader& r, schema::TradeVolumeReported::Builder o
   std::string reporter, partner, currency;
   EdtfDate period;
   double amount = 0;
-  schema::TradeFlow flow;
+  schema::TradeFlow flow{};
   TWINLINE_RETURN_IF_ERROR(r.Entity("reporter", Need::kRequired, &reporter));
   TWINLINE_RETURN_IF_ERROR(r.Entity("partner", Need::kRequired, &partner));
   TWINLINE_RETURN_IF_ERROR(r.Edtf("period", &period));
@@ -633,7 +633,7 @@ Status DecodeTrade(const ObjectReader& r, schema::TradeVolumeReported::Builder o
 Status DecodeCount(const ObjectReader& r, schema::CountReported::Builder out) {
   std::string entity, metric, scope, wording;
   double value = 0;
-  schema::Qualifier qualifier;
+  schema::Qualifier qualifier{};
   TWINLINE_RETURN_IF_ERROR(r.Entity("entity", Need::kRequired, &entity));
   TWINLINE_RETURN_IF_ERROR(r.Text("metric", Need::kRequired, &metric));
   if (!IsSnakeCase(metric)) return Invalid("'" + metric + "' is not snake_case").WithField("metric");
