@@ -131,8 +131,13 @@ class ReadTxn {
   // Events touching `slug`, ascending seq.
   virtual Status ScanEntity(std::string_view slug, const EventFn& fn) const = 0;
   // Events whose possible days overlap [from_day, to_day], in order of
-  // earliest day then seq.
+  // earliest day then seq. Walks the date index from its start (nothing
+  // indexes latest days): for `log --from/--to`, not for projections.
   virtual Status ScanValidRange(int64_t from_day, int64_t to_day, const EventFn& fn) const = 0;
+  // Events whose earliest possible day lies in [from_day, to_day], in order
+  // of earliest day then seq; seeks straight to from_day, so the cost is the
+  // events yielded, not the log (projections: replay after a checkpoint).
+  virtual Status ScanStarting(int64_t from_day, int64_t to_day, const EventFn& fn) const = 0;
 
   // Entities: the seq of an entity's registration, or kNotFound.
   virtual Status FindEntity(std::string_view slug, uint64_t* seq) const = 0;
@@ -166,6 +171,42 @@ class EventLog {
   // is written and the Status carries the failing event's index().
   Status Append(std::vector<PendingEvent>& batch, const AppendOptions& options,
                 AppendResult* result);
+
+  // Streaming form of Append for batches too large to hold in memory
+  // (`twinline import` of millions of lines): one write transaction is held
+  // open from BeginBatch to Commit; Add validates and writes one event into
+  // it (events added earlier in the batch are visible to later ones, as in
+  // Append); Commit makes the whole batch durable at once. The first failing
+  // Add or Commit leaves nothing written; so does destroying the writer
+  // without a successful Commit. Holds the log's single writer for its whole
+  // life: other appends (any process) wait.
+  class BatchWriter {
+   public:
+    virtual ~BatchWriter() = default;
+    // `outcome` may be null. On failure the Status carries index() = the
+    // event's position in the batch, and the batch is dead (every later
+    // call fails).
+    virtual Status Add(PendingEvent event, AppendOutcome* outcome) = 0;
+    // result->outcomes stays empty; the counts, last_seq and recorded_at
+    // are filled.
+    virtual Status Commit(AppendResult* result) = 0;
+  };
+  Status BeginBatch(const AppendOptions& options, std::unique_ptr<BatchWriter>* out);
+
+  // Group commit (the server): appends several independent batches in ONE
+  // durable write transaction. Each batch lands whole or not at all, on its
+  // own: a batch that fails (validation, kConflict on its expected_last_seq)
+  // leaves no trace and does not affect the others (LMDB nested
+  // transactions). Batches are applied in vector order. The returned Status
+  // is an error only when the group as a whole could not be committed
+  // (I/O, map full), in which case nothing was written.
+  struct GroupItem {
+    std::vector<PendingEvent> batch;
+    AppendOptions options;
+    Status status;        // this batch's own outcome
+    AppendResult result;  // filled when status is Ok
+  };
+  Status AppendGroup(std::vector<GroupItem>* items);
 
   Status BeginRead(std::unique_ptr<ReadTxn>* out) const;
 

@@ -47,12 +47,9 @@ Status ScanEffectiveFacts(const ReadTxn& txn, uint64_t known_seq, std::optional<
   if (after_day && *after_day >= to_day) return Status::Ok();
   const int64_t from_day = after_day ? *after_day + 1 : kUnboundedStart;
   Status inner;
-  Status st = txn.ScanValidRange(from_day, to_day, [&](schema::Event::Reader ev) {
+  Status st = txn.ScanStarting(from_day, to_day, [&](schema::Event::Reader ev) {
     if (ev.getSeq() > known_seq) return true;
     auto date = ev.getValidTime();
-    // The scan yields every event overlapping [from_day, to_day]; keep those
-    // that start after the checkpoint.
-    if (after_day && date.getEarliest() <= *after_day) return true;
     auto payload = ev.getPayload();
     const Which which = payload.which();
     if (which == Which::RETRACTION || which == Which::CORROBORATION) return true;

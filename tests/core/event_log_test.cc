@@ -401,6 +401,19 @@ TEST_F(EventLogTest, IndexesFindEventsByEntityDateIdAndName) {
   ASSERT_TRUE(txn->ScanValidRange(DaysFromCivil(2000, 1, 1), DaysFromCivil(2000, 12, 31), collect).ok());
   EXPECT_EQ(seqs, (std::vector<uint64_t>{5}));
 
+  // By earliest day only: the open-start event sorts first, a window that
+  // starts after it skips it, and the registrations (dated 2024) fall
+  // outside windows that end in 2023.
+  seqs.clear();
+  ASSERT_TRUE(txn->ScanStarting(kUnboundedStart, DaysFromCivil(2004, 12, 31), collect).ok());
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{5, 4}));
+  seqs.clear();
+  ASSERT_TRUE(txn->ScanStarting(DaysFromCivil(2004, 7, 22), DaysFromCivil(2023, 12, 31), collect).ok());
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{4}));
+  seqs.clear();
+  ASSERT_TRUE(txn->ScanStarting(DaysFromCivil(2004, 7, 23), DaysFromCivil(2023, 12, 31), collect).ok());
+  EXPECT_TRUE(seqs.empty());
+
   std::vector<std::string> slugs;
   ASSERT_TRUE(txn->LookupNameKey("duesseldorf", &slugs).ok());
   EXPECT_EQ(slugs, (std::vector<std::string>{"duesseldorf"}));
