@@ -6,7 +6,10 @@
 // e <= C), compacted at C. It answers for a query (D, K) with C <= D when
 // B <= K and nothing recorded in (B, K] could change that set: no
 // correction (retraction or amendment) and no fact with e <= C.
-// Corroborations change no state and never invalidate.
+// Corroborations change no state and never invalidate. A state written in
+// another shape (its `version` is not schema::CHECKPOINT_STATE_VERSION) is
+// skipped like one whose hash fails: it is never read with the wrong
+// meaning.
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 
@@ -68,7 +71,7 @@ void SetDated(schema::DatedSeq::Builder b, const Dated& d) {
 
 Dated GetDated(schema::DatedSeq::Reader r) { return {r.getSeq(), r.getEarliest(), r.getLatest()}; }
 
-void SetSeqs(capnp::List<uint64_t>::Builder list, const std::vector<uint64_t>& seqs) {
+void SetList(capnp::List<uint64_t>::Builder list, const std::vector<uint64_t>& seqs) {
   for (size_t i = 0; i < seqs.size(); ++i) list.set(i, seqs[i]);
 }
 
@@ -106,7 +109,7 @@ template <typename Builder, typename Figure>
 void SetReports(Builder b, const ReportState<Figure>& r) {
   b.setHasBest(r.best_settled.has_value());
   if (r.best_settled) SetFigure(b.initBest(), *r.best_settled);
-  SetSeqs(b.initSettled(r.settled.size()), r.settled);
+  b.setSettledCount(r.settled);
   auto open = b.initOpen(r.open.size());
   for (size_t i = 0; i < r.open.size(); ++i) SetFigure(open[i], r.open[i]);
 }
@@ -114,15 +117,17 @@ void SetReports(Builder b, const ReportState<Figure>& r) {
 template <typename Reader, typename Figure>
 void GetReports(Reader reader, ReportState<Figure>* r) {
   if (reader.getHasBest()) r->best_settled = GetFigure(reader.getBest());
-  r->settled = GetSeqs(reader.getSettled());
+  r->settled = reader.getSettledCount();
   for (auto f : reader.getOpen()) r->open.push_back(GetFigure(f));
 }
 
 std::string EncodeState(const State& state) {
   capnp::MallocMessageBuilder message;
   auto root = message.initRoot<schema::CheckpointState>();
+  root.setVersion(schema::CHECKPOINT_STATE_VERSION);
   auto entities = root.initEntities(state.EntityCount());
   for (uint32_t i = 0; i < state.EntityCount(); ++i) entities.set(i, AsText(state.Slug(i)));
+  SetList(root.initEntitySettled(state.entity_settled.size()), state.entity_settled);
 
   auto edges = root.initEdges(state.edges.size());
   size_t i = 0;
@@ -135,7 +140,7 @@ std::string EncodeState(const State& state) {
     b.setPrefixRange(static_cast<uint8_t>(edge.prefix.range));
     b.setPrefixEarliest(edge.prefix.earliest);
     b.setPrefixLatest(edge.prefix.latest);
-    SetSeqs(b.initPrefixSeqs(edge.prefix.seqs.size()), edge.prefix.seqs);
+    SetList(b.initPrefixSeqs(edge.prefix.seqs.size()), edge.prefix.seqs);
     auto events = b.initEvents(edge.events.size());
     for (size_t j = 0; j < edge.events.size(); ++j) {
       SetDated(events[j].initAt(), edge.events[j].at);
@@ -149,7 +154,7 @@ std::string EncodeState(const State& state) {
     auto b = counters[i++];
     b.setEntity(key.first);
     b.setCounter(static_cast<uint8_t>(key.second));
-    SetSeqs(b.initSettled(c.settled.size()), c.settled);
+    b.setSettledCount(c.settled);
     auto open = b.initOpen(c.open.size());
     for (size_t j = 0; j < c.open.size(); ++j) SetDated(open[j], c.open[j]);
   }
@@ -246,6 +251,14 @@ Status DecodeState(std::string_view bytes, State* state) {
   try {
     capnp::FlatArrayMessageReader reader(words, OptionsFor(words.size()));
     auto root = reader.getRoot<schema::CheckpointState>();
+    if (root.getVersion() != schema::CHECKPOINT_STATE_VERSION) {
+      // An older shape (settled facts as seq lists): reading it with this
+      // build's fields would count no settled facts at all.
+      return Status::Corruption("checkpoint state has version " +
+                                std::to_string(root.getVersion()) + "; this build reads version " +
+                                std::to_string(schema::CHECKPOINT_STATE_VERSION) +
+                                " (rebuild with `twinline checkpoint`)");
+    }
     const auto entities = root.getEntities();
     for (uint32_t i = 0; i < entities.size(); ++i) {
       if (state->Intern(Str(entities[i])) != i) {
@@ -276,7 +289,7 @@ Status DecodeState(std::string_view bytes, State* state) {
       if (c.getCounter() >= kNumCounters) throw std::out_of_range("counter");
       CounterState& cs =
           state->counters[{entity(c.getEntity()), static_cast<Counter>(c.getCounter())}];
-      cs.settled = GetSeqs(c.getSettled());
+      cs.settled = c.getSettledCount();
       for (auto x : c.getOpen()) cs.open.push_back(GetDated(x));
       open += cs.open.size();
     }
@@ -292,6 +305,9 @@ Status DecodeState(std::string_view bytes, State* state) {
       GetReports(t, &state->trade[key]);
       open += state->trade[key].open.size();
     }
+    const auto settled = root.getEntitySettled();
+    if (settled.size() > n) throw std::out_of_range("settled count list");
+    for (uint64_t count : settled) state->entity_settled.push_back(count);
     state->open_items_ = open;
   } catch (const kj::Exception& e) {
     return Status::Corruption("checkpoint state does not decode: " +

@@ -1,6 +1,6 @@
 // Diff: what differs between two Snapshots, row by row, rendered for people
-// ("yes", "maybe", "1–3", "142,160,000,000 CNY"), with the events behind
-// each change.
+// ("yes", "maybe", "1–3", "142,160,000,000 CNY"). Which events are behind
+// each change is found by causes.cc.
 #include <algorithm>
 #include <cstdio>
 #include <functional>
@@ -9,8 +9,13 @@
 #include <tuple>
 
 #include "projections/projection.h"
+#include "projections/state.h"
 
 namespace twinline {
+
+using projection_internal::CauseRow;
+using projection_internal::Counter;
+using projection_internal::FindCauses;
 
 namespace {
 
@@ -79,12 +84,6 @@ std::vector<uint64_t> Causes(const std::vector<EventMark>& a, const std::vector<
   return out;
 }
 
-void Merge(std::vector<uint64_t>* into, const std::vector<uint64_t>& more) {
-  std::set<uint64_t> all(into->begin(), into->end());
-  all.insert(more.begin(), more.end());
-  into->assign(all.begin(), all.end());
-}
-
 DiffRow::Change ChangeOf(bool before_present, bool after_present) {
   if (!before_present) return DiffRow::Change::kAdded;
   if (!after_present) return DiffRow::Change::kRemoved;
@@ -103,56 +102,76 @@ std::set<K> Keys(const std::map<K, V>& a, const std::map<K, V>& b) {
   return keys;
 }
 
+// The counters in the order rows are listed, with their labels.
+struct CounterRow {
+  const char* label;
+  Range EntityCounts::*field;
+  Counter counter;
+};
+constexpr CounterRow kCounterRows[] = {
+    {"forums", &EntityCounts::forums, Counter::kForums},
+    {"agreements", &EntityCounts::agreements, Counter::kAgreements},
+    {"offices", &EntityCounts::offices, Counter::kOffices},
+    {"offices hosted", &EntityCounts::offices_hosted, Counter::kOfficesHosted},
+    {"organisations", &EntityCounts::organisations, Counter::kOrganisations},
+    {"awards", &EntityCounts::awards, Counter::kAwards},
+    {"initiatives", &EntityCounts::initiatives, Counter::kInitiatives},
+};
+
+// The rows found so far, and for each the CauseRow whose events name its
+// causes (none for reported rows, whose causes are set on the spot).
+struct Rows {
+  std::vector<DiffRow> rows;
+  std::vector<std::optional<CauseRow>> targets;
+
+  DiffRow& Add(std::optional<CauseRow> target) {
+    targets.push_back(std::move(target));
+    return rows.emplace_back();
+  }
+};
+
 }  // namespace
 
-std::vector<DiffRow> Diff(const Snapshot& from, const Snapshot& to) {
-  std::vector<DiffRow> rows;
-  static const std::vector<EventMark> kNone;
+Status Diff(const ReadTxn& txn, const Snapshot& from, const Snapshot& to,
+            std::vector<DiffRow>* out) {
+  out->clear();
+  if (from.query.rule != to.query.rule) {
+    return Status::InvalidArgument("a diff compares two snapshots under one date rule");
+  }
+  if (std::max(from.known_seq, to.known_seq) > txn.LastSeq()) {
+    return Status::InvalidArgument("a snapshot is known at seq " +
+                                   std::to_string(std::max(from.known_seq, to.known_seq)) +
+                                   " but the log ends at " + std::to_string(txn.LastSeq()));
+  }
+  Rows found;
+  // Edge rows, with the two sides' rows, for the fallback below.
+  std::vector<std::tuple<size_t, const EdgeRow*, const EdgeRow*>> edge_rows;
 
   // Edges.
   std::map<EdgeKey, const EdgeRow*> before, after;
   for (const EdgeRow& e : from.edges) before[KeyOf(e)] = &e;
   for (const EdgeRow& e : to.edges) after[KeyOf(e)] = &e;
-  std::map<EdgeKey, std::vector<uint64_t>> edge_causes;
   for (const EdgeKey& key : Keys(before, after)) {
     const EdgeRow* b = before.count(key) ? before[key] : nullptr;
     const EdgeRow* a = after.count(key) ? after[key] : nullptr;
-    edge_causes[key] = Causes(b ? b->events : kNone, a ? a->events : kNone);
     const Tri was = b ? b->status : Tri::kNo, is = a ? a->status : Tri::kNo;
     if (was == is) continue;
     const auto& [kind, ea, eb, subkind] = key;
-    DiffRow row;
+    CauseRow target;
+    target.kind = CauseRow::Kind::kEdge;
+    target.edge_kind = kind;
+    target.a = ea;
+    target.b = eb;
+    target.subkind = subkind;
+    edge_rows.emplace_back(found.rows.size(), b, a);
+    DiffRow& row = found.Add(std::move(target));
     row.change = ChangeOf(b != nullptr, a != nullptr);
     row.what = kind == EdgeRow::Kind::kPartnership ? "partnership" : "route";
     row.key =
         ea + (kind == EdgeRow::Kind::kPartnership ? " — " : " → ") + eb + " (" + subkind + ")";
     row.before = Word(was);
     row.after = Word(is);
-    row.cause_seqs = edge_causes[key];
-    rows.push_back(std::move(row));
   }
-
-  // The causes of an edge-derived count: the differing events of the edges
-  // of that entity that match.
-  std::map<std::string, std::vector<const EdgeKey*>> changed_edges_of;  // entity -> edges
-  for (const auto& [key, causes] : edge_causes) {
-    if (causes.empty()) continue;
-    changed_edges_of[std::get<1>(key)].push_back(&key);
-    changed_edges_of[std::get<2>(key)].push_back(&key);
-  }
-  auto edge_count_causes = [&](const std::string& entity, EdgeRow::Kind kind,
-                               const std::string* subkind) {
-    std::vector<uint64_t> out;
-    auto it = changed_edges_of.find(entity);
-    if (it == changed_edges_of.end()) return out;
-    for (const EdgeKey* key : it->second) {
-      if (std::get<0>(*key) != kind || (subkind != nullptr && std::get<3>(*key) != *subkind)) {
-        continue;
-      }
-      Merge(&out, edge_causes[*key]);
-    }
-    return out;
-  };
 
   // Per-entity counts.
   const EntityCounts kEmpty;
@@ -160,55 +179,54 @@ std::vector<DiffRow> Diff(const Snapshot& from, const Snapshot& to) {
   for (const std::string& entity : Keys(from.counts, to.counts)) {
     const EntityCounts& b = from.counts.count(entity) ? from.counts.at(entity) : kEmpty;
     const EntityCounts& a = to.counts.count(entity) ? to.counts.at(entity) : kEmpty;
-    const std::vector<uint64_t> own_causes = Causes(b.events, a.events);
-    auto count = [&](const std::string& label, const Range& was, const Range& is,
-                     const std::function<std::vector<uint64_t>()>& causes) {
+    auto count = [&](const std::string& label, const Range& was, const Range& is, CauseRow target) {
       if (was == is) return;
-      DiffRow row;
+      target.a = entity;
+      DiffRow& row = found.Add(std::move(target));
       row.change = ChangeOf(was.possible > 0, is.possible > 0);
       row.what = "count";
       row.key = entity + " " + label;
       row.before = RangeText(was);
       row.after = RangeText(is);
-      row.cause_seqs = causes();
-      rows.push_back(std::move(row));
+    };
+    // The CauseRow of an edge count: edges of `kind`, maybe only of a subkind
+    // or with partners in a country.
+    auto edges = [](EdgeRow::Kind kind, std::optional<std::string> subkind,
+                    std::optional<std::string> country) {
+      CauseRow target;
+      target.kind = CauseRow::Kind::kEdgeCount;
+      target.edge_kind = kind;
+      target.subkind = std::move(subkind);
+      target.country = std::move(country);
+      return target;
     };
     auto by = [&](const std::string& prefix, const std::map<std::string, Range>& was,
                   const std::map<std::string, Range>& is,
-                  const std::function<std::vector<uint64_t>(const std::string&)>& causes) {
+                  const std::function<CauseRow(const std::string&)>& target) {
       for (const std::string& k : Keys(was, is)) {
         count(prefix + (k.empty() ? "(none)" : k), was.count(k) ? was.at(k) : Range(),
-              is.count(k) ? is.at(k) : Range(), [&] { return causes(k); });
+              is.count(k) ? is.at(k) : Range(), target(k));
       }
     };
     const auto partnerships = EdgeRow::Kind::kPartnership, routes = EdgeRow::Kind::kRoute;
     count("partnerships", b.partnerships, a.partnerships,
-          [&] { return edge_count_causes(entity, partnerships, nullptr); });
+          edges(partnerships, std::nullopt, std::nullopt));
     by("partnerships ", b.partnerships_by_kind, a.partnerships_by_kind,
-       [&](const std::string& k) { return edge_count_causes(entity, partnerships, &k); });
-    // Snapshot edges do not carry the partner's country: every partnership
-    // of the entity is a candidate cause.
+       [&](const std::string& k) { return edges(partnerships, k, std::nullopt); });
     by("partnerships in ", b.partnerships_by_country, a.partnerships_by_country,
-       [&](const std::string&) { return edge_count_causes(entity, partnerships, nullptr); });
-    count("routes", b.routes, a.routes, [&] { return edge_count_causes(entity, routes, nullptr); });
+       [&](const std::string& k) { return edges(partnerships, std::nullopt, k); });
+    count("routes", b.routes, a.routes, edges(routes, std::nullopt, std::nullopt));
     by("routes ", b.routes_by_mode, a.routes_by_mode,
-       [&](const std::string& k) { return edge_count_causes(entity, routes, &k); });
-    // Counter events are not labelled by counter in a Snapshot: the causes
-    // are the entity's counter and report events that differ.
-    const std::pair<const char*, Range EntityCounts::*> counters[] = {
-        {"forums", &EntityCounts::forums},
-        {"agreements", &EntityCounts::agreements},
-        {"offices", &EntityCounts::offices},
-        {"offices hosted", &EntityCounts::offices_hosted},
-        {"organisations", &EntityCounts::organisations},
-        {"awards", &EntityCounts::awards},
-        {"initiatives", &EntityCounts::initiatives},
-    };
-    for (const auto& [label, field] : counters) {
-      count(label, b.*field, a.*field, [&] { return own_causes; });
+       [&](const std::string& k) { return edges(routes, k, std::nullopt); });
+    for (const CounterRow& c : kCounterRows) {
+      CauseRow target;
+      target.kind = CauseRow::Kind::kCounter;
+      target.counter = c.counter;
+      count(c.label, b.*c.field, a.*c.field, std::move(target));
     }
 
-    // Reported counts, per (metric, scope).
+    // Reported counts, per (metric, scope): the causes are the reports the
+    // two sides show that differ.
     using Pair = std::pair<const ReportedCount*, const ReportedCount*>;  // certain, possible
     std::map<std::pair<std::string, std::string>, Pair> was, is;
     for (const ReportedCount& r : b.reported) {
@@ -246,7 +264,7 @@ std::vector<DiffRow> Diff(const Snapshot& from, const Snapshot& to) {
       reported.push_back(std::move(row));
     }
   }
-  rows.insert(rows.end(), reported.begin(), reported.end());
+  for (DiffRow& row : reported) found.Add(std::nullopt) = std::move(row);
 
   // Trade, per (reporter, partner, period, flow).
   using TradeKey = std::tuple<std::string, std::string, std::string, std::string>;
@@ -269,18 +287,52 @@ std::vector<DiffRow> Diff(const Snapshot& from, const Snapshot& to) {
     };
     if (same(w.first, i.first) && same(w.second, i.second)) continue;
     const auto& [reporter, partner, period, flow] = key;
-    DiffRow row;
+    CauseRow target;
+    target.kind = CauseRow::Kind::kTrade;
+    target.a = reporter;
+    target.b = partner;
+    target.period = period;
+    target.flow = flow;
+    DiffRow& row = found.Add(std::move(target));
     row.change = ChangeOf(w.first || w.second, i.first || i.second);
     row.what = "trade";
     row.key = reporter + " → " + partner + " " + period + " " + flow;
     row.before = CertainPossibleText<TradeRow>(w.first, w.second, text);
     row.after = CertainPossibleText<TradeRow>(i.first, i.second, text);
-    const TradeRow* wr = w.first ? w.first : w.second;
-    const TradeRow* ir = i.first ? i.first : i.second;
-    row.cause_seqs = Causes(wr ? wr->events : kNone, ir ? ir->events : kNone);
-    rows.push_back(std::move(row));
   }
-  return rows;
+
+  // The causes of every row but the reported ones, in one pass over the
+  // candidate events (causes.cc).
+  std::vector<CauseRow> targets;
+  std::vector<size_t> target_row;
+  for (size_t i = 0; i < found.rows.size(); ++i) {
+    if (!found.targets[i]) continue;
+    targets.push_back(std::move(*found.targets[i]));
+    target_row.push_back(i);
+  }
+  std::vector<std::vector<uint64_t>> causes;
+  TWINLINE_RETURN_IF_ERROR(FindCauses(txn, from, to, targets, &causes));
+  for (size_t t = 0; t < targets.size(); ++t) {
+    found.rows[target_row[t]].cause_seqs = std::move(causes[t]);
+  }
+  // An edge whose status changes although none of its events changed
+  // presence or occurrence changes because a day passed inside the range of
+  // an uncertain event (only the range rule has such worlds): name its
+  // events that are only possibly in effect on either side.
+  for (const auto& [index, b, a] : edge_rows) {
+    DiffRow& row = found.rows[index];
+    if (!row.cause_seqs.empty()) continue;
+    std::set<uint64_t> uncertain;
+    for (const EdgeRow* side : {b, a}) {
+      if (side == nullptr) continue;
+      for (const EventMark& m : side->events) {
+        if (m.occurred == Tri::kMaybe) uncertain.insert(m.seq);
+      }
+    }
+    row.cause_seqs.assign(uncertain.begin(), uncertain.end());
+  }
+  *out = std::move(found.rows);
+  return Status::Ok();
 }
 
 }  // namespace twinline

@@ -76,21 +76,30 @@ constexpr Range EntityCounts::*kCounterField[kNumCounters] = {
     &EntityCounts::initiatives,
 };
 
-// Settled seqs (occurrence yes at every day on or after the compaction)
-// followed by the open items with e <= day.
-template <typename Item, typename GetDated>
-std::vector<EventMark> Marks(const std::vector<uint64_t>& settled, const std::vector<Item>& open,
-                             int64_t day, DateRule rule, GetDated dated) {
-  std::vector<EventMark> marks;
-  marks.reserve(settled.size() + open.size());
-  for (uint64_t seq : settled) marks.push_back({seq, Tri::kYes});
-  for (const Item& item : open) {
-    const Dated& at = dated(item);
-    if (at.e <= day) marks.push_back({at.seq, Occurrence(at.e, at.l, day, rule)});
+// The events of a row as of `day`: the open items with e <= day that are
+// still unsettled (e <= day < l) with their occurrence, and the seqs of those
+// that have settled since the last compaction (l <= day).
+struct RowEvents {
+  std::vector<EventMark> open;
+  std::vector<uint64_t> settled;
+
+  void Add(const Dated& at, int64_t day, DateRule rule) {
+    if (at.e > day) return;
+    if (at.l <= day) {
+      settled.push_back(at.seq);
+    } else {
+      open.push_back({at.seq, Occurrence(at.e, at.l, day, rule)});
+    }
   }
-  std::sort(marks.begin(), marks.end());
-  return marks;
-}
+  // Sorted by seq, each event once (an office whose owner is its host is one
+  // event of the entity, though it feeds two counters).
+  void Normalise() {
+    std::sort(open.begin(), open.end());
+    open.erase(std::unique(open.begin(), open.end()), open.end());
+    std::sort(settled.begin(), settled.end());
+    settled.erase(std::unique(settled.begin(), settled.end()), settled.end());
+  }
+};
 
 // "Greatest report wins" (§4): the certain and the possible report.
 template <typename Figure>
@@ -173,8 +182,14 @@ Status Evaluate(const State& state, int64_t day, DateRule rule, const CountryFn&
     row.b = state.Slug(key.b);
     row.subkind = subkind_name(key);
     row.status = status;
-    row.events = Marks(edge.prefix.seqs, edge.events, day, rule,
-                       [](const EdgeEvent& x) -> const Dated& { return x.at; });
+    // Every event of the edge with e <= day: the prefix (occurred in every
+    // world on or after the compaction) and the remaining ones.
+    row.events.reserve(edge.prefix.seqs.size() + edge.events.size());
+    for (uint64_t seq : edge.prefix.seqs) row.events.push_back({seq, Tri::kYes});
+    for (const EdgeEvent& x : edge.events) {
+      if (x.at.e <= day) row.events.push_back({x.at.seq, Occurrence(x.at.e, x.at.l, day, rule)});
+    }
+    std::sort(row.events.begin(), row.events.end());
     for (auto [self, partner] : {std::pair(key.a, key.b), std::pair(key.b, key.a)}) {
       EntityCounts& c = counts_of(self);
       if (key.kind == EdgeRow::Kind::kRoute) {
@@ -195,25 +210,34 @@ Status Evaluate(const State& state, int64_t day, DateRule rule, const CountryFn&
     out->edges.push_back(std::move(row));
   }
 
-  // Counters.
+  // Counters and reported counts: an entity's row lists the open events of
+  // both and counts the settled ones (settled at a compaction: the state's
+  // per-entity number; settled since: l <= day).
+  std::vector<RowEvents> entity_events(state.EntityCount());
   for (const auto& [key, c] : state.counters) {
-    std::vector<EventMark> marks =
-        Marks(c.settled, c.open, day, rule, [](const Dated& x) -> const Dated& { return x; });
-    if (marks.empty()) continue;
+    RowEvents& events = entity_events[key.first];
     Range range;
-    for (const EventMark& m : marks) Add(&range, m.occurred);
+    range.certain = range.possible = c.settled;  // settled: occurred under every rule
+    bool any = c.settled > 0;
+    for (const Dated& x : c.open) {
+      if (x.e > day) continue;
+      any = true;
+      Add(&range, Occurrence(x.e, x.l, day, rule));
+      events.Add(x, day, rule);
+    }
+    if (!any) continue;
     EntityCounts& ec = counts_of(key.first);
     AddRange(&(ec.*kCounterField[static_cast<int>(key.second)]), range);
-    ec.events.insert(ec.events.end(), marks.begin(), marks.end());
   }
-
-  // Reported counts.
   for (const auto& [key, r] : state.reports) {
-    std::vector<EventMark> marks = Marks(r.settled, r.open, day, rule,
-                                         [](const CountFigure& f) -> const Dated& { return f.at; });
-    if (marks.empty()) continue;
+    RowEvents& events = entity_events[key.entity];
+    bool any = r.settled > 0;
+    for (const CountFigure& f : r.open) {
+      any = any || f.at.e <= day;
+      events.Add(f.at, day, rule);
+    }
+    if (!any) continue;
     EntityCounts& ec = counts_of(key.entity);
-    ec.events.insert(ec.events.end(), marks.begin(), marks.end());
     auto [certain, possible] = Greatest(r, day, rule);
     auto entry = [&](const CountFigure& f, Tri status) {
       ReportedCount rc;
@@ -229,10 +253,13 @@ Status Evaluate(const State& state, int64_t day, DateRule rule, const CountryFn&
     if (certain != nullptr) entry(*certain, Tri::kYes);
     if (possible != nullptr && possible != certain) entry(*possible, Tri::kMaybe);
   }
-  for (auto& [slug, ec] : out->counts) {
-    std::sort(ec.events.begin(), ec.events.end());
-    // An office whose owner is also its host is one event of the entity.
-    ec.events.erase(std::unique(ec.events.begin(), ec.events.end()), ec.events.end());
+  for (uint32_t entity = 0; entity < state.EntityCount(); ++entity) {
+    if (rows[entity] == nullptr) continue;
+    EntityCounts& ec = *rows[entity];
+    RowEvents& events = entity_events[entity];
+    events.Normalise();
+    ec.open_events = std::move(events.open);
+    ec.settled_events = state.EntitySettled(entity) + events.settled.size();
     std::stable_sort(ec.reported.begin(), ec.reported.end(),
                      [](const ReportedCount& x, const ReportedCount& y) {
                        return std::tie(x.metric, x.scope, y.status) <
@@ -245,19 +272,22 @@ Status Evaluate(const State& state, int64_t day, DateRule rule, const CountryFn&
     std::tuple<std::string, std::string, std::string, std::string> key;
     const TradeFigure* certain = nullptr;
     const TradeFigure* possible = nullptr;
-    std::vector<EventMark> marks;
+    uint64_t settled = 0;  // settled at a compaction
+    RowEvents events;
   };
   std::vector<TradeOut> trade;
   for (const auto& [key, r] : state.trade) {
-    std::vector<EventMark> marks = Marks(r.settled, r.open, day, rule,
-                                         [](const TradeFigure& f) -> const Dated& { return f.at; });
     auto [certain, possible] = Greatest(r, day, rule);
     if (possible == nullptr) continue;
+    RowEvents events;
+    for (const TradeFigure& f : r.open) events.Add(f.at, day, rule);
+    events.Normalise();
     trade.push_back(
         {{state.Slug(key.reporter), state.Slug(key.partner), key.period, TradeFlowName(key.flow)},
          certain,
          possible,
-         std::move(marks)});
+         r.settled,
+         std::move(events)});
   }
   std::sort(trade.begin(), trade.end(),
             [](const TradeOut& x, const TradeOut& y) { return x.key < y.key; });
@@ -270,7 +300,8 @@ Status Evaluate(const State& state, int64_t day, DateRule rule, const CountryFn&
       r.amount = f.amount;
       r.status = status;
       r.seq = f.at.seq;
-      r.events = t.marks;
+      r.open_events = t.events.open;
+      r.settled_events = t.settled + t.events.settled.size();
       out->trade.push_back(std::move(r));
     };
     if (t.certain != nullptr) {
@@ -353,7 +384,7 @@ class Canonical {
 
 std::string SnapshotHash(const Snapshot& s) {
   Canonical c;
-  c.Text("twinline-snapshot-v1");
+  c.Text("twinline-snapshot-v2");
   c.U64(s.edges.size());
   for (const EdgeRow& e : s.edges) {
     c.Byte(static_cast<uint8_t>(e.kind));
@@ -385,7 +416,8 @@ std::string SnapshotHash(const Snapshot& s) {
       c.Tri3(r.status);
       c.U64(r.seq);
     }
-    c.Marks(ec.events);
+    c.Marks(ec.open_events);
+    c.U64(ec.settled_events);
   }
   c.U64(s.trade.size());
   for (const TradeRow& t : s.trade) {
@@ -395,7 +427,8 @@ std::string SnapshotHash(const Snapshot& s) {
     c.Double(t.amount);
     c.Tri3(t.status);
     c.U64(t.seq);
-    c.Marks(t.events);
+    c.Marks(t.open_events);
+    c.U64(t.settled_events);
   }
   c.U64(s.trade_totals.size());
   for (const TradeTotal& t : s.trade_totals) {

@@ -10,14 +10,19 @@
 //  * Every Range has certain <= possible. Under DateRule::kEarliest or
 //    kLatest every status is kNo or kYes and certain == possible.
 //  * Rows are sorted (edges by kind, a, b, subkind; counts by entity; trade
-//    by reporter, partner, period, flow) and list the effective events
-//    behind them with their occurrence, so callers can name the event ids
-//    that caused a change.
-//  * Memory grows with entities, edges, report keys and unsettled facts,
-//    not with the log: events are streamed from the log's by-date index,
-//    and settled facts are kept as bare seqs (the rows list them anyway).
-//  * Reads only: Replay never writes. BuildCheckpoints computes checkpoints
-//    for EventLog::ReplaceCheckpoints.
+//    by reporter, partner, period, flow). An edge row lists every effective
+//    event of the edge with e <= D; count and trade rows list only their
+//    *open* events (e <= D < l, the ones still uncertain at D) and count the
+//    settled ones (l <= D), so a row's size does not grow with its history.
+//  * Memory grows with entities, edges and their events, report and trade
+//    keys, and unsettled facts, not with the log: events are streamed from
+//    the log's by-date index, and a settled counter fact or report is only
+//    counted.
+//  * Diff names the events behind each changed row from the two snapshots
+//    and a few index scans of the log (docs/PROJECTIONS.md §6), not from
+//    per-row lists of every event.
+//  * Reads only: Replay and Diff never write. BuildCheckpoints computes
+//    checkpoints for EventLog::ReplaceCheckpoints.
 #ifndef TWINLINE_PROJECTIONS_PROJECTION_H_
 #define TWINLINE_PROJECTIONS_PROJECTION_H_
 
@@ -49,8 +54,8 @@ struct Query {
   bool use_checkpoints = true;
 };
 
-// An effective event behind a row, with its occurrence as of the query day.
-// Diff names as causes the events whose presence or occurrence differs.
+// An effective event behind a row, with its occurrence as of the query day
+// under the query's rule.
 struct EventMark {
   uint64_t seq = 0;
   Tri occurred = Tri::kNo;
@@ -97,7 +102,14 @@ struct EntityCounts {
   // Per (metric, scope): the certain report (status kYes) and, when a later
   // report is only possible, that one too (status kMaybe).
   std::vector<ReportedCount> reported;
-  std::vector<EventMark> events;  // effective counter/report events with e <= D, by seq
+  // The entity's effective counter and report events with e <= D < l (not
+  // settled as of D), by seq, with their occurrence under the rule (kMaybe
+  // under kRange, kYes under kEarliest, kNo under kLatest). Each event once,
+  // though an office whose owner is its host feeds two counters.
+  std::vector<EventMark> open_events;
+  // How many of its effective counter and report events have l <= D (each
+  // occurred, under every rule).
+  uint64_t settled_events = 0;
   bool operator==(const EntityCounts&) const = default;
 };
 
@@ -107,7 +119,10 @@ struct TradeRow {
   double amount = 0;
   Tri status = Tri::kNo;   // kYes: certain figure; kMaybe: only possible
   uint64_t seq = 0;        // the report that holds
-  std::vector<EventMark> events;  // every effective report of this key with e <= D, by seq
+  // The key's effective reports with e <= D < l, by seq, with their
+  // occurrence; and how many have l <= D. Both rows of a key carry both.
+  std::vector<EventMark> open_events;
+  uint64_t settled_events = 0;
   bool operator==(const TradeRow&) const = default;
 };
 
@@ -174,14 +189,32 @@ struct DiffRow {
   std::string what;        // "partnership", "route", "count", "reported", "trade"
   std::string key;         // "chengdu — montpellier (sister_city)", "chengdu forums", ...
   std::string before, after;  // human renderings ("yes", "maybe", "1–3", "142,160,000,000 CNY")
-  // Events whose presence or occurrence differs between the two sides. For
-  // a known-at diff, callers add the corrections recorded in between that
-  // target them (ReadTxn::ScanReferences).
+  // The effective events of the row whose presence (effective at K and
+  // e <= D) or occurrence differs between the two sides, ascending. A row's
+  // events: an edge's, its own; "X forums" (any counter), the facts counted
+  // there; "X partnerships" ("X routes"), the events of X's partnerships
+  // (routes) active or possibly active on at least one side, "... KIND"
+  // those of that kind or mode, "X partnerships in CC" those whose partner
+  // is registered in CC at the side's K; a trade row, its key's reports; a
+  // reported row, the certain and possible reports the two sides show. An
+  // edge whose status changes although no event of it changed (a day passed
+  // inside an uncertain event's range, e.g. an establishment in 01-01..01-11
+  // and an end on 01-06: no on 01-06, maybe on 01-07) names instead its
+  // events that are only possibly in effect on either side. For a known-at diff,
+  // callers add the corrections recorded in between that target them
+  // (ReadTxn::ScanReferences).
   std::vector<uint64_t> cause_seqs;
 };
 
-// Rows that differ between two snapshots (valid dates or known-at times).
-std::vector<DiffRow> Diff(const Snapshot& from, const Snapshot& to);
+// The rows that differ between two snapshots (two valid dates, or two
+// known-at times, or both), each with its cause events. `txn` is the log
+// both were replayed from (it holds every seq up to both known_seqs); they
+// must share one date rule (else kInvalidArgument). Costs a lookup per
+// candidate event: the events the snapshots list (edge events, open
+// events), those whose earliest day lies between the two dates, and those
+// recorded between the two known-at times with the facts they correct.
+Status Diff(const ReadTxn& txn, const Snapshot& from, const Snapshot& to,
+            std::vector<DiffRow>* out);
 
 }  // namespace twinline
 

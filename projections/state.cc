@@ -1,11 +1,12 @@
-// Inserting effective facts into the projection state, and compacting it
-// (docs/PROJECTIONS.md §5; the model is at the top of state.h).
+// What an effective fact feeds (Classify), inserting facts into the
+// projection state, and compacting it (docs/PROJECTIONS.md §5; the model is
+// at the top of state.h).
 #include "projections/state.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "core/edtf.h"
-#include "core/identity.h"
 
 namespace twinline::projection_internal {
 
@@ -17,17 +18,27 @@ uint32_t State::Intern(std::string_view slug) {
   return it->second;
 }
 
-bool State::Insert(const Fact& fact) {
-  const Dated at{fact.seq, fact.e, fact.l};
+namespace {
+
+std::string_view View(capnp::Text::Reader text) { return {text.cStr(), text.size()}; }
+
+}  // namespace
+
+Feeds Classify(schema::Payload::Reader p) {
+  Feeds f;
   auto edge = [&](EdgeRow::Kind kind, capnp::Text::Reader a, capnp::Text::Reader b,
                   uint16_t subkind, bool establish) {
-    EdgeKey key{kind, Intern(Str(a)), Intern(Str(b)), subkind};
-    edges[key].events.push_back({at, establish});
+    f.kind = Feeds::Kind::kEdge;
+    f.edge_kind = kind;
+    f.a = View(a);
+    f.b = View(b);
+    f.subkind = subkind;
+    f.establish = establish;
   };
   auto count = [&](capnp::Text::Reader entity, Counter counter) {
-    counters[{Intern(Str(entity)), counter}].open.push_back(at);
+    f.kind = Feeds::Kind::kCounters;
+    f.counters.emplace_back(View(entity), counter);
   };
-  auto p = fact.payload;
   switch (p.which()) {
     case Which::PARTNERSHIP_ESTABLISHED:
     case Which::PARTNERSHIP_ENDED: {
@@ -51,20 +62,17 @@ bool State::Insert(const Fact& fact) {
     case Which::AGREEMENT_SIGNED: {
       // Parties are stored sorted and distinct (identity.h); a repeated one
       // is still counted once.
-      std::vector<std::string> parties;
-      for (auto party : p.getAgreementSigned().getParties()) parties.push_back(Str(party));
-      std::sort(parties.begin(), parties.end());
-      parties.erase(std::unique(parties.begin(), parties.end()), parties.end());
-      for (const auto& party : parties) {
-        counters[{Intern(party), Counter::kAgreements}].open.push_back(at);
+      f.kind = Feeds::Kind::kCounters;
+      for (auto party : p.getAgreementSigned().getParties()) {
+        f.counters.emplace_back(View(party), Counter::kAgreements);
       }
-      open_items_ += parties.empty() ? 0 : parties.size() - 1;
+      std::sort(f.counters.begin(), f.counters.end());
+      f.counters.erase(std::unique(f.counters.begin(), f.counters.end()), f.counters.end());
       break;
     }
     case Which::OFFICE_OPENED:
       count(p.getOfficeOpened().getOwner(), Counter::kOffices);
       count(p.getOfficeOpened().getHost(), Counter::kOfficesHosted);
-      ++open_items_;
       break;
     case Which::ORGANISATION_FOUNDED:
       count(p.getOrganisationFounded().getFounder(), Counter::kOrganisations);
@@ -77,23 +85,61 @@ bool State::Insert(const Fact& fact) {
       break;
     case Which::COUNT_REPORTED: {
       auto x = p.getCountReported();
-      ReportKey key{Intern(Str(x.getEntity())), Str(x.getMetric()),
-                    x.getScope().size() > 0 ? Intern(Str(x.getScope())) : kNoEntity};
-      reports[key].open.push_back(
-          {at, std::string(fact.edtf), x.getValue(), static_cast<uint16_t>(x.getQualifier())});
+      f.kind = Feeds::Kind::kReport;
+      f.entity = View(x.getEntity());
+      f.metric = View(x.getMetric());
+      f.scope = View(x.getScope());
+      f.value = x.getValue();
+      f.qualifier = static_cast<uint16_t>(x.getQualifier());
       break;
     }
     case Which::TRADE_VOLUME_REPORTED: {
       auto x = p.getTradeVolumeReported();
-      TradeKey key{Intern(Str(x.getReporter())), Intern(Str(x.getPartner())), Str(x.getPeriod()),
-                   static_cast<uint16_t>(x.getFlow())};
-      trade[key].open.push_back({at, std::string(fact.edtf), x.getAmount(), Str(x.getCurrency())});
+      f.kind = Feeds::Kind::kTrade;
+      f.entity = View(x.getReporter());
+      f.partner = View(x.getPartner());
+      f.period = View(x.getPeriod());
+      f.flow = static_cast<uint16_t>(x.getFlow());
+      f.value = x.getAmount();
+      f.currency = View(x.getCurrency());
       break;
     }
     default:
-      return false;  // registrations (and nothing else) carry no projected state
+      break;  // registrations (and nothing else) carry no projected state
   }
-  ++open_items_;
+  return f;
+}
+
+bool State::Insert(const Fact& fact) {
+  const Dated at{fact.seq, fact.e, fact.l};
+  const Feeds f = Classify(fact.payload);
+  switch (f.kind) {
+    case Feeds::Kind::kNothing:
+      return false;
+    case Feeds::Kind::kEdge:
+      edges[{f.edge_kind, Intern(f.a), Intern(f.b), f.subkind}].events.push_back({at, f.establish});
+      ++open_items_;
+      break;
+    case Feeds::Kind::kCounters:
+      for (const auto& [entity, counter] : f.counters) {
+        counters[{Intern(entity), counter}].open.push_back(at);
+      }
+      open_items_ += f.counters.size();
+      break;
+    case Feeds::Kind::kReport: {
+      ReportKey key{Intern(f.entity), std::string(f.metric),
+                    f.scope.empty() ? kNoEntity : Intern(f.scope)};
+      reports[key].open.push_back({at, std::string(fact.edtf), f.value, f.qualifier});
+      ++open_items_;
+      break;
+    }
+    case Feeds::Kind::kTrade: {
+      TradeKey key{Intern(f.entity), Intern(f.partner), std::string(f.period), f.flow};
+      trade[key].open.push_back({at, std::string(fact.edtf), f.value, std::string(f.currency)});
+      ++open_items_;
+      break;
+    }
+  }
   return true;
 }
 
@@ -142,21 +188,22 @@ void CompactEdge(int64_t day, EdgeState* edge) {
   edge->events = std::move(kept);
 }
 
+// Settles the reports with l <= day: the greatest becomes best_settled and
+// the others are only counted. Their seqs go to `settled_seqs`.
 template <typename Figure>
-void CompactReports(int64_t day, ReportState<Figure>* r) {
+void CompactReports(int64_t day, ReportState<Figure>* r, std::vector<uint64_t>* settled_seqs) {
   std::vector<Figure> open;
-  std::vector<uint64_t> more;
   for (Figure& f : r->open) {
     if (f.at.l > day) {
       open.push_back(std::move(f));
       continue;
     }
-    more.push_back(f.at.seq);
+    ++r->settled;
+    if (settled_seqs != nullptr) settled_seqs->push_back(f.at.seq);
     if (!r->best_settled || f.at.Order() > r->best_settled->at.Order()) {
       r->best_settled = std::move(f);
     }
   }
-  InsertSorted(&r->settled, more);
   r->open = std::move(open);
 }
 
@@ -168,38 +215,47 @@ void State::Compact(int64_t day) {
     CompactEdge(day, &edge);
     open_items_ += edge.events.size();
   }
+  // The counter and report events settling now, per entity, to count each
+  // distinct event once (an office may feed two counters of one entity; both
+  // copies have the same days, so they settle in the same compaction).
+  std::unordered_map<uint32_t, std::vector<uint64_t>> settling;
   for (auto& [key, c] : counters) {
     std::vector<Dated> open;
-    std::vector<uint64_t> more;
     for (const Dated& x : c.open) {
       if (x.l <= day) {
-        more.push_back(x.seq);
+        ++c.settled;
+        settling[key.first].push_back(x.seq);
       } else {
         open.push_back(x);
       }
     }
-    InsertSorted(&c.settled, more);
     c.open = std::move(open);
     open_items_ += c.open.size();
   }
   for (auto& [key, r] : reports) {
-    CompactReports(day, &r);
+    CompactReports(day, &r, &settling[key.entity]);
     open_items_ += r.open.size();
   }
   for (auto& [key, r] : trade) {
-    CompactReports(day, &r);
+    CompactReports(day, &r, nullptr);
     open_items_ += r.open.size();
+  }
+  for (auto& [entity, seqs] : settling) {
+    if (seqs.empty()) continue;
+    std::sort(seqs.begin(), seqs.end());
+    seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
+    if (entity_settled.size() <= entity) entity_settled.resize(entity + 1, 0);
+    entity_settled[entity] += seqs.size();
   }
 }
 
 Inserter::Inserter(State* state, std::optional<int64_t> compacted_at)
-    : state_(state),
-      compacted_at_(compacted_at),
-      threshold_(kMinOpenItems + 2 * state->OpenItems()) {}
+    : state_(state), compacted_at_(compacted_at), open_after_(state->OpenItems()) {}
 
 bool Inserter::Insert(const Fact& fact) {
-  if (state_->OpenItems() >= threshold_ && fact.e != kUnboundedStart &&
-      (!compacted_at_ || fact.e - 1 > *compacted_at_)) {
+  // The threshold and why: state.h.
+  if (state_->OpenItems() > kMinOpenItems + 2 * open_after_ + state_->Keys() &&
+      fact.e != kUnboundedStart && (!compacted_at_ || fact.e - 1 > *compacted_at_)) {
     CompactAt(fact.e - 1);
   }
   return state_->Insert(fact);
@@ -208,7 +264,7 @@ bool Inserter::Insert(const Fact& fact) {
 void Inserter::CompactAt(int64_t day) {
   state_->Compact(day);
   compacted_at_ = day;
-  threshold_ = kMinOpenItems + 2 * state_->OpenItems();
+  open_after_ = state_->OpenItems();
 }
 
 }  // namespace twinline::projection_internal

@@ -1,5 +1,6 @@
-// Internal to projections/: what replay.cc, checkpoint.cc, timeline.cc and
-// the evaluation share. Not part of the API (that is projection.h).
+// Internal to projections/: what replay.cc, checkpoint.cc, timeline.cc,
+// causes.cc and the evaluation share. Not part of the API (that is
+// projection.h).
 //
 // The model (docs/PROJECTIONS.md §5): a State is built by *inserting*
 // effective facts; insertion is order-independent, so a State is a function
@@ -8,18 +9,22 @@
 // what is settled at C (latest day l <= C) without changing any answer for
 // D >= C, provided every fact inserted afterwards has e > C:
 //
-//  * counters keep the seqs of their settled facts (their number is the
-//    settled count) and the (seq, e, l) of the others;
-//  * reports keep the greatest settled report by (e, l, seq), the seqs of
-//    all settled ones, and the unsettled ones in full;
+//  * counters keep the *number* of their settled facts and the (seq, e, l)
+//    of the others;
+//  * reports keep the greatest settled report by (e, l, seq), the number of
+//    settled ones, and the unsettled ones in full;
+//  * every entity keeps the number of its distinct settled counter and
+//    report events (what Snapshot rows report as settled_events);
 //  * an edge's settled events that end strictly before every one of its
 //    remaining events collapse into a *prefix*: the edge's status after
 //    them (one per date rule) and their seqs. Since every world places the
 //    prefix events before all remaining ones, the prefix acts as the edge's
 //    initial state, and the §3 rules with an initial state stay exact.
 //
-// Settled seqs are kept (8 bytes a fact, no payload) because Snapshot rows
-// list every effective event behind them; nothing else grows with events.
+// Memory is therefore bounded by entities + edges and their events + report
+// and trade keys + unsettled facts: nothing is kept per settled counter
+// fact or report. Edges keep their prefix seqs because an EdgeRow lists
+// every event of the edge, and an edge has few.
 #ifndef TWINLINE_PROJECTIONS_STATE_H_
 #define TWINLINE_PROJECTIONS_STATE_H_
 
@@ -129,7 +134,7 @@ struct EdgeKey {
 };
 
 struct CounterState {
-  std::vector<uint64_t> settled;  // ascending
+  uint64_t settled = 0;  // facts settled at a compaction (each occurred, whatever D after it)
   std::vector<Dated> open;
 };
 
@@ -150,7 +155,7 @@ struct TradeFigure {
 template <typename Figure>
 struct ReportState {
   std::optional<Figure> best_settled;  // the greatest settled report by (e, l, seq)
-  std::vector<uint64_t> settled;       // seqs of every settled report, ascending
+  uint64_t settled = 0;                // how many reports were settled at compactions
   std::vector<Figure> open;
 };
 
@@ -167,6 +172,33 @@ struct TradeKey {
   uint16_t flow = 0;
   auto operator<=>(const TradeKey&) const = default;
 };
+
+// What one effective fact feeds (docs/PROJECTIONS.md §3-§4): the edge, the
+// (entity, counter) pairs, the report key or the trade key. The one place
+// that maps payloads to projection keys: State::Insert builds the state
+// with it and Diff attributes cause events to rows with it, so the two
+// cannot disagree. Views borrow from the payload.
+struct Feeds {
+  enum class Kind : uint8_t { kNothing, kEdge, kCounters, kReport, kTrade };
+  Kind kind = Kind::kNothing;  // kNothing: registrations carry no projected state
+  // kEdge: a partnership (a < b, subkind a PartnershipKind ordinal) or a
+  // route (from a to b, subkind a RouteMode ordinal).
+  EdgeRow::Kind edge_kind = EdgeRow::Kind::kPartnership;
+  std::string_view a, b;
+  uint16_t subkind = 0;
+  bool establish = false;  // establish/open, else end/close
+  // kCounters: distinct (entity, counter) pairs. An office whose owner is
+  // its host feeds two counters of one entity.
+  std::vector<std::pair<std::string_view, Counter>> counters;
+  // kReport: entity, metric, scope (empty: none), value, qualifier.
+  // kTrade: entity (the reporter), partner, period, flow, value (the
+  // amount), currency.
+  std::string_view entity, metric, scope, partner, period, currency;
+  uint16_t qualifier = 0, flow = 0;
+  double value = 0;
+};
+
+Feeds Classify(schema::Payload::Reader payload);
 
 class State {
  public:
@@ -187,11 +219,24 @@ class State {
   // Unsettled items held individually (edge events, counter facts,
   // reports): what Compact can shrink.
   size_t OpenItems() const { return open_items_; }
+  // Edges, counters, report keys and trade keys: what Compact walks besides
+  // the open items, and what no compaction shrinks.
+  size_t Keys() const { return edges.size() + counters.size() + reports.size() + trade.size(); }
+
+  // The number of distinct settled counter and report events of `entity`.
+  uint64_t EntitySettled(uint32_t entity) const {
+    return entity < entity_settled.size() ? entity_settled[entity] : 0;
+  }
 
   std::map<EdgeKey, EdgeState> edges;
   std::map<std::pair<uint32_t, Counter>, CounterState> counters;
   std::map<ReportKey, ReportState<CountFigure>> reports;
   std::map<TradeKey, ReportState<TradeFigure>> trade;
+  // By entity index (shorter when the last entities have none): how many
+  // distinct counter and report events of the entity were settled at a
+  // compaction. Not the sum of the counters' `settled`: one office may feed
+  // two counters of its entity.
+  std::vector<uint64_t> entity_settled;
 
  private:
   friend Status DecodeState(std::string_view bytes, State* state);
@@ -202,10 +247,21 @@ class State {
 };
 
 // Inserts facts that arrive in order of e (as ScanEffectiveFacts yields
-// them), compacting the state at e - 1 whenever its open items have grown
-// past twice what the last compaction left (and a floor): memory stays
-// bounded by what is unsettled, at amortised linear cost. Exact, because
-// every fact with an earlier e is in and every later one has e >= e.
+// them), compacting the state at e - 1 when its open items exceed
+//
+//     kMinOpenItems + 2 * (open items the last compaction left) + Keys()
+//
+// Exact, because every fact with an earlier e is in and every later one
+// has e >= e. Why this threshold: a compaction walks every key and every
+// open item, O(keys + open). Say the last compaction left `a` open items
+// and the next one starts with `o > kMin + 2a + k` of them (k keys). Every
+// open item beyond `a` came from an insert, so at least o - a > (o + k)/2
+// inserts paid for a compaction costing O(o + k): amortised O(1) per insert,
+// however many keys there are (500k edges and few unsettled facts would
+// otherwise compact after every few thousand inserts, each walk costing
+// 500k). And open items never exceed kMin + 2a + k (plus one fact's), where
+// `a` is what compaction cannot collapse (unsettled facts, and edge events
+// kept individually), so memory stays within the bound at the top.
 class Inserter {
  public:
   // `compacted_at`: the day the state was last compacted at, if ever.
@@ -219,7 +275,7 @@ class Inserter {
  private:
   State* state_;  // borrowed
   std::optional<int64_t> compacted_at_;
-  size_t threshold_;
+  size_t open_after_;  // open items the last compaction left (or the state began with)
 };
 
 // --- Evaluation (evaluate.cc) -----------------------------------------------
@@ -254,6 +310,41 @@ Status DecodeState(std::string_view bytes, State* state);
 // `skipped` counts candidates passed over.
 Status LoadCheckpoint(const ReadTxn& txn, int64_t day, uint64_t known_seq, State* state,
                       std::optional<int64_t>* checkpoint_day, uint64_t* skipped);
+
+// --- Diff causes (causes.cc) ------------------------------------------------
+
+// A changed row of a diff, as what it counts, so that its cause events can be
+// found (projection.h, DiffRow::cause_seqs). Reported-count rows have none:
+// their causes come from the rows themselves.
+struct CauseRow {
+  enum class Kind : uint8_t {
+    kEdge,       // one edge
+    kEdgeCount,  // an entity's partnerships or routes, maybe by kind/mode or country
+    kCounter,    // an entity's counter
+    kTrade,      // one trade key
+  };
+  Kind kind = Kind::kEdge;
+  EdgeRow::Kind edge_kind = EdgeRow::Kind::kPartnership;  // kEdge, kEdgeCount
+  // kEdge: the edge's ends; kEdgeCount, kCounter: `a` is the entity; kTrade:
+  // the reporter and the partner.
+  std::string a, b;
+  // kEdge: the edge's subkind name; kEdgeCount: only edges of this subkind
+  // when set.
+  std::optional<std::string> subkind;
+  // kEdgeCount (partnerships): only partners whose country at the side's K
+  // is this one ("" = none).
+  std::optional<std::string> country;
+  Counter counter = Counter::kForums;  // kCounter
+  std::string period, flow;            // kTrade
+};
+
+// Sets (*causes)[i] to the cause seqs of rows[i], ascending: the effective
+// events of the row whose presence (effective at K and e <= D) or
+// occurrence differs between `from` and `to`. The edges behind a kEdgeCount
+// row are those active or possibly active on at least one side. `txn` is
+// the log both snapshots were replayed from; they share one date rule.
+Status FindCauses(const ReadTxn& txn, const Snapshot& from, const Snapshot& to,
+                  const std::vector<CauseRow>& rows, std::vector<std::vector<uint64_t>>* causes);
 
 }  // namespace twinline::projection_internal
 

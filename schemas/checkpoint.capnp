@@ -15,12 +15,24 @@
 # bytes that do not decode skips the checkpoint (it never fails a replay).
 #
 # Evolution rule, as for the event schema: fields only ever get added with
-# the next free ordinal.
+# the next free ordinal. A change in what the fields *mean* (or which ones a
+# writer fills) bumps `checkpointStateVersion`: a reader skips a state whose
+# `version` is not the one it knows, exactly like one whose hash fails (a
+# checkpoint is derived data; `twinline checkpoint` rebuilds it).
+#
+# Versions:
+#   0 (no `version` field): settled counter facts and reports kept as lists
+#     of seqs (`CheckpointCounter.settled`, `CheckpointReport.settled`,
+#     `CheckpointTrade.settled`).
+#   1: settled facts kept as numbers (`settledCount`, `entitySettled`); the
+#     seq lists are no longer written.
 
 @0x9b6372cf7f473521;
 
 using Cxx = import "/capnp/c++.capnp";
 $Cxx.namespace("twinline::schema");
+
+const checkpointStateVersion :UInt32 = 1;
 
 struct Checkpoint {
   day @0 :Int64;        # C, days since 1970-01-01
@@ -39,6 +51,11 @@ struct CheckpointState {
   counters @2 :List(CheckpointCounter);
   reports @3 :List(CheckpointReport);
   trade @4 :List(CheckpointTrade);
+  version @5 :UInt32;                 # checkpointStateVersion when written; 0 before there was one
+  # Per entity index: how many distinct counter and report events of the
+  # entity are settled (an office whose owner is its host feeds two counters
+  # but is one event). May be shorter than `entities` (missing = 0).
+  entitySettled @6 :List(UInt64);
 }
 
 # A fact that is not settled yet (latest day > C), or kept individually.
@@ -74,8 +91,9 @@ struct CheckpointEdge {
 struct CheckpointCounter {
   entity @0 :UInt32;
   counter @1 :UInt8;
-  settled @2 :List(UInt64);     # settled facts, ascending: their number is the settled count
+  settled @2 :List(UInt64);     # version 0 only: the settled facts' seqs. No longer written.
   open @3 :List(DatedSeq);
+  settledCount @4 :UInt64;      # the number of settled facts
 }
 
 struct CountFigure {
@@ -86,8 +104,8 @@ struct CountFigure {
 }
 
 # count_reported per (entity, metric, scope): the greatest settled report by
-# (earliest, latest, seq), the seqs of every settled report, and the
-# reports not settled yet.
+# (earliest, latest, seq), the number of settled reports, and the reports
+# not settled yet.
 struct CheckpointReport {
   entity @0 :UInt32;
   metric @1 :Text;
@@ -95,8 +113,9 @@ struct CheckpointReport {
   scope @3 :UInt32;
   hasBest @4 :Bool;
   best @5 :CountFigure;
-  settled @6 :List(UInt64);
+  settled @6 :List(UInt64);     # version 0 only: the settled reports' seqs. No longer written.
   open @7 :List(CountFigure);
+  settledCount @8 :UInt64;
 }
 
 struct TradeFigure {
@@ -114,6 +133,7 @@ struct CheckpointTrade {
   flow @3 :UInt16;
   hasBest @4 :Bool;
   best @5 :TradeFigure;
-  settled @6 :List(UInt64);
+  settled @6 :List(UInt64);     # version 0 only. No longer written.
   open @7 :List(TradeFigure);
+  settledCount @8 :UInt64;
 }

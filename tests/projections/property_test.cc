@@ -361,7 +361,7 @@ std::string ReportedText(const ReportedCount& r) {
 std::string TradeText(const TradeRow& t) {
   return t.reporter + ">" + t.partner + " " + t.period + " " + t.flow + " " + TriName(t.status) +
          " " + Text(t.amount) + " " + t.currency + " seq=" + std::to_string(t.seq) +
-         " events=" + MarksText(t.events);
+         " open=" + MarksText(t.open_events) + " settled=" + std::to_string(t.settled_events);
 }
 std::string EventText(const reference::Event& ev) {
   std::ostringstream out;
@@ -437,7 +437,8 @@ std::vector<std::string> Differences(const Snapshot& want, const Snapshot& got) 
       const EntityCounts& present = wi == want.counts.end() ? gi->second : wi->second;
       out.push_back("counts[" + entity + "] " + (wi == want.counts.end() ? "extra" : "missing") +
                     " (partnerships " + RangeText(present.partnerships) + ", routes " +
-                    RangeText(present.routes) + ", events " + MarksText(present.events) + ")");
+                    RangeText(present.routes) + ", open " + MarksText(present.open_events) +
+                    ", settled " + std::to_string(present.settled_events) + ")");
       continue;
     }
     const EntityCounts& w = wi->second;
@@ -464,8 +465,13 @@ std::vector<std::string> Differences(const Snapshot& want, const Snapshot& got) 
       for (const auto& r : g.reported) gs += "{" + ReportedText(r) + "} ";
       out.push_back(at + "reported: want " + ws + "; got " + gs);
     }
-    if (w.events != g.events) {
-      out.push_back(at + "events: want " + MarksText(w.events) + ", got " + MarksText(g.events));
+    if (w.open_events != g.open_events) {
+      out.push_back(at + "open_events: want " + MarksText(w.open_events) + ", got " +
+                    MarksText(g.open_events));
+    }
+    if (w.settled_events != g.settled_events) {
+      out.push_back(at + "settled_events: want " + std::to_string(w.settled_events) + ", got " +
+                    std::to_string(g.settled_events));
     }
   }
   if (want.trade != got.trade) {
@@ -1167,6 +1173,90 @@ class ProjectionPropertyTest : public ::testing::Test {
     }
   }
 
+  // Diffs `pairs` random pairs of queries, half of them two valid days at one
+  // K, half two known-at seqs at one D (one rule each), and checks the cause
+  // seqs of every row against the reference's, computed from the definition.
+  void CheckRandomDiffs(Generator& g, int pairs, const std::string& phase) {
+    std::unique_ptr<ReadTxn> txn;
+    ASSERT_TRUE(log_->BeginRead(&txn).ok());
+    for (int p = 0; p < pairs; ++p) {
+      Query from, to;
+      const int r = g.Uniform(0, 9);
+      from.rule = r < 6 ? DateRule::kRange : r < 8 ? DateRule::kEarliest : DateRule::kLatest;
+      to.rule = from.rule;
+      if (p % 2 == 0) {
+        from.known_seq = to.known_seq = RandomKnownSeq(g, *txn);
+        from.as_of_day = RandomDay(g);
+        to.as_of_day = RandomDay(g);
+      } else {
+        from.as_of_day = to.as_of_day = RandomDay(g);
+        from.known_seq = RandomKnownSeq(g, *txn);
+        to.known_seq = RandomKnownSeq(g, *txn);
+      }
+      if (g.Chance(0.5)) std::swap(from, to);  // later to earlier, too
+      CheckDiff(*txn, from, to, phase);
+      if (HasFatalFailure()) return;
+    }
+  }
+
+  void CheckDiff(const ReadTxn& txn, const Query& from, const Query& to, const std::string& phase) {
+    auto describe = [](const Query& q) {
+      return "D=" + FormatDay(q.as_of_day) +
+             " K=" + (q.known_seq == UINT64_MAX ? std::string("all") : std::to_string(q.known_seq));
+    };
+    const std::string where =
+        phase + ": diff " + describe(from) + " -> " + describe(to) + " rule=" + RuleName(from.rule);
+    ++diff_pairs_;
+    Snapshot a, b;
+    ASSERT_TRUE(Replay(txn, from, &a).ok()) << where;
+    ASSERT_TRUE(Replay(txn, to, &b).ok()) << where;
+    std::vector<DiffRow> rows;
+    Status st = Diff(txn, a, b, &rows);
+    ASSERT_TRUE(st.ok()) << where << ": " << st.ToString();
+
+    const Snapshot ref_a = reference::Evaluate(events_, from.as_of_day, from.known_seq, from.rule);
+    const Snapshot ref_b = reference::Evaluate(events_, to.as_of_day, to.known_seq, to.rule);
+    if (!Differences(ref_a, a).empty() || !Differences(ref_b, b).empty()) {
+      ++failures_;
+      ADD_FAILURE() << where << ": a replay differs from the reference (see the replay checks)";
+      return;
+    }
+    const auto want = reference::DiffCauses(events_, ref_a, ref_b);
+    auto seqs = [](const std::vector<uint64_t>& v) {
+      std::string s;
+      for (uint64_t x : v) s += (s.empty() ? "" : " ") + std::to_string(x);
+      return "[" + s + "]";
+    };
+    for (const DiffRow& row : rows) {
+      ++diff_rows_;
+      ++diff_rows_by_what_[row.what];
+      if (!row.cause_seqs.empty()) ++diff_rows_with_causes_;
+      diff_causes_ += row.cause_seqs.size();
+      auto it = want.find({row.what, row.key});
+      if (it == want.end()) {
+        ++failures_;
+        if (failures_ <= kMaxReported) {
+          ADD_FAILURE() << where << ": the reference has no row " << row.what << " " << row.key;
+        }
+        continue;
+      }
+      if (it->second != row.cause_seqs) {
+        ++failures_;
+        if (failures_ <= kMaxReported) {
+          std::string text;
+          std::set<uint64_t> involved(it->second.begin(), it->second.end());
+          involved.insert(row.cause_seqs.begin(), row.cause_seqs.end());
+          for (const reference::Event& ev : events_) {
+            if (involved.count(ev.seq)) text += "\n    " + EventText(ev);
+          }
+          ADD_FAILURE() << where << ": causes of " << row.what << " " << row.key << " ("
+                        << row.before << " -> " << row.after << "): want " << seqs(it->second)
+                        << ", got " << seqs(row.cause_seqs) << "\n  events:" << text;
+        }
+      }
+    }
+  }
+
   // Counts what the expected answers contain, so the test can show it
   // compared more than empty or certain-only snapshots.
   void Tally(const Snapshot& s) {
@@ -1229,6 +1319,8 @@ class ProjectionPropertyTest : public ::testing::Test {
   int sources_ = 0;
   int checkpoint_builds_ = 0;
   uint64_t comparisons_ = 0, checkpointed_ = 0, skipped_ = 0, failures_ = 0;
+  uint64_t diff_pairs_ = 0, diff_rows_ = 0, diff_rows_with_causes_ = 0, diff_causes_ = 0;
+  std::map<std::string, uint64_t> diff_rows_by_what_;
   uint64_t by_rule_[3] = {0, 0, 0};
   reference::Stats ref_stats_;
   struct {
@@ -1241,6 +1333,7 @@ TEST_F(ProjectionPropertyTest, CheckpointedReplayEqualsFullReplayAndReference) {
   constexpr uint64_t kSeeds[] = {20240301, 1985};
   constexpr size_t kBatches = 6;
   constexpr int kQueriesPerRound = 40;
+  constexpr int kDiffsPerRound = 16;
   std::vector<int64_t> year_ends;
   for (int y = 1984; y <= 2001; ++y) year_ends.push_back(DaysFromCivil(y, 12, 31));
   uint64_t retractions = 0, amendments = 0, corroborations = 0, open_starts = 0, events = 0;
@@ -1270,12 +1363,18 @@ TEST_F(ProjectionPropertyTest, CheckpointedReplayEqualsFullReplayAndReference) {
       CheckRandomQueries(g, kQueriesPerRound,
                          "seed " + std::to_string(seed) + ", after batch " + std::to_string(b));
       if (HasFatalFailure()) return;
+      CheckRandomDiffs(g, kDiffsPerRound,
+                       "seed " + std::to_string(seed) + ", after batch " + std::to_string(b));
+      if (HasFatalFailure()) return;
     }
     // Fresh checkpoints for the complete log: now most checkpoints are usable.
     RebuildCheckpoints(year_ends, /*with_defaults=*/true);
     if (HasFatalFailure()) return;
     CheckRandomQueries(g, 2 * kQueriesPerRound,
                        "seed " + std::to_string(seed) + ", after the final rebuild");
+    if (HasFatalFailure()) return;
+    CheckRandomDiffs(g, 2 * kDiffsPerRound,
+                     "seed " + std::to_string(seed) + ", after the final rebuild");
     if (HasFatalFailure()) return;
 
     for (const auto& ev : events_) {
@@ -1302,6 +1401,10 @@ TEST_F(ProjectionPropertyTest, CheckpointedReplayEqualsFullReplayAndReference) {
             << " counter ranges with certain < possible; reported " << seen_.yes_reports
             << " yes / " << seen_.maybe_reports << " maybe; trade " << seen_.yes_trade << " yes / "
             << seen_.maybe_trade << " maybe\n";
+  std::cout << "[ property ] " << diff_pairs_ << " diffs: " << diff_rows_ << " rows ("
+            << diff_rows_with_causes_ << " with causes, " << diff_causes_ << " causes;";
+  for (const auto& [what, n] : diff_rows_by_what_) std::cout << " " << what << " " << n;
+  std::cout << ") checked against the reference's causes\n";
   EXPECT_EQ(failures_, 0u);
   EXPECT_GT(amendments, 40u);
   EXPECT_GT(retractions, 20u);
@@ -1313,6 +1416,10 @@ TEST_F(ProjectionPropertyTest, CheckpointedReplayEqualsFullReplayAndReference) {
   EXPECT_GT(seen_.maybe_reports, 20u);
   EXPECT_GT(seen_.maybe_trade, 20u);
   EXPECT_GT(ref_stats_.edges_by_worlds, ref_stats_.edges_by_last_event);
+  EXPECT_GT(diff_rows_with_causes_, 1000u);
+  for (const char* what : {"partnership", "route", "count", "reported", "trade"}) {
+    EXPECT_GT(diff_rows_by_what_[what], 20u) << what;
+  }
 }
 
 TEST_F(ProjectionPropertyTest, SettledEventsOverlappingKeptOnesStayExactAtEveryCheckpoint) {
@@ -1498,6 +1605,29 @@ TEST(ProjectionPropertyReferenceTest, ReferenceAnswersHandWorkedExamples) {
   // Under --dates latest the 1990 establishment only counts from 1990-12-31.
   EXPECT_TRUE(reference::Evaluate(log, y1990_end - 1, 3, DateRule::kLatest).edges.empty());
   EXPECT_EQ(reference::Evaluate(log, y1990, 3, DateRule::kEarliest).edges.size(), 1u);
+
+  // Diff causes. As of 1995, known at 3 then at 4: the fact (yes) gives way
+  // to the amendment (yes), so both are causes of the edge row (which stays
+  // yes, so no diff would show it) and of x's partnerships in DE.
+  auto causes = [&](int64_t d1, uint64_t k1, int64_t d2, uint64_t k2,
+                    const reference::RowName& row) {
+    const auto all = reference::DiffCauses(log, reference::Evaluate(log, d1, k1, DateRule::kRange),
+                                           reference::Evaluate(log, d2, k2, DateRule::kRange));
+    auto it = all.find(row);
+    EXPECT_NE(it, all.end()) << row.first << " " << row.second;
+    return it == all.end() ? std::vector<uint64_t>{999} : it->second;
+  };
+  const reference::RowName edge{"partnership", "x — y (sister_city)"};
+  EXPECT_EQ(causes(y1995, 3, y1995, 4, edge), (std::vector<uint64_t>{3, 4}));
+  EXPECT_EQ(causes(y1995, 3, y1995, 4, {"count", "x partnerships in DE"}),
+            (std::vector<uint64_t>{3, 4}));
+  // As of 1990-12-31: known at 4 the fact is superseded and the amendment
+  // (1995) not yet there: only the fact differs.
+  EXPECT_EQ(causes(y1990_end, 3, y1990_end, 4, edge), std::vector<uint64_t>{3});
+  // Known at 3, from 1990-06-30 (maybe) to 1990-12-31 (yes): the fact.
+  EXPECT_EQ(causes(y1990 + 180, 3, y1990_end, 3, edge), std::vector<uint64_t>{3});
+  // Known at 3, from 1990-12-31 to 1995: nothing about the edge changes.
+  EXPECT_EQ(causes(y1990_end, 3, y1995, 3, edge), std::vector<uint64_t>{});
 }
 
 TEST(ProjectionPropertyReferenceTest, WorldEnumerationAgreesWithLastEventSearchAndFormula) {

@@ -13,22 +13,33 @@
 // disagreement with the engine can be traced to one of them):
 //  * An entity has a `counts` entry when an edge touching it has status yes or
 //    maybe, or a counter or report event of it has e <= D (it is then in the
-//    entity's `events`, whatever its occurrence).
+//    entity's `open_events` if l > D, else counted in `settled_events`,
+//    whatever its occurrence).
 //  * Map entries (`partnerships_by_kind`, ...) exist only with possible > 0.
 //  * Counted entities: forum host; every agreement party; office owner
 //    (offices) and office host (offices_hosted); organisation founder; award
 //    recipient; initiative owner; count_reported entity. These are also the
-//    entities whose `events` list the fact.
+//    entities whose `open_events` list the fact (or whose `settled_events`
+//    count it, once per entity).
 //  * `reported` is ordered by (metric, scope), the certain entry before the
 //    possible one; trade rows likewise by key, certain before possible.
-//  * Under kEarliest/kLatest, rows' `events` still hold every effective event
-//    with e <= D, with the two-valued occurrence of the rule (under kLatest an
-//    event with e <= D < l is listed as kNo).
+//  * Under kEarliest/kLatest, rows' `events` and `open_events` still hold
+//    every effective event with e <= D (and, for open ones, l > D), with the
+//    two-valued occurrence of the rule (under kLatest an event with
+//    e <= D < l is listed as kNo).
 //  * An entity's country comes from its effective registration, whatever D.
+//  * Diff causes (DiffCauses below): on each side an event has, for each
+//    row, a mark: absent unless it is effective at K, has e <= D and belongs
+//    to the row there; else its occurrence. The causes are the events whose
+//    marks differ. An edge count row takes the edges listed (yes or maybe)
+//    on at least one side; "partnerships in CC" takes a partnership on a
+//    side when the partner's country at that side's K is CC. Reported rows
+//    compare the (seq, status) of the reports the two sides show.
 #ifndef TWINLINE_TESTS_PROJECTIONS_REFERENCE_H_
 #define TWINLINE_TESTS_PROJECTIONS_REFERENCE_H_
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -442,14 +453,24 @@ inline Snapshot Evaluate(const std::vector<Event>& log, int64_t as_of, uint64_t 
   std::map<ReportKey, std::vector<const Effective*>> reports;
   using TradeKey = std::tuple<std::string, std::string, std::string, std::string>;
   std::map<TradeKey, std::vector<const Effective*>> trade;
+  std::map<std::string, std::set<uint64_t>> settled_of;  // entity -> its settled events
   for (const Effective& f : facts) {
     if (f.e > as_of) continue;  // occurrence no under every rule, and not listed
     const Fact& x = *f.fact;
     const Tri occ = occurrence(f);
+    // The fact among the entity's events: open (listed) or settled (counted).
+    auto note = [&](const std::string& entity) {
+      counts[entity];
+      if (f.l <= as_of) {
+        settled_of[entity].insert(f.seq);
+      } else {
+        counts[entity].open_events.push_back({f.seq, occ});
+      }
+    };
     auto count = [&](const std::string& entity, Range EntityCounts::*field) {
       EntityCounts& c = counts[entity];
       Add(&(c.*field), occ);
-      c.events.push_back({f.seq, occ});
+      note(entity);
     };
     switch (x.kind) {
       case Kind::kForum:
@@ -472,7 +493,7 @@ inline Snapshot Evaluate(const std::vector<Event>& log, int64_t as_of, uint64_t 
         count(x.who, &EntityCounts::initiatives);
         break;
       case Kind::kCount:
-        counts[x.who].events.push_back({f.seq, occ});
+        note(x.who);
         reports[{x.who, x.metric, x.scope}].push_back(&f);
         break;
       case Kind::kTrade:
@@ -512,7 +533,12 @@ inline Snapshot Evaluate(const std::vector<Event>& log, int64_t as_of, uint64_t 
     if (certain) entry(certain, Tri::kYes);
     if (possible && possible != certain) entry(possible, Tri::kMaybe);
   }
-  for (auto& [entity, c] : counts) std::sort(c.events.begin(), c.events.end());
+  for (auto& [entity, c] : counts) {
+    std::sort(c.open_events.begin(), c.open_events.end());
+    c.open_events.erase(std::unique(c.open_events.begin(), c.open_events.end()),
+                        c.open_events.end());
+    c.settled_events = settled_of[entity].size();
+  }
   for (auto it = counts.begin(); it != counts.end(); ++it) {
     for (auto* m : {&it->second.partnerships_by_kind, &it->second.partnerships_by_country,
                     &it->second.routes_by_mode}) {
@@ -525,9 +551,16 @@ inline Snapshot Evaluate(const std::vector<Event>& log, int64_t as_of, uint64_t 
   for (const auto& [key, list] : trade) {
     const Effective* certain = greatest(list, true);
     const Effective* possible = greatest(list, false);
-    std::vector<EventMark> marks;
-    for (const Effective* f : list) marks.push_back({f->seq, occurrence(*f)});
-    std::sort(marks.begin(), marks.end());
+    std::vector<EventMark> open;
+    uint64_t settled = 0;
+    for (const Effective* f : list) {
+      if (f->l <= as_of) {
+        ++settled;
+      } else {
+        open.push_back({f->seq, occurrence(*f)});
+      }
+    }
+    std::sort(open.begin(), open.end());
     auto row = [&](const Effective* f, Tri status) {
       TradeRow r;
       std::tie(r.reporter, r.partner, r.period, r.flow) = key;
@@ -535,7 +568,8 @@ inline Snapshot Evaluate(const std::vector<Event>& log, int64_t as_of, uint64_t 
       r.amount = f->fact->amount;
       r.status = status;
       r.seq = f->seq;
-      r.events = marks;
+      r.open_events = open;
+      r.settled_events = settled;
       out.trade.push_back(r);
     };
     if (certain) row(certain, Tri::kYes);
@@ -553,6 +587,193 @@ inline Snapshot Evaluate(const std::vector<Event>& log, int64_t as_of, uint64_t 
     t.reporter = key.first;
     t.currency = key.second;
     out.trade_totals.push_back(t);
+  }
+  return out;
+}
+
+// --- Diff causes -----------------------------------------------------------------
+
+// (what, key) as a DiffRow names a row: ("partnership", "a — b (kind)"),
+// ("route", "a → b (mode)"), ("count", "x forums"), ("reported", "x metric in
+// scope"), ("trade", "r → p period flow").
+using RowName = std::pair<std::string, std::string>;
+
+// The causes of every row a diff of `from` to `to` can show, by name,
+// straight from the definition (projection.h, DiffRow::cause_seqs; the
+// interpretation is at the top of this file). `from` and `to` are this
+// reference's snapshots of `log` (they say which edges are listed and which
+// rows exist); every event of the log is examined for every row.
+inline std::map<RowName, std::vector<uint64_t>> DiffCauses(const std::vector<Event>& log,
+                                                           const Snapshot& from,
+                                                           const Snapshot& to) {
+  struct Side {
+    const Snapshot* snap;
+    std::map<uint64_t, Effective> effective;     // by seq
+    std::map<std::string, std::string> country;  // entity -> country at K
+  };
+  std::vector<Side> sides(2);
+  sides[0].snap = &from;
+  sides[1].snap = &to;
+  for (Side& side : sides) {
+    for (const Effective& f : EffectiveFacts(log, side.snap->query.known_seq)) {
+      side.effective[f.seq] = f;
+      if (f.fact->kind == Kind::kEntity) side.country[f.fact->entity] = f.fact->country;
+    }
+  }
+  const DateRule rule = from.query.rule;
+  // An event's mark on a side for a row it belongs to there (or not).
+  auto mark = [&](int s, uint64_t seq, bool member) -> std::optional<Tri> {
+    if (!member) return std::nullopt;
+    auto it = sides[s].effective.find(seq);
+    const int64_t day = sides[s].snap->query.as_of_day;
+    if (it == sides[s].effective.end() || it->second.e > day) return std::nullopt;
+    return Occurrence(it->second.e, it->second.l, day, rule);
+  };
+  // The events whose marks differ, for a row given by who belongs to it.
+  auto causes = [&](const std::function<bool(const Fact&, int side)>& member) {
+    std::vector<uint64_t> out;
+    for (const Event& ev : log) {
+      if (ev.kind == Kind::kRetraction || ev.kind == Kind::kCorroboration) continue;
+      if (mark(0, ev.seq, member(ev.fact, 0)) != mark(1, ev.seq, member(ev.fact, 1))) {
+        out.push_back(ev.seq);
+      }
+    }
+    return out;
+  };
+
+  using EdgeKey = std::tuple<EdgeRow::Kind, std::string, std::string, std::string>;
+  auto edge_of = [](const Fact& f) -> std::optional<EdgeKey> {
+    if (f.kind == Kind::kPartnershipEstablished || f.kind == Kind::kPartnershipEnded) {
+      return EdgeKey{EdgeRow::Kind::kPartnership, f.a, f.b, f.subkind};
+    }
+    if (f.kind == Kind::kRouteOpened || f.kind == Kind::kRouteClosed) {
+      return EdgeKey{EdgeRow::Kind::kRoute, f.a, f.b, f.subkind};
+    }
+    return std::nullopt;
+  };
+  std::set<EdgeKey> listed;
+  for (const Snapshot* s : {&from, &to}) {
+    for (const EdgeRow& e : s->edges) listed.insert({e.kind, e.a, e.b, e.subkind});
+  }
+
+  std::map<RowName, std::vector<uint64_t>> out;
+  for (const EdgeKey& key : listed) {
+    const auto& [kind, a, b, subkind] = key;
+    const bool partnership = kind == EdgeRow::Kind::kPartnership;
+    auto member = [&](const Fact& f, int) { return edge_of(f) == key; };
+    std::vector<uint64_t> found = causes(member);
+    // A status change with no changed event: the edge's events that are
+    // only possibly in effect on either side.
+    auto status = [&](const Snapshot& s) {
+      for (const EdgeRow& e : s.edges) {
+        if (EdgeKey{e.kind, e.a, e.b, e.subkind} == key) return e.status;
+      }
+      return Tri::kNo;
+    };
+    if (found.empty() && status(from) != status(to)) {
+      for (const Event& ev : log) {
+        if (ev.kind == Kind::kRetraction || ev.kind == Kind::kCorroboration) continue;
+        if (mark(0, ev.seq, member(ev.fact, 0)) == Tri::kMaybe ||
+            mark(1, ev.seq, member(ev.fact, 1)) == Tri::kMaybe) {
+          found.push_back(ev.seq);
+        }
+      }
+    }
+    out[{partnership ? "partnership" : "route",
+         a + (partnership ? " — " : " → ") + b + " (" + subkind + ")"}] = std::move(found);
+  }
+
+  std::set<std::string> entities;
+  for (const Snapshot* s : {&from, &to}) {
+    for (const auto& [entity, c] : s->counts) entities.insert(entity);
+  }
+  for (const std::string& x : entities) {
+    auto counts_of = [&](const Snapshot& s) {
+      auto it = s.counts.find(x);
+      return it == s.counts.end() ? EntityCounts() : it->second;
+    };
+    const EntityCounts was = counts_of(from), is = counts_of(to);
+    auto row = [&](const std::string& label, const std::function<bool(const Fact&, int)>& member) {
+      out[{"count", x + " " + label}] = causes(member);
+    };
+    // The listed edges of kind `kind` touching x.
+    auto touches = [&](const Fact& f, EdgeRow::Kind kind) {
+      auto key = edge_of(f);
+      return key && std::get<0>(*key) == kind && listed.count(*key) && (f.a == x || f.b == x);
+    };
+    for (EdgeRow::Kind kind : {EdgeRow::Kind::kPartnership, EdgeRow::Kind::kRoute}) {
+      const bool partnership = kind == EdgeRow::Kind::kPartnership;
+      row(partnership ? "partnerships" : "routes",
+          [&](const Fact& f, int) { return touches(f, kind); });
+      std::set<std::string> subkinds;
+      for (const EntityCounts* c : {&was, &is}) {
+        for (const auto& [k, r] : partnership ? c->partnerships_by_kind : c->routes_by_mode) {
+          subkinds.insert(k);
+        }
+      }
+      for (const std::string& k : subkinds) {
+        row((partnership ? "partnerships " : "routes ") + k,
+            [&](const Fact& f, int) { return touches(f, kind) && f.subkind == k; });
+      }
+    }
+    std::set<std::string> countries;
+    for (const EntityCounts* c : {&was, &is}) {
+      for (const auto& [k, r] : c->partnerships_by_country) countries.insert(k);
+    }
+    for (const std::string& cc : countries) {
+      row("partnerships in " + (cc.empty() ? std::string("(none)") : cc),
+          [&](const Fact& f, int s) {
+            if (!touches(f, EdgeRow::Kind::kPartnership)) return false;
+            const std::string& partner = f.a == x ? f.b : f.a;
+            auto it = sides[s].country.find(partner);
+            return (it == sides[s].country.end() ? std::string() : it->second) == cc;
+          });
+    }
+    auto who = [&](Kind kind) {
+      return [&, kind](const Fact& f, int) { return f.kind == kind && f.who == x; };
+    };
+    row("forums", who(Kind::kForum));
+    row("agreements", [&](const Fact& f, int) {
+      return f.kind == Kind::kAgreement &&
+             std::find(f.parties.begin(), f.parties.end(), x) != f.parties.end();
+    });
+    row("offices", who(Kind::kOffice));
+    row("offices hosted",
+        [&](const Fact& f, int) { return f.kind == Kind::kOffice && f.office_host == x; });
+    row("organisations", who(Kind::kOrganisation));
+    row("awards", who(Kind::kAward));
+    row("initiatives", who(Kind::kInitiative));
+
+    // Reported rows: the reports each side shows, by (seq, status).
+    std::map<std::pair<std::string, std::string>, std::array<std::set<EventMark>, 2>> shown;
+    for (int s = 0; s < 2; ++s) {
+      for (const ReportedCount& r : (s == 0 ? was : is).reported) {
+        shown[{r.metric, r.scope}][s].insert({r.seq, r.status});
+      }
+    }
+    for (const auto& [key, marks] : shown) {
+      std::set<uint64_t> differ;
+      for (int s = 0; s < 2; ++s) {
+        for (const EventMark& m : marks[s]) {
+          if (!marks[1 - s].count(m)) differ.insert(m.seq);
+        }
+      }
+      out[{"reported", x + " " + key.first + (key.second.empty() ? "" : " in " + key.second)}] =
+          std::vector<uint64_t>(differ.begin(), differ.end());
+    }
+  }
+
+  using TradeKey = std::tuple<std::string, std::string, std::string, std::string>;
+  std::set<TradeKey> trade;
+  for (const Snapshot* s : {&from, &to}) {
+    for (const TradeRow& t : s->trade) trade.insert({t.reporter, t.partner, t.period, t.flow});
+  }
+  for (const TradeKey& key : trade) {
+    const auto& [reporter, partner, period, flow] = key;
+    out[{"trade", reporter + " → " + partner + " " + period + " " + flow}] =
+        causes([&](const Fact& f, int) {
+          return f.kind == Kind::kTrade && TradeKey{f.who, f.partner, f.period, f.flow} == key;
+        });
   }
   return out;
 }

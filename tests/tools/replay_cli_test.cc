@@ -182,6 +182,37 @@ TEST_F(ReplayCliTest, TradeBeforeTheReportedYearEndsIsOnlyPossible) {
   EXPECT_THAT(r.out, HasSubstr("total reported by chengdu: 0–142,160,000,000 CNY"));
 }
 
+// As JSON, a count or trade row lists its open events (e <= D < l) and counts
+// its settled ones. Chengdu–EU trade is dated 2024: open (maybe) as of
+// 2024-06-30, settled as of 2024. Chengdu as of 1981-06-30: its one counter
+// fact, the Central Asia association (../2025-04-17), is open; nothing is
+// settled yet.
+TEST_F(ReplayCliTest, JsonRowsListOpenEventsAndCountSettledOnes) {
+  auto trade = [&](const std::string& as_of) {
+    const auto j = nlohmann::json::parse(
+        Twl({"replay", "--as-of", as_of, "--projection", "trade", "--format", "json"}).out);
+    EXPECT_EQ(j["trade"].size(), 1u) << j;
+    return j["trade"][0];
+  };
+  const auto mid = trade("2024-06-30");
+  ASSERT_EQ(mid["open_events"].size(), 1u) << mid;
+  EXPECT_EQ(mid["open_events"][0]["occurred"], "maybe");
+  EXPECT_EQ(mid["open_events"][0]["seq"], mid["seq"]);
+  EXPECT_EQ(mid["settled_events"], 0);
+  const auto end = trade("2024");
+  EXPECT_TRUE(end["open_events"].empty()) << end;
+  EXPECT_EQ(end["settled_events"], 1);
+  EXPECT_FALSE(end.contains("events"));
+
+  const auto j =
+      nlohmann::json::parse(Twl({"replay", "--as-of", "1981-06-30", "--format", "json"}).out);
+  const auto& chengdu = j["entities"]["chengdu"];
+  ASSERT_EQ(chengdu["open_events"].size(), 1u) << chengdu;
+  EXPECT_EQ(chengdu["open_events"][0]["occurred"], "maybe");
+  EXPECT_EQ(chengdu["settled_events"], 0);
+  EXPECT_EQ(chengdu["organisations"]["possible"], 1);
+}
+
 // As of 2025 every partnership and route of the seed is certain: 6
 // partnerships and 4 routes between 16 entities (data/README.md).
 constexpr size_t kNodes2025 = 16, kEdges2025 = 10;

@@ -38,20 +38,41 @@ bool DecodeDay(std::string_view key, int64_t* day) {
   return true;
 }
 
-// The seq a stored checkpoint was built at (schemas/checkpoint.capnp), or
-// nullopt when its bytes do not decode: replay skips such a checkpoint, and
+// Cap'n Proto readers need word-aligned memory; LMDB values need not be.
+kj::Array<capnp::word> Words(kj::ArrayPtr<const kj::byte> bytes) {
+  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+  std::memcpy(words.begin(), bytes.begin(), words.size() * sizeof(capnp::word));
+  return words;
+}
+
+// What the listing says of a stored checkpoint (schemas/checkpoint.capnp):
+// the seq it was built at, if its bytes decode that far, and whether its
+// state decodes in the shape this build reads. Replay skips any other, and
 // the listing shows it rather than failing.
-std::optional<uint64_t> BuiltSeq(std::string_view value) {
-  if (value.empty() || value.size() % sizeof(capnp::word) != 0) return std::nullopt;
-  // LMDB values need not be word-aligned; Cap'n Proto readers need it.
-  auto words = kj::heapArray<capnp::word>(value.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), value.data(), value.size());
+struct Stored {
+  enum class State { kUndecodable, kOtherVersion, kCurrent };
+  std::optional<uint64_t> built_seq;
+  State state = State::kUndecodable;
+};
+
+Stored Describe(std::string_view value) {
+  Stored out;
+  if (value.empty() || value.size() % sizeof(capnp::word) != 0) return out;
+  auto words = Words(kj::arrayPtr(reinterpret_cast<const kj::byte*>(value.data()), value.size()));
   try {
     capnp::FlatArrayMessageReader reader(words);
-    return reader.getRoot<schema::Checkpoint>().getBuiltSeq();
+    auto cp = reader.getRoot<schema::Checkpoint>();
+    out.built_seq = cp.getBuiltSeq();
+    auto state_words = Words(cp.getState());
+    capnp::FlatArrayMessageReader state(state_words);
+    out.state =
+        state.getRoot<schema::CheckpointState>().getVersion() == schema::CHECKPOINT_STATE_VERSION
+            ? Stored::State::kCurrent
+            : Stored::State::kOtherVersion;
   } catch (const kj::Exception&) {
-    return std::nullopt;
+    out.state = Stored::State::kUndecodable;
   }
+  return out;
 }
 
 Status List(Context& ctx) {
@@ -68,9 +89,13 @@ Status List(Context& ctx) {
                                  " bytes; expected 8");
       return false;
     }
-    const std::optional<uint64_t> built_seq = BuiltSeq(value);
-    table.AddRow({FormatDay(day), built_seq ? std::to_string(*built_seq) : "?",
-                  Size(value.size()) + (built_seq ? "" : " (does not decode; rebuild)")});
+    const Stored stored = Describe(value);
+    const char* note = stored.state == Stored::State::kCurrent ? ""
+                       : stored.state == Stored::State::kOtherVersion
+                           ? " (another format, not used; rebuild)"
+                           : " (does not decode; rebuild)";
+    table.AddRow({FormatDay(day), stored.built_seq ? std::to_string(*stored.built_seq) : "?",
+                  Size(value.size()) + note});
     return true;
   }));
   TWINLINE_RETURN_IF_ERROR(inner);

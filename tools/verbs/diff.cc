@@ -286,7 +286,9 @@ Handler ConfigureDiff(CLI::App& cmd) {
     const Window window{std::min(from.known_seq, to.known_seq),
                         std::max(from.known_seq, to.known_seq)};
     std::vector<Row> rows;
-    for (const DiffRow& d : twinline::Diff(from, to)) {
+    std::vector<DiffRow> diff;
+    TWINLINE_RETURN_IF_ERROR(twinline::Diff(*snap.txn, from, to, &diff));
+    for (const DiffRow& d : diff) {
       if (!Shows(f->projection, d.what)) continue;
       TWINLINE_RETURN_IF_ERROR(Explain(*snap.txn, d, window, &rows.emplace_back()));
     }

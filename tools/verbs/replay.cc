@@ -188,7 +188,8 @@ Status PrintCounts(const View& v) {
         reported.push_back(std::move(jr));
       }
       j["reported"] = std::move(reported);
-      j["events"] = MarksJson(c.events);
+      j["open_events"] = MarksJson(c.open_events);
+      j["settled_events"] = c.settled_events;
       entities[slug] = std::move(j);
     }
     Json j = DescribeSnapshotJson(v.snap);
@@ -265,7 +266,8 @@ Status PrintTrade(const View& v) {
                           {"status", TriName(t.status)},
                           {"seq", t.seq},
                           {"id", ids[i]},
-                          {"events", MarksJson(t.events)}});
+                          {"open_events", MarksJson(t.open_events)},
+                          {"settled_events", t.settled_events}});
     }
     Json totals = Json::array();
     for (const TradeTotal& t : v.snap.trade_totals) {
