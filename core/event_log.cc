@@ -834,6 +834,130 @@ class TxnWriter {
   Digest prev_hash_{};
 };
 
+// A batch being appended in one write transaction (its own, or one nested in
+// a group's): the machinery behind Append, BeginBatch and AppendGroup. The
+// first failure aborts the transaction, so nothing of the batch remains, and
+// is returned again by every later call.
+class LmdbBatchWriter : public EventLog::BatchWriter {
+ public:
+  // `txn` is owned; `dbi`, `folder` and `logger` are borrowed from the
+  // EventLog, which outlives every writer it hands out.
+  LmdbBatchWriter(std::unique_ptr<lmdb::Txn> txn, const std::array<MDB_dbi, kNumTables>& dbi,
+                  const NameFolder& folder, const AppendOptions& options, spdlog::logger* logger)
+      : options_(options), txn_(std::move(txn)), writer_(*txn_, dbi, folder, options_), logger_(logger) {}
+
+  // Reads the log's end and checks expected_last_seq; `now` is the batch's
+  // recorded time (clamped so that it never goes backwards).
+  Status Start(int64_t now) {
+    Status st = writer_.Start(now);
+    if (!st.ok()) return Fail(st);
+    first_seq_ = writer_.last_seq() + 1;
+    return Status::Ok();
+  }
+
+  Status Add(PendingEvent event, AppendOutcome* outcome) override {
+    TWINLINE_RETURN_IF_ERROR(Usable());
+    if (event == nullptr) {
+      return Fail(Status::InvalidArgument("no event (null PendingEvent)").WithIndex(static_cast<int64_t>(added_)));
+    }
+    return AddMessage(*event, outcome);  // the message is freed on return
+  }
+
+  // Add without taking the message: Append leaves the caller's batch in place.
+  Status AddMessage(capnp::MessageBuilder& message, AppendOutcome* outcome) {
+    TWINLINE_RETURN_IF_ERROR(Usable());
+    AppendOutcome local;
+    AppendOutcome* out = outcome != nullptr ? outcome : &local;
+    *out = AppendOutcome();
+    const auto index = static_cast<int64_t>(added_);
+    Status st;
+    try {
+      st = writer_.AppendOne(message, out);
+    } catch (const kj::Exception& e) {
+      // A malformed builder message (e.g. an oversized list) surfaces here.
+      st = Status::InvalidArgument(std::string("event cannot be encoded: ") + e.getDescription().cStr());
+    }
+    if (!st.ok()) {
+      if (logger_) logger_->debug("batch refused at #{}: {}", index, st.ToString());
+      return Fail(st.WithIndex(index));
+    }
+    ++added_;
+    switch (out->disposition) {
+      case AppendOutcome::Disposition::kAppended: ++appended_; break;
+      case AppendOutcome::Disposition::kCorroborated: ++corroborated_; break;
+      case AppendOutcome::Disposition::kDuplicate: ++duplicates_; break;
+    }
+    return Status::Ok();
+  }
+
+  Status Commit(AppendResult* result) override {
+    TWINLINE_RETURN_IF_ERROR(Usable());
+    *result = AppendResult();
+    Status st = txn_->Commit();
+    txn_.reset();  // committed or, on failure, already freed by LMDB
+    if (!st.ok()) return Fail(st);
+    committed_ = true;
+    result->last_seq = writer_.last_seq();
+    result->recorded_at = writer_.last_seq() >= first_seq_ ? writer_.now() : 0;
+    result->appended = appended_;
+    result->corroborated = corroborated_;
+    result->duplicates = duplicates_;
+    if (logger_) {
+      logger_->info("appended batch of {}: {} new, {} corroborated, {} duplicate; log at seq {}", added_,
+                    appended_, corroborated_, duplicates_, result->last_seq);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  Status Usable() const {
+    if (!failure_.ok()) return failure_;
+    if (committed_) return Status::InvalidArgument("this batch has already been committed; begin a new one");
+    return Status::Ok();
+  }
+
+  // Aborts the transaction: nothing of the batch is written.
+  Status Fail(const Status& st) {
+    failure_ = st;
+    txn_.reset();
+    return st;
+  }
+
+  const AppendOptions options_;  // the writer_ borrows it
+  std::unique_ptr<lmdb::Txn> txn_;
+  TxnWriter writer_;             // borrows *txn_; unused once txn_ is gone
+  spdlog::logger* logger_;       // may be null
+  uint64_t first_seq_ = 0;
+  size_t added_ = 0, appended_ = 0, corroborated_ = 0, duplicates_ = 0;
+  Status failure_;
+  bool committed_ = false;
+};
+
+// Starts a writer on `txn` (a fresh or a nested write transaction).
+Status StartWriter(std::unique_ptr<lmdb::Txn> txn, const std::array<MDB_dbi, kNumTables>& dbi,
+                   const NameFolder& folder, const AppendOptions& options, int64_t now,
+                   spdlog::logger* logger, std::unique_ptr<LmdbBatchWriter>* out) {
+  auto writer = std::make_unique<LmdbBatchWriter>(std::move(txn), dbi, folder, options, logger);
+  TWINLINE_RETURN_IF_ERROR(writer->Start(now));
+  *out = std::move(writer);
+  return Status::Ok();
+}
+
+// Writes every event of `batch` (left in place) through `writer` and commits.
+Status WriteAll(LmdbBatchWriter& writer, std::vector<PendingEvent>& batch, AppendResult* result) {
+  std::vector<AppendOutcome> outcomes(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i] == nullptr) {
+      TWINLINE_RETURN_IF_ERROR(writer.Add(nullptr, nullptr));
+    } else {
+      TWINLINE_RETURN_IF_ERROR(writer.AddMessage(*batch[i], &outcomes[i]));
+    }
+  }
+  TWINLINE_RETURN_IF_ERROR(writer.Commit(result));
+  result->outcomes = std::move(outcomes);
+  return Status::Ok();
+}
+
 }  // namespace
 // ---------------------------------------------------------------------------
 // EventLog.
@@ -891,34 +1015,65 @@ Status EventLog::Append(std::vector<PendingEvent>& batch, const AppendOptions& o
   *result = AppendResult();
   std::unique_ptr<lmdb::Txn> txn;
   TWINLINE_RETURN_IF_ERROR(lmdb::Txn::Begin(*env_, /*read_only=*/false, &txn));
-  TxnWriter writer(*txn, tables_->dbi, *folder_, options);
-  TWINLINE_RETURN_IF_ERROR(writer.Start(clock_->NowMicros()));
-  const uint64_t first_seq = writer.last_seq() + 1;
-  result->outcomes.resize(batch.size());
-  for (size_t i = 0; i < batch.size(); ++i) {
-    Status st;
-    try {
-      st = writer.AppendOne(*batch[i], &result->outcomes[i]);
-    } catch (const kj::Exception& e) {
-      // A malformed builder message (e.g. an oversized list) surfaces here.
-      st = Status::InvalidArgument(std::string("event cannot be encoded: ") + e.getDescription().cStr());
+  std::unique_ptr<LmdbBatchWriter> writer;
+  TWINLINE_RETURN_IF_ERROR(
+      StartWriter(std::move(txn), tables_->dbi, *folder_, options, clock_->NowMicros(), logger_.get(), &writer));
+  return WriteAll(*writer, batch, result);
+}
+
+Status EventLog::BeginBatch(const AppendOptions& options, std::unique_ptr<BatchWriter>* out) {
+  std::unique_ptr<lmdb::Txn> txn;
+  TWINLINE_RETURN_IF_ERROR(lmdb::Txn::Begin(*env_, /*read_only=*/false, &txn));
+  std::unique_ptr<LmdbBatchWriter> writer;
+  TWINLINE_RETURN_IF_ERROR(
+      StartWriter(std::move(txn), tables_->dbi, *folder_, options, clock_->NowMicros(), logger_.get(), &writer));
+  *out = std::move(writer);
+  return Status::Ok();
+}
+
+Status EventLog::AppendGroup(std::vector<GroupItem>* items) {
+  for (GroupItem& item : *items) {
+    item.status = Status::Ok();
+    item.result = AppendResult();
+  }
+  std::unique_ptr<lmdb::Txn> group;
+  Status st = lmdb::Txn::Begin(*env_, /*read_only=*/false, &group);
+  size_t landed = 0;
+  uint64_t last_seq = 0;
+  for (size_t i = 0; st.ok() && i < items->size(); ++i) {
+    GroupItem& item = (*items)[i];
+    // Each batch in its own nested transaction: a failure aborts it alone,
+    // and the next batch starts from the log as the earlier ones left it.
+    std::unique_ptr<lmdb::Txn> nested;
+    item.status = lmdb::Txn::BeginNested(*group, &nested);
+    std::unique_ptr<LmdbBatchWriter> writer;
+    if (item.status.ok()) {
+      item.status = StartWriter(std::move(nested), tables_->dbi, *folder_, item.options, clock_->NowMicros(),
+                                /*logger=*/nullptr, &writer);
     }
-    if (!st.ok()) {
-      if (logger_) logger_->debug("append of {} events refused at #{}: {}", batch.size(), i, st.ToString());
-      return st.WithIndex(static_cast<int64_t>(i));  // txn aborts: nothing written
-    }
-    switch (result->outcomes[i].disposition) {
-      case AppendOutcome::Disposition::kAppended: ++result->appended; break;
-      case AppendOutcome::Disposition::kCorroborated: ++result->corroborated; break;
-      case AppendOutcome::Disposition::kDuplicate: ++result->duplicates; break;
+    if (item.status.ok()) item.status = WriteAll(*writer, item.batch, &item.result);
+    if (item.status.ok()) {
+      ++landed;
+      last_seq = item.result.last_seq;
+    } else {
+      item.result = AppendResult();
+      if (logger_) logger_->debug("group item {} of {} refused: {}", i, items->size(), item.status.ToString());
     }
   }
-  TWINLINE_RETURN_IF_ERROR(txn->Commit());
-  result->last_seq = writer.last_seq();
-  result->recorded_at = writer.last_seq() >= first_seq ? writer.now() : 0;
+  if (st.ok()) st = group->Commit();
+  if (!st.ok()) {
+    // Nothing was written: no batch landed, whatever its own checks said.
+    for (GroupItem& item : *items) {
+      if (item.status.ok()) {
+        item.status = st;
+        item.result = AppendResult();
+      }
+    }
+    if (logger_) logger_->warn("group of {} batches not committed: {}", items->size(), st.ToString());
+    return st;
+  }
   if (logger_) {
-    logger_->info("appended batch of {}: {} new, {} corroborated, {} duplicate; log at seq {}", batch.size(),
-                  result->appended, result->corroborated, result->duplicates, result->last_seq);
+    logger_->info("group commit: {} of {} batches appended; log at seq {}", landed, items->size(), last_seq);
   }
   return Status::Ok();
 }

@@ -179,7 +179,12 @@ class EventLog {
   // Append); Commit makes the whole batch durable at once. The first failing
   // Add or Commit leaves nothing written; so does destroying the writer
   // without a successful Commit. Holds the log's single writer for its whole
-  // life: other appends (any process) wait.
+  // life: other appends (any process) wait. A BatchWriter belongs to the
+  // thread that began it (LMDB's writer lock is that thread's), must be
+  // destroyed before the EventLog, and that thread must not append by any
+  // other means while it lives (it would wait for itself). Outcomes are not
+  // kept, so memory does not grow with the batch (LMDB keeps up to 512 MiB
+  // of dirty pages in memory and spills the rest to the data file).
   class BatchWriter {
    public:
     virtual ~BatchWriter() = default;
@@ -197,9 +202,14 @@ class EventLog {
   // durable write transaction. Each batch lands whole or not at all, on its
   // own: a batch that fails (validation, kConflict on its expected_last_seq)
   // leaves no trace and does not affect the others (LMDB nested
-  // transactions). Batches are applied in vector order. The returned Status
-  // is an error only when the group as a whole could not be committed
-  // (I/O, map full), in which case nothing was written.
+  // transactions). Batches are applied in vector order, each checked
+  // (expected_last_seq, identity) against the log as the batches before it
+  // in the group left it, each with its own recorded time. The returned
+  // Status is an error only when the group as a whole could not be committed
+  // (I/O, map full), in which case nothing was written and every item's
+  // status carries that error. The group shares one transaction's budget of
+  // dirty pages: keep groups to what a server collects in a few milliseconds
+  // (a batch that no longer fits fails on its own with kFull).
   struct GroupItem {
     std::vector<PendingEvent> batch;
     AppendOptions options;

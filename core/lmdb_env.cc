@@ -15,6 +15,8 @@ Status LmdbStatus(int rc, std::string_view what) {
       return Status::NotFound(msg);
     case MDB_MAP_FULL:
       return Status::Full(msg + " (the database map is full)");
+    case MDB_TXN_FULL:
+      return Status::Full(msg + " (too much written in one transaction; write smaller batches)");
     case MDB_VERSION_MISMATCH:
     case MDB_INVALID:
       return Status::Version(msg);
@@ -99,6 +101,15 @@ Status Txn::Begin(const Env& env, bool read_only, std::unique_ptr<Txn>* out) {
     return LmdbStatus(rc, read_only ? "starting a read transaction" : "starting a write transaction");
   }
   out->reset(new Txn(txn, read_only));
+  return Status::Ok();
+}
+
+Status Txn::BeginNested(Txn& parent, std::unique_ptr<Txn>* out) {
+  if (parent.read_only()) return Status::ReadOnly("cannot nest a write transaction in a read transaction");
+  MDB_txn* txn = nullptr;
+  int rc = mdb_txn_begin(mdb_txn_env(parent.get()), parent.get(), 0, &txn);
+  if (rc != MDB_SUCCESS) return LmdbStatus(rc, "starting a nested write transaction");
+  out->reset(new Txn(txn, /*read_only=*/false));
   return Status::Ok();
 }
 

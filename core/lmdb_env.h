@@ -57,6 +57,12 @@ class Env {
 class Txn {
  public:
   static Status Begin(const Env& env, bool read_only, std::unique_ptr<Txn>* out);
+  // Begins a write transaction nested in `parent` (LMDB nested transactions):
+  // it sees the parent's writes; committing it hands its writes to the parent
+  // (durable only when the parent commits), aborting it undoes them and leaves
+  // the parent as it was. While it lives the parent must not be used, and it
+  // must end before the parent does.
+  static Status BeginNested(Txn& parent, std::unique_ptr<Txn>* out);
   ~Txn();  // aborts unless committed
   Txn(const Txn&) = delete;
   Txn& operator=(const Txn&) = delete;

@@ -1,5 +1,6 @@
 // CSV partnership lists (docs/EVENTS.md, "CSV"), read with a small RFC 4180
-// state machine rather than a library: the contract needs the line each
+// state machine over the input stream (one record in memory at a time)
+// rather than a library: the contract needs the line each
 // record starts on and precise errors (unterminated quote, stray quote,
 // short row) with their line, which a callback-style parser such as libcsv
 // does not report.
@@ -17,7 +18,6 @@
 #include "events/csv_import.h"
 
 #include <algorithm>
-#include <iterator>
 #include <map>
 #include <optional>
 #include <string>
@@ -69,19 +69,25 @@ std::string_view TrimBlanks(std::string_view s) {
   return s.substr(begin, s.find_last_not_of(" \t") - begin + 1);
 }
 
-// Splits `text` into RFC 4180 records, one call per record.
+// Splits a stream into RFC 4180 records, one call per record, reading it
+// byte by byte through its streambuf (buffered) and holding one record.
 class RecordReader {
  public:
-  explicit RecordReader(std::string_view text) : text_(text) {}
+  explicit RecordReader(std::istream& in) : in_(in), buf_(in.rdbuf()) {}
 
   // Reads the next non-blank record into *out, leaving it empty at the end
   // of input. `header` (null while reading the header itself) names the
   // columns in error messages.
   Status Next(const std::vector<std::string>* header, std::optional<Record>* out) {
     out->reset();
-    while (pos_ < text_.size()) {
+    if (!started_) {
+      started_ = true;
+      SkipBom();
+    }
+    while (Peek() != kEof) {
       Record record;
       record.line = line_;
+      record_bytes_ = 0;
       TWINLINE_RETURN_IF_ERROR(ReadRecord(header, &record));
       bool blank = record.fields.size() == 1 && !last_field_quoted_ && TrimBlanks(record.fields[0]).empty();
       if (!blank) {
@@ -89,17 +95,43 @@ class RecordReader {
         return Status::Ok();
       }
     }
+    if (in_.bad()) return Status::IOError("reading CSV input failed");
     return Status::Ok();
   }
 
  private:
-  // Consumes a line break at pos_ (CRLF, LF or CR), if there is one.
+  static constexpr int kEof = std::char_traits<char>::eof();
+
+  int Peek() {
+    if (pushed_pos_ < pushed_.size()) return static_cast<unsigned char>(pushed_[pushed_pos_]);
+    return buf_ == nullptr ? kEof : buf_->sgetc();
+  }
+  void Advance() {
+    if (pushed_pos_ < pushed_.size()) {
+      ++pushed_pos_;
+    } else if (buf_ != nullptr) {
+      buf_->sbumpc();
+    }
+  }
+
+  // A UTF-8 byte order mark is skipped; any other start is put back.
+  void SkipBom() {
+    constexpr std::string_view kBom = "\xEF\xBB\xBF";
+    for (char c : kBom) {
+      if (buf_ == nullptr || buf_->sgetc() != static_cast<unsigned char>(c)) break;
+      pushed_.push_back(static_cast<char>(buf_->sbumpc()));
+    }
+    if (pushed_ == kBom) pushed_.clear();
+  }
+
+  // Consumes a line break (CRLF, LF or CR), if there is one.
   bool ConsumeLineBreak() {
-    if (pos_ >= text_.size()) return false;
-    if (text_[pos_] == '\r') {
-      pos_ += (pos_ + 1 < text_.size() && text_[pos_ + 1] == '\n') ? 2 : 1;
-    } else if (text_[pos_] == '\n') {
-      ++pos_;
+    const int c = Peek();
+    if (c == '\r') {
+      Advance();
+      if (Peek() == '\n') Advance();
+    } else if (c == '\n') {
+      Advance();
     } else {
       return false;
     }
@@ -111,19 +143,29 @@ class RecordReader {
     return header != nullptr && index < header->size() ? std::string_view((*header)[index]) : std::string_view();
   }
 
+  // Appends one byte of the record, refusing records beyond the limit.
+  Status Take(int64_t record_line, std::string_view column, std::string* field, char c) {
+    if (++record_bytes_ > kMaxCsvRecordBytes) {
+      return ErrorAt(record_line, "record is longer than " + std::to_string(kMaxCsvRecordBytes) + " bytes",
+                     column);
+    }
+    field->push_back(c);
+    return Status::Ok();
+  }
+
   Status ReadRecord(const std::vector<std::string>* header, Record* record) {
     while (true) {
       std::string field;
       const size_t index = record->fields.size();
-      last_field_quoted_ = pos_ < text_.size() && text_[pos_] == '"';
+      last_field_quoted_ = Peek() == '"';
       if (last_field_quoted_) {
         TWINLINE_RETURN_IF_ERROR(ReadQuoted(record->line, ColumnName(header, index), &field));
       } else {
         TWINLINE_RETURN_IF_ERROR(ReadUnquoted(record->line, ColumnName(header, index), &field));
       }
       record->fields.push_back(std::move(field));
-      if (pos_ < text_.size() && text_[pos_] == ',') {
-        ++pos_;
+      if (Peek() == ',') {
+        Advance();
         continue;
       }
       ConsumeLineBreak();  // or end of input
@@ -132,49 +174,53 @@ class RecordReader {
   }
 
   Status ReadUnquoted(int64_t record_line, std::string_view column, std::string* field) {
-    size_t end = text_.find_first_of(",\r\n\"", pos_);
-    if (end == std::string_view::npos) end = text_.size();
-    if (end < text_.size() && text_[end] == '"') {
-      return ErrorAt(record_line, "quote inside an unquoted field; quote the whole field and double the quote (\"\")",
-                     column);
+    for (int c = Peek(); c != kEof && c != ',' && c != '\r' && c != '\n'; c = Peek()) {
+      if (c == '"') {
+        return ErrorAt(record_line,
+                       "quote inside an unquoted field; quote the whole field and double the quote (\"\")", column);
+      }
+      TWINLINE_RETURN_IF_ERROR(Take(record_line, column, field, static_cast<char>(c)));
+      Advance();
     }
-    field->assign(text_.substr(pos_, end - pos_));
-    pos_ = end;
     return Status::Ok();
   }
 
   // At an opening quote: reads to the closing one, unescaping "".
   Status ReadQuoted(int64_t record_line, std::string_view column, std::string* field) {
     const int64_t opened_on = line_;
-    ++pos_;
+    Advance();
     while (true) {
-      size_t quote = text_.find('"', pos_);
-      if (quote == std::string_view::npos) {
+      const int c = Peek();
+      if (c == kEof) {
         return ErrorAt(record_line, "unterminated quoted field (opened on line " + std::to_string(opened_on) + ")",
                        column);
       }
-      std::string_view chunk = text_.substr(pos_, quote - pos_);
+      Advance();
+      if (c == '"') {
+        if (Peek() == '"') {  // "" is one literal quote
+          Advance();
+          TWINLINE_RETURN_IF_ERROR(Take(record_line, column, field, '"'));
+          continue;
+        }
+        const int next = Peek();
+        if (next != kEof && next != ',' && next != '\r' && next != '\n') {
+          return ErrorAt(record_line, "unexpected text after a closing quote", column);
+        }
+        return Status::Ok();
+      }
       // Line breaks inside the value still advance the file's line count.
-      for (size_t i = 0; i < chunk.size(); ++i) {
-        if (chunk[i] == '\n' || (chunk[i] == '\r' && (i + 1 == chunk.size() || chunk[i + 1] != '\n'))) ++line_;
-      }
-      field->append(chunk);
-      pos_ = quote + 1;
-      if (pos_ < text_.size() && text_[pos_] == '"') {  // "" is one literal quote
-        field->push_back('"');
-        ++pos_;
-        continue;
-      }
-      if (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != '\r' && text_[pos_] != '\n') {
-        return ErrorAt(record_line, "unexpected text after a closing quote", column);
-      }
-      return Status::Ok();
+      if (c == '\n' || (c == '\r' && Peek() != '\n')) ++line_;
+      TWINLINE_RETURN_IF_ERROR(Take(record_line, column, field, static_cast<char>(c)));
     }
   }
 
-  std::string_view text_;
-  size_t pos_ = 0;
+  std::istream& in_;
+  std::streambuf* buf_;
+  std::string pushed_;  // bytes read ahead at the start (a partial BOM)
+  size_t pushed_pos_ = 0;
+  bool started_ = false;
   int64_t line_ = 1;
+  size_t record_bytes_ = 0;
   bool last_field_quoted_ = false;
 };
 
@@ -251,29 +297,57 @@ Status RowToEvent(const Record& record, const std::vector<std::string>& names,
 
 }  // namespace
 
+class PartnershipCsvReader::Impl {
+ public:
+  explicit Impl(std::istream& in) : reader_(in) {}
+
+  Status Next(CsvRow* row, bool* done) {
+    *done = false;
+    if (!failure_.ok()) return failure_;
+    Status st = ReadRow(row, done);
+    if (!st.ok()) failure_ = st;
+    return st;
+  }
+
+ private:
+  Status ReadRow(CsvRow* row, bool* done) {
+    if (!header_read_) {
+      header_read_ = true;
+      std::optional<Record> header;
+      TWINLINE_RETURN_IF_ERROR(reader_.Next(nullptr, &header));
+      if (!header) return ErrorAt(1, "empty input: expected a header row naming the columns");
+      TWINLINE_RETURN_IF_ERROR(ReadHeader(*header, &names_, &index_));
+    }
+    std::optional<Record> record;
+    TWINLINE_RETURN_IF_ERROR(reader_.Next(&names_, &record));
+    if (!record) {
+      *done = true;
+      return Status::Ok();
+    }
+    row->line = record->line;
+    return RowToEvent(*record, names_, index_, &row->event);
+  }
+
+  RecordReader reader_;
+  bool header_read_ = false;
+  std::vector<std::string> names_;             // the header, once read
+  std::map<std::string_view, size_t> index_;  // column -> position; keys point into kColumns
+  Status failure_;
+};
+
+PartnershipCsvReader::PartnershipCsvReader(std::istream& in) : impl_(std::make_unique<Impl>(in)) {}
+PartnershipCsvReader::~PartnershipCsvReader() = default;
+
+Status PartnershipCsvReader::Next(CsvRow* row, bool* done) { return impl_->Next(row, done); }
+
 Status ReadPartnershipCsv(std::istream& in, std::vector<CsvRow>* rows) {
   rows->clear();
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return Status::IOError("reading CSV input failed");
-  std::string_view body = text;
-  constexpr std::string_view kBom = "\xEF\xBB\xBF";
-  if (body.starts_with(kBom)) body.remove_prefix(kBom.size());
-
-  RecordReader reader(body);
-  std::optional<Record> header;
-  TWINLINE_RETURN_IF_ERROR(reader.Next(nullptr, &header));
-  if (!header) return ErrorAt(1, "empty input: expected a header row naming the columns");
-  std::vector<std::string> names;
-  std::map<std::string_view, size_t> index;
-  TWINLINE_RETURN_IF_ERROR(ReadHeader(*header, &names, &index));
-
+  PartnershipCsvReader reader(in);
   while (true) {
-    std::optional<Record> record;
-    TWINLINE_RETURN_IF_ERROR(reader.Next(&names, &record));
-    if (!record) return Status::Ok();
     CsvRow row;
-    row.line = record->line;
-    TWINLINE_RETURN_IF_ERROR(RowToEvent(*record, names, index, &row.event));
+    bool done = false;
+    TWINLINE_RETURN_IF_ERROR(reader.Next(&row, &done));
+    if (done) return Status::Ok();
     rows->push_back(std::move(row));
   }
 }

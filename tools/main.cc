@@ -41,6 +41,9 @@ constexpr Verb kVerbs[] = {
      twinline::cli::ConfigureDiff},
     {"checkpoint", "rebuild, list or drop the replay checkpoints", Access::kReadWrite,
      twinline::cli::ConfigureCheckpoint},
+    // The server opens the database itself: read-only or not, per --read-only.
+    {"serve", "serve the HTTP API (JSON, Server-Sent Events) until SIGINT/SIGTERM",
+     Access::kNone, twinline::cli::ConfigureServe},
 };
 
 }  // namespace

@@ -15,6 +15,7 @@ packages=(
   libicu-dev                        # Unicode name folding
   libgtest-dev libgmock-dev         # tests
   libbenchmark-dev                  # bench/
+  wrk                               # bench/serve_load.sh (HTTP load)
 )
 
 missing=()

@@ -516,6 +516,272 @@ TEST_F(EventLogTest, ReadOnlyOpenRefusesWrites) {
   EXPECT_EQ(LastSeq(), 3u);
 }
 
+// ---------------------------------------------------------------------------
+// Streaming batches (BeginBatch / BatchWriter).
+
+TEST_F(EventLogTest, BatchWriterStreamsOneAtomicBatch) {
+  std::unique_ptr<EventLog::BatchWriter> writer;
+  ASSERT_TRUE(log_->BeginBatch(AppendOptions(), &writer).ok());
+  AppendOutcome outcome;
+  ASSERT_TRUE(writer->Add(Entity("chongqing", "Chongqing"), &outcome).ok());
+  EXPECT_EQ(outcome.seq, 1u);
+  ASSERT_TRUE(writer->Add(Entity("duesseldorf", "Düsseldorf"), nullptr).ok());
+  // Sees the entities added before it, and is deduplicated within the batch.
+  ASSERT_TRUE(writer->Add(Partnership("chongqing", "duesseldorf", "2004-07-22"), &outcome).ok());
+  EXPECT_EQ(outcome.disposition, Disposition::kAppended);
+  ASSERT_TRUE(writer->Add(Partnership("duesseldorf", "chongqing", "2004-07-22"), &outcome).ok());
+  EXPECT_EQ(outcome.disposition, Disposition::kDuplicate);
+  EXPECT_EQ(outcome.seq, 3u);
+  EXPECT_EQ(LastSeq(), 0u);  // nothing is visible before Commit
+  AppendResult result;
+  ASSERT_TRUE(writer->Commit(&result).ok());
+  EXPECT_TRUE(result.outcomes.empty());
+  EXPECT_EQ(result.appended, 3u);
+  EXPECT_EQ(result.duplicates, 1u);
+  EXPECT_EQ(result.last_seq, 3u);
+  EXPECT_EQ(result.recorded_at, clock_.NowMicros());
+  EXPECT_EQ(LastSeq(), 3u);
+  EXPECT_FALSE(writer->Add(Entity("duisburg", "Duisburg"), nullptr).ok());  // committed: closed
+  VerifyReport report;
+  EXPECT_TRUE(log_->Verify(&report).ok());
+}
+
+TEST_F(EventLogTest, BatchWriterFailureWritesNothingReleasesTheWriterAndRefusesLaterCalls) {
+  AppendCities();
+  std::unique_ptr<EventLog::BatchWriter> writer;
+  ASSERT_TRUE(log_->BeginBatch(AppendOptions(), &writer).ok());
+  ASSERT_TRUE(writer->Add(Partnership("chongqing", "duesseldorf", "2004-07-22"), nullptr).ok());
+  Status st = writer->Add(Partnership("chongqing", "duisburg", "2021-02-30"), nullptr);
+  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(st.index(), 1);
+  EXPECT_EQ(st.field(), "date");
+  // Dead: later calls repeat the failure.
+  Status later = writer->Add(Partnership("duesseldorf", "duisburg", "2011"), nullptr);
+  EXPECT_EQ(later.index(), 1);
+  EXPECT_EQ(later.field(), "date");
+  AppendResult result;
+  EXPECT_FALSE(writer->Commit(&result).ok());
+  // The failed writer no longer holds LMDB's writer lock (this would block).
+  AppendResult other;
+  ASSERT_TRUE(Append(Batch(Partnership("duesseldorf", "duisburg", "2011")), &other).ok());
+  EXPECT_EQ(other.last_seq, 4u);  // the first partnership left no trace
+  writer.reset();
+  VerifyReport report;
+  EXPECT_TRUE(log_->Verify(&report).ok());
+}
+
+TEST_F(EventLogTest, BatchWriterDestroyedWithoutCommitWritesNothing) {
+  AppendCities();
+  {
+    std::unique_ptr<EventLog::BatchWriter> writer;
+    ASSERT_TRUE(log_->BeginBatch(AppendOptions(), &writer).ok());
+    ASSERT_TRUE(writer->Add(Partnership("chongqing", "duesseldorf", "2004-07-22"), nullptr).ok());
+  }
+  EXPECT_EQ(LastSeq(), 3u);
+  AppendResult result;
+  ASSERT_TRUE(Append(Batch(Partnership("chongqing", "duesseldorf", "2004-07-22")), &result).ok());
+  EXPECT_EQ(result.appended, 1u);  // not a duplicate: the fact index kept nothing either
+}
+
+TEST_F(EventLogTest, BatchWriterChecksExpectedSeqWhenItBegins) {
+  AppendCities();
+  AppendOptions options;
+  options.expected_last_seq = 2;
+  std::unique_ptr<EventLog::BatchWriter> writer;
+  EXPECT_EQ(log_->BeginBatch(options, &writer).code(), Status::Code::kConflict);
+  EXPECT_EQ(writer, nullptr);
+  options.expected_last_seq = 3;
+  ASSERT_TRUE(log_->BeginBatch(options, &writer).ok());
+}
+
+// ---------------------------------------------------------------------------
+// Group commit (AppendGroup).
+
+// A clock that moves on by one microsecond each time it is read.
+class SteppingClock : public Clock {
+ public:
+  explicit SteppingClock(int64_t start) : now_(start) {}
+  int64_t NowMicros() const override { return now_++; }
+
+ private:
+  mutable int64_t now_;
+};
+
+std::vector<EventLog::GroupItem> Group(std::vector<std::vector<PendingEvent>> batches) {
+  std::vector<EventLog::GroupItem> items(batches.size());
+  for (size_t i = 0; i < batches.size(); ++i) items[i].batch = std::move(batches[i]);
+  return items;
+}
+
+TEST_F(EventLogTest, AppendGroupLandsIndependentBatchesWithTheirOwnRecordedTimes) {
+  log_.reset();
+  SteppingClock clock(1'700'000'000'000'000);
+  OpenOptions options;
+  options.create_if_missing = true;
+  options.clock = &clock;
+  options.map_size = size_t{64} << 20;
+  ASSERT_TRUE(EventLog::Open(dir_, options, &log_).ok());
+
+  std::vector<std::vector<PendingEvent>> batches;
+  batches.push_back(Batch(Entity("chongqing", "Chongqing"), Entity("duesseldorf", "Düsseldorf")));
+  batches.push_back(Batch(Entity("duisburg", "Duisburg"),
+                          Partnership("chongqing", "duesseldorf", "2004-07-22")));  // names batch 0's entities
+  batches.push_back(Batch(Partnership("chongqing", "duisburg", "2011")));
+  auto items = Group(std::move(batches));
+  ASSERT_TRUE(log_->AppendGroup(&items).ok());
+  for (const auto& item : items) EXPECT_TRUE(item.status.ok()) << item.status.ToString();
+  EXPECT_EQ(items[0].result.last_seq, 2u);
+  EXPECT_EQ(items[1].result.last_seq, 4u);
+  EXPECT_EQ(items[2].result.last_seq, 5u);
+  ASSERT_EQ(items[1].result.outcomes.size(), 2u);
+  EXPECT_EQ(items[1].result.outcomes[1].seq, 4u);
+  EXPECT_LT(items[0].result.recorded_at, items[1].result.recorded_at);
+  EXPECT_LT(items[1].result.recorded_at, items[2].result.recorded_at);
+
+  std::unique_ptr<ReadTxn> txn;
+  ASSERT_TRUE(log_->BeginRead(&txn).ok());
+  std::vector<int64_t> times;
+  ASSERT_TRUE(txn->Scan(1, 100, [&](schema::Event::Reader ev) { return times.push_back(ev.getRecordedAt()), true; })
+                  .ok());
+  const int64_t t0 = items[0].result.recorded_at, t1 = items[1].result.recorded_at,
+                t2 = items[2].result.recorded_at;
+  EXPECT_EQ(times, (std::vector<int64_t>{t0, t0, t1, t1, t2}));
+  txn.reset();
+  VerifyReport report;
+  EXPECT_TRUE(log_->Verify(&report).ok());
+}
+
+TEST_F(EventLogTest, AppendGroupBadBatchAmongGoodOnesLeavesNoTrace) {
+  AppendCities();
+  auto marked = Partnership("chongqing", "duesseldorf", "2004-07-22");
+  marked->getRoot<schema::Event>().setId("in-the-bad-batch");
+  std::vector<std::vector<PendingEvent>> batches;
+  batches.push_back(Batch(Entity("wuxi", "Wuxi")));
+  batches.push_back(Batch(Entity("qingdao", "Qingdao"), std::move(marked),
+                          Partnership("chongqing", "duisburg", "2021-02-30")));  // bad date
+  batches.push_back(Batch(Partnership("duesseldorf", "duisburg", "2011")));
+  auto items = Group(std::move(batches));
+  ASSERT_TRUE(log_->AppendGroup(&items).ok());
+  EXPECT_TRUE(items[0].status.ok());
+  EXPECT_EQ(items[1].status.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(items[1].status.index(), 2);
+  EXPECT_EQ(items[1].status.field(), "date");
+  EXPECT_EQ(items[1].result.last_seq, 0u);
+  EXPECT_TRUE(items[2].status.ok());
+  EXPECT_EQ(items[2].result.last_seq, 5u);  // straight after batch 0
+  EXPECT_EQ(LastSeq(), 5u);
+
+  {
+    std::unique_ptr<ReadTxn> txn;
+    ASSERT_TRUE(log_->BeginRead(&txn).ok());
+    uint64_t seq = 0;
+    EXPECT_EQ(txn->FindById("in-the-bad-batch", &seq).code(), Status::Code::kNotFound);
+    EXPECT_EQ(txn->FindEntity("qingdao", &seq).code(), Status::Code::kNotFound);
+    std::vector<std::string> slugs;
+    ASSERT_TRUE(txn->LookupNameKey("qingdao", &slugs).ok());
+    EXPECT_TRUE(slugs.empty());
+    EXPECT_TRUE(txn->FindEntity("wuxi", &seq).ok());
+  }
+  VerifyReport report;
+  Status st = log_->Verify(&report);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(report.events, 5u);
+  // The facts index kept nothing of the bad batch: its good fact is new.
+  AppendResult again;
+  ASSERT_TRUE(Append(Batch(Partnership("chongqing", "duesseldorf", "2004-07-22")), &again).ok());
+  EXPECT_EQ(again.appended, 1u);
+}
+
+TEST_F(EventLogTest, AppendGroupChecksEachExpectedSeqAgainstTheBatchesBeforeIt) {
+  AppendCities();  // log at 3
+  std::vector<std::vector<PendingEvent>> batches;
+  batches.push_back(Batch(Partnership("chongqing", "duesseldorf", "2004-07-22")));
+  batches.push_back(Batch(Partnership("chongqing", "duisburg", "2011")));
+  batches.push_back(Batch(Partnership("duesseldorf", "duisburg", "2012")));
+  batches.push_back(Batch(Entity("wuxi", "Wuxi")));
+  auto items = Group(std::move(batches));
+  items[0].options.expected_last_seq = 3;  // ok: the log is at 3
+  items[1].options.expected_last_seq = 3;  // conflict: batch 0 moved it to 4
+  items[2].options.expected_last_seq = 4;  // ok: batch 1 left no trace
+  // items[3]: no expectation
+  ASSERT_TRUE(log_->AppendGroup(&items).ok());
+  EXPECT_TRUE(items[0].status.ok());
+  EXPECT_EQ(items[1].status.code(), Status::Code::kConflict);
+  EXPECT_NE(items[1].status.message().find("ends at seq 4"), std::string::npos) << items[1].status.message();
+  EXPECT_TRUE(items[2].status.ok());
+  EXPECT_EQ(items[2].result.last_seq, 5u);
+  EXPECT_TRUE(items[3].status.ok());
+  EXPECT_EQ(items[3].result.last_seq, 6u);
+  EXPECT_EQ(LastSeq(), 6u);
+}
+
+TEST_F(EventLogTest, AppendGroupDeduplicatesAcrossBatchesAsIfAppendedInTurn) {
+  SourceSpec english{"Chongqing and Düsseldorf celebrate 20 years", "example", "2024-07-22", "en"};
+  // The same batches, once as a group and once one Append after another;
+  // the clock stands still, so the two logs must be byte-identical.
+  auto batches = [&] {
+    std::vector<std::vector<PendingEvent>> b;
+    b.push_back(Batch(Entity("chongqing", "Chongqing"), Entity("duesseldorf", "Düsseldorf")));
+    b.push_back(Batch(Partnership("chongqing", "duesseldorf", "2004-07-22")));
+    b.push_back(Batch(Partnership("duesseldorf", "chongqing", "2004-07-22")));              // duplicate
+    b.push_back(Batch(Partnership("chongqing", "duesseldorf", "2004-07-22", {english})));  // corroboration
+    b.push_back(Batch(Partnership("chongqing", "duesseldorf", "2004-07-22", {english}),   // duplicate
+                      Entity("chongqing", "Chongqing")));                                   // duplicate
+    return b;
+  };
+  auto items = Group(batches());
+  ASSERT_TRUE(log_->AppendGroup(&items).ok());
+  for (const auto& item : items) ASSERT_TRUE(item.status.ok()) << item.status.ToString();
+  EXPECT_EQ(items[1].result.appended, 1u);
+  EXPECT_EQ(items[2].result.duplicates, 1u);
+  EXPECT_EQ(items[2].result.outcomes[0].event_id, items[1].result.outcomes[0].event_id);
+  EXPECT_EQ(items[3].result.corroborated, 1u);
+  EXPECT_EQ(items[4].result.duplicates, 2u);
+  EXPECT_EQ(items[4].result.last_seq, 4u);
+  EXPECT_EQ(items[4].result.recorded_at, 0);  // wrote nothing
+  VerifyReport grouped;
+  ASSERT_TRUE(log_->Verify(&grouped).ok());
+
+  test::TempDir other_temp("twinline-log-in-turn");
+  std::unique_ptr<EventLog> other;
+  OpenOptions options;
+  options.create_if_missing = true;
+  options.clock = &clock_;
+  options.map_size = size_t{64} << 20;
+  ASSERT_TRUE(EventLog::Open(other_temp.path().string(), options, &other).ok());
+  std::vector<AppendResult> in_turn;
+  for (auto& batch : batches()) {
+    AppendResult r;
+    ASSERT_TRUE(other->Append(batch, AppendOptions(), &r).ok());
+    in_turn.push_back(r);
+  }
+  for (size_t i = 0; i < items.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(items[i].result.appended, in_turn[i].appended);
+    EXPECT_EQ(items[i].result.corroborated, in_turn[i].corroborated);
+    EXPECT_EQ(items[i].result.duplicates, in_turn[i].duplicates);
+    EXPECT_EQ(items[i].result.last_seq, in_turn[i].last_seq);
+  }
+  VerifyReport sequential;
+  ASSERT_TRUE(other->Verify(&sequential).ok());
+  EXPECT_EQ(grouped.head, sequential.head);
+  EXPECT_EQ(grouped.index_entries, sequential.index_entries);
+}
+
+TEST_F(EventLogTest, AppendGroupOnAReadOnlyLogFailsAsAWholeAndSaysSoPerItem) {
+  AppendCities();
+  log_.reset();
+  OpenOptions options;
+  options.read_only = true;
+  ASSERT_TRUE(EventLog::Open(dir_, options, &log_).ok());
+  std::vector<std::vector<PendingEvent>> batches;
+  batches.push_back(Batch(Entity("wuxi", "Wuxi")));
+  auto items = Group(std::move(batches));
+  EXPECT_EQ(log_->AppendGroup(&items).code(), Status::Code::kReadOnly);
+  EXPECT_EQ(items[0].status.code(), Status::Code::kReadOnly);
+  EXPECT_EQ(LastSeq(), 3u);
+}
+
 TEST(EventLogOpenTest, MissingDatabaseIsNotFoundWithAHint) {
   std::unique_ptr<EventLog> log;
   Status st = EventLog::Open("/tmp/twinline-does-not-exist-xyz", OpenOptions(), &log);

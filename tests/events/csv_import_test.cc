@@ -240,5 +240,54 @@ TEST(CsvImportTest, RejectsEmptyInput) {
   ExpectError(ReadCsv("\xEF\xBB\xBF\n"), 1, "", "header");
 }
 
+TEST(CsvImportTest, RejectsARecordLongerThanTheLimit) {
+  Read r = ReadCsv(std::string(kHeader) + "chengdu,montpellier,1981,T,P,2025-04-17,en\n" + "chengdu,wuxi,1982,\"" +
+                   std::string(kMaxCsvRecordBytes, 'x') + "\",P,2025-04-17,en\n");
+  ExpectError(r, 3, "source_title", "longer than 1048576 bytes");
+}
+
+// ---------------------------------------------------------------------------
+// Streaming: the reader takes one record from the stream per row.
+
+TEST(CsvImportTest, ReaderConsumesTheStreamOneRecordAtATime) {
+  const std::string first = "chengdu,montpellier,1981,T,P,2025-04-17,en\n";
+  std::istringstream in(std::string(kHeader) + first + "\"Wuxi\",Düsseldorf,2016-10,T2,P,2025-04-17,en\n");
+  PartnershipCsvReader reader(in);
+  CsvRow row;
+  bool done = true;
+  ASSERT_TRUE(reader.Next(&row, &done).ok());
+  ASSERT_FALSE(done);
+  EXPECT_EQ(row.line, 2);
+  EXPECT_EQ(row.event["a"], "chengdu");
+  // Only the header and the first record have been taken from the stream.
+  EXPECT_EQ(static_cast<size_t>(in.tellg()), std::string(kHeader).size() + first.size());
+  ASSERT_TRUE(reader.Next(&row, &done).ok());
+  ASSERT_FALSE(done);
+  EXPECT_EQ(row.line, 3);
+  EXPECT_EQ(row.event["a"], "Wuxi");
+  ASSERT_TRUE(reader.Next(&row, &done).ok());
+  EXPECT_TRUE(done);
+  EXPECT_EQ(row.line, 3);  // untouched at the end
+}
+
+TEST(CsvImportTest, ReaderStaysFailedAfterAnError) {
+  std::istringstream in(std::string(kHeader) + "chengdu,montpellier,1981,T,P\n" +
+                        "chengdu,wuxi,1982,T,P,2025-04-17,en\n");
+  PartnershipCsvReader reader(in);
+  CsvRow row;
+  bool done = false;
+  Status first = reader.Next(&row, &done);
+  EXPECT_EQ(first.index(), 2);
+  Status again = reader.Next(&row, &done);
+  EXPECT_EQ(again.index(), 2);
+  EXPECT_EQ(again.message(), first.message());
+}
+
+TEST(CsvImportTest, KeepsAHeaderThatOnlyStartsLikeABom) {
+  // U+FF41 (fullwidth a) is EF BD 81: two bytes in common with no BOM.
+  Read r = ReadCsv("\xEF\xBD\x81" + std::string(kHeader));
+  ExpectError(r, 1, "\xEF\xBD\x81" "a", "unknown column");
+}
+
 }  // namespace
 }  // namespace twinline

@@ -346,6 +346,29 @@ TEST_F(CliTest, BadCsvRowNamesItsLine) {
   EXPECT_EQ(Stats()["events"], kSeedEvents);
 }
 
+TEST_F(CliTest, ImportErrorFoundByTheLogNamesItsLineAndWritesNothing) {
+  InitAndSeed();
+  const std::string cd = Sources(kChengduSource);
+  auto count = [&](const std::string& id, const std::string& value) {
+    return R"({"id":")" + id + R"(","kind":"count_reported","date":"2021","entity":"chengdu",)"
+           R"("metric":"routes","value":)" + value + "," + cd + "}";
+  };
+  // CRLF line ends; line 4 reuses line 2's id for another fact, which only
+  // the log can tell (the decoder accepts each line on its own).
+  const std::string file = File("ids.ndjson", "# two reports\r\n" + count("cd-routes", "3") + "\r\n\r\n" +
+                                                  count("cd-routes", "4") + "\r\n");
+  const nlohmann::json before = Stats();
+  Result r = Twl({"import", file});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, StartsWith(file + ":4: id: event id 'cd-routes' is already used"));
+  EXPECT_THAT(r.err, HasSubstr("nothing was written"));
+  EXPECT_EQ(Stats()["head"], before["head"]);
+  // Without the clash the same CRLF file imports.
+  r = Twl({"import", File("ok.ndjson", "# one report\r\n" + count("cd-routes", "3") + "\r\n")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("1 event — 1 appended"));
+}
+
 TEST_F(CliTest, DryRunChecksAndWritesNothing) {
   ASSERT_EQ(Twl({"init"}).exit_code, 0);
   Result r = Twl({"import", "--dry-run", File("seed.ndjson", SeedNdjson())});

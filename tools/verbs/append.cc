@@ -9,6 +9,7 @@
 
 #include "events/json_codec.h"
 #include "tools/cli.h"
+#include "tools/json_views.h"
 
 namespace twinline::cli {
 namespace {
@@ -76,18 +77,6 @@ Status ReadJsonText(const AppendFlags& f, Context& ctx, std::string* text) {
         "--source-* (see twinline append --help)");
   }
   return ReadInput(f.json_path.empty() ? "-" : f.json_path, ctx, text);
-}
-
-const char* DispositionName(AppendOutcome::Disposition d) {
-  switch (d) {
-    case AppendOutcome::Disposition::kAppended:
-      return "appended";
-    case AppendOutcome::Disposition::kCorroborated:
-      return "corroborated";
-    case AppendOutcome::Disposition::kDuplicate:
-      return "duplicate";
-  }
-  return "?";
 }
 
 std::string DescribeOutcome(const AppendOutcome& o) {
@@ -160,10 +149,7 @@ Handler ConfigureAppend(CLI::App& cmd) {
     TWINLINE_RETURN_IF_ERROR(ctx.log->Append(batch, options, &result));
     const AppendOutcome& o = result.outcomes.at(0);
     if (f->format == "json") {
-      nlohmann::ordered_json j;
-      j["outcome"] = DispositionName(o.disposition);
-      j["id"] = o.event_id;
-      j["seq"] = o.seq;
+      nlohmann::ordered_json j = OutcomeJson(o);
       j["last_seq"] = result.last_seq;
       *ctx.out << DumpJson(j) << '\n';
     } else {

@@ -7,24 +7,12 @@
 
 #include "events/json_codec.h"
 #include "tools/cli.h"
+#include "tools/json_views.h"
 
 namespace twinline::cli {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-// An entity in its JSON form: the registration's fields, plus its seq.
-Json EntityJson(schema::Event::Reader registration) {
-  const Json ev = EncodeEvent(registration);
-  Json j;
-  j["slug"] = ev.value("entity", "");
-  for (const char* key : {"type", "country", "names", "location", "parent"}) {
-    if (auto it = ev.find(key); it != ev.end()) j[key] = *it;
-  }
-  j["seq"] = registration.getSeq();
-  j["id"] = ev.value("id", "");
-  return j;
-}
 
 std::string NamesText(const Json& j) {
   std::string out;
@@ -41,50 +29,25 @@ std::string LocationText(const Json& j) {
   return FormatNumber(it->value("lat", 0.0)) + ", " + FormatNumber(it->value("lon", 0.0));
 }
 
-// Calls `fn` with the registration event of `slug`.
-Status GetRegistration(const ReadTxn& txn, std::string_view slug,
-                       const std::function<void(schema::Event::Reader)>& fn) {
-  uint64_t seq = 0;
-  TWINLINE_RETURN_IF_ERROR(txn.FindEntity(slug, &seq));
-  return txn.Get(seq, fn);
-}
-
 Status ListAll(Context& ctx, const ReadTxn& txn, bool json) {
-  Json array = Json::array();
-  Table table({"SLUG", "TYPE", "COUNTRY", "NAMES"});
-  Status inner;
-  TWINLINE_RETURN_IF_ERROR(txn.ListEntities([&](std::string_view slug, uint64_t) {
-    inner = GetRegistration(txn, slug, [&](schema::Event::Reader ev) {
-      Json j = EntityJson(ev);
-      if (json) {
-        array.push_back(std::move(j));
-      } else {
-        table.AddRow(
-            {j.value("slug", ""), j.value("type", ""), j.value("country", ""), NamesText(j)});
-      }
-    });
-    return inner.ok();
-  }));
-  TWINLINE_RETURN_IF_ERROR(inner);
+  Json array;
+  TWINLINE_RETURN_IF_ERROR(EntitiesJson(txn, &array));
   if (json) {
     *ctx.out << DumpJson(array) << '\n';
-  } else {
-    table.Print(*ctx.out);
+    return Status::Ok();
   }
+  Table table({"SLUG", "TYPE", "COUNTRY", "NAMES"});
+  for (const Json& j : array) {
+    table.AddRow({j.value("slug", ""), j.value("type", ""), j.value("country", ""), NamesText(j)});
+  }
+  table.Print(*ctx.out);
   return Status::Ok();
 }
 
 Status ShowOne(Context& ctx, const Snapshot& snap, const std::string& slug, bool json) {
-  const ReadTxn& txn = *snap.txn;
   Json j;
-  TWINLINE_RETURN_IF_ERROR(
-      GetRegistration(txn, slug, [&](schema::Event::Reader ev) { j = EntityJson(ev); }));
-  uint64_t events = 0;
-  TWINLINE_RETURN_IF_ERROR(txn.ScanEntity(slug, [&](schema::Event::Reader) {
-    ++events;
-    return true;
-  }));
-  j["events"] = events;
+  TWINLINE_RETURN_IF_ERROR(EntityDetailJson(*snap.txn, slug, &j));
+  const uint64_t events = j.value("events", uint64_t{0});
   if (json) {
     *ctx.out << DumpJson(j) << '\n';
     return Status::Ok();

@@ -1,17 +1,27 @@
 // `twinline import FILE|-`: a whole NDJSON or CSV file appended as ONE atomic
-// batch. Every line is decoded before anything is written, so the first bad
-// line aborts the import with "FILE:LINE: field: message" and the log is left
-// as it was; a file can register an entity on one line and name it on the
-// next (LogEntityResolver::AddPending). An import that writes to a log of
-// 1000 events or more then rebuilds the replay checkpoints.
+// batch, streamed: each line is read, decoded and handed to one
+// EventLog::BatchWriter as soon as it is read, so memory holds one line and
+// one event at a time, the entities the file registers and LMDB's dirty
+// pages (at most 512 MiB; the rest spill to the data file), whatever the
+// size of the file (10^7 events: 557 MB anonymous memory at most). The first bad line aborts the import with
+// "FILE:LINE: field: message" and the log is left as it was; a file can
+// register an entity on one line and name it on the next
+// (LogEntityResolver::AddPending). An import that writes to a log of 1000
+// events or more then rebuilds the replay checkpoints.
+//
+// The batch writer holds the log's single writer from the first line to the
+// commit: other appends wait for the import.
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <sstream>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 
 #include "events/csv_import.h"
 #include "events/json_codec.h"
+#include "tools/batch_decode.h"
 #include "tools/cli.h"
 
 namespace twinline::cli {
@@ -19,11 +29,10 @@ namespace {
 
 // Progress is shown only on a terminal and only when it is worth it.
 constexpr size_t kProgressThreshold = 1000;
-// No real event comes near this; a longer line is a wrong file or an attack,
-// refused before the JSON parser spends memory on it.
-constexpr size_t kMaxLineBytes = size_t{1} << 20;
 constexpr size_t kProgressEvery = 1000;
-constexpr unsigned kFirstSegmentWords = 64;
+// A line longer than an event may be (kMaxEventBytes) is refused before the
+// JSON parser spends memory on it, and never held whole.
+constexpr size_t kMaxLineBytes = kMaxEventBytes;
 
 struct ImportFlags {
   std::string file;
@@ -43,23 +52,72 @@ struct ImportFlags {
   }
 };
 
-// The batch being built, with the file line each event came from.
-struct DecodedBatch {
-  std::vector<PendingEvent> events;
-  std::vector<int64_t> lines;
+// Reads a stream one line at a time. A line longer than kMaxLineBytes is
+// measured but not stored, so memory stays bounded whatever the input.
+class LineReader {
+ public:
+  explicit LineReader(std::istream& in) : in_(in) {}
+
+  // The next line, without its line break (LF or CRLF), in *line; its length
+  // in *length (when *length > kMaxLineBytes, *line holds only a prefix).
+  // Returns false at the end of input.
+  bool Next(std::string* line, size_t* length) {
+    line->clear();
+    *length = 0;
+    bool any = false;
+    char last = '\0';
+    while (true) {
+      if (pos_ == end_ && !Fill()) break;
+      any = true;
+      const char* start = buffer_.data() + pos_;
+      const auto* newline = static_cast<const char*>(std::memchr(start, '\n', end_ - pos_));
+      const size_t n = newline != nullptr ? static_cast<size_t>(newline - start) : end_ - pos_;
+      if (line->size() <= kMaxLineBytes) line->append(start, std::min(n, kMaxLineBytes + 1 - line->size()));
+      if (n > 0) last = start[n - 1];
+      *length += n;
+      pos_ += n;
+      if (newline != nullptr) {
+        ++pos_;
+        break;
+      }
+    }
+    if (last == '\r') {
+      --*length;
+      if (line->size() > *length) line->resize(*length);
+    }
+    return any;
+  }
+
+  bool bad() const { return in_.bad(); }
+
+ private:
+  bool Fill() {
+    in_.read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+    pos_ = 0;
+    end_ = static_cast<size_t>(in_.gcount());
+    return end_ > 0;
+  }
+
+  std::istream& in_;
+  std::vector<char> buffer_ = std::vector<char>(size_t{1} << 16);
+  size_t pos_ = 0, end_ = 0;
 };
 
 class Progress {
  public:
-  Progress(const Context& ctx, size_t total_lines)
-      : err_(ctx.err_is_terminal && total_lines > kProgressThreshold ? ctx.err : nullptr) {}
+  explicit Progress(const Context& ctx) : err_(ctx.err_is_terminal ? ctx.err : nullptr) {}
   ~Progress() {
     if (shown_) *err_ << '\n';
   }
   void Line(size_t n) {
-    if (err_ == nullptr || n % kProgressEvery != 0) return;
-    *err_ << "\rdecoded " << n << " lines…" << std::flush;
+    if (err_ == nullptr || n < kProgressThreshold || n % kProgressEvery != 0) return;
+    *err_ << "\rread " << n << " lines…" << std::flush;
     shown_ = true;
+  }
+  // Before the commit, which may take a while for a large file.
+  void Committing(size_t events) {
+    if (!shown_) return;
+    *err_ << "\rread " << events << " events; committing…" << std::flush;
   }
 
  private:
@@ -67,81 +125,88 @@ class Progress {
   bool shown_ = false;
 };
 
-// Decodes one event into the batch; an entity it registers becomes
-// resolvable for the lines after it.
-Status DecodeInto(const nlohmann::json* j, std::string_view text, LogEntityResolver& resolver,
-                  const DecodeOptions& options, int64_t line, DecodedBatch* batch) {
-  // A whole file is held in memory until its one transaction commits, so
-  // start each message small: Cap'n Proto's default first segment (8 KiB)
-  // would cost ~8 KiB per line; typical events need a few hundred bytes and
-  // larger ones grow their message as needed.
-  auto message = std::make_unique<capnp::MallocMessageBuilder>(kFirstSegmentWords);
-  auto ev = message->initRoot<schema::Event>();
-  TWINLINE_RETURN_IF_ERROR(j != nullptr ? DecodeEvent(*j, resolver, options, ev)
-                                        : DecodeEventText(text, resolver, options, ev));
-  auto payload = ev.asReader().getPayload();
-  if (payload.isEntityRegistered()) {
-    auto reg = payload.getEntityRegistered();
-    std::vector<std::string> names;
-    for (auto name : reg.getNames()) names.emplace_back(name.getText());
-    TWINLINE_RETURN_IF_ERROR(resolver.AddPending(reg.getEntity().cStr(), names));
-  }
-  batch->events.push_back(std::move(message));
-  batch->lines.push_back(line);
-  return Status::Ok();
-}
+// Decodes the events of one file and hands each to the batch as it comes.
+class Importer {
+ public:
+  // All borrowed for the importer's life. `writer` is null in a dry run:
+  // events are decoded, then dropped.
+  Importer(Context& ctx, const std::string& name, LogEntityResolver& resolver,
+           const DecodeOptions& options, EventLog::BatchWriter* writer)
+      : ctx_(ctx), name_(name), resolver_(resolver), options_(options), writer_(writer),
+        progress_(ctx) {}
 
-Status DecodeNdjson(const std::string& data, LogEntityResolver& resolver,
-                    const DecodeOptions& options, Context& ctx, const std::string& name,
-                    DecodedBatch* batch) {
-  const size_t total = static_cast<size_t>(std::count(data.begin(), data.end(), '\n')) + 1;
-  Progress progress(ctx, total);
-  size_t pos = 0;
-  int64_t line = 0;
-  while (pos < data.size()) {
-    size_t end = data.find('\n', pos);
-    if (end == std::string::npos) end = data.size();
-    std::string_view text(data.data() + pos, end - pos);
-    pos = end + 1;
-    ++line;
-    progress.Line(static_cast<size_t>(line));
-    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
-    if (text.size() > kMaxLineBytes) {
-      ctx.error_location = name + ":" + std::to_string(line);
-      return Status::InvalidArgument("line is " + std::to_string(text.size()) + " bytes; an event may be at most " +
-                                     std::to_string(kMaxLineBytes) + " bytes");
+  Status Ndjson(std::istream& in) {
+    LineReader reader(in);
+    std::string text;
+    size_t length = 0;
+    int64_t line = 0;
+    while (reader.Next(&text, &length)) {
+      ++line;
+      progress_.Line(static_cast<size_t>(line));
+      if (length > kMaxLineBytes) {
+        return FailAt(line, Status::InvalidArgument("line is " + std::to_string(length) +
+                                                    " bytes; an event may be at most " +
+                                                    std::to_string(kMaxLineBytes) + " bytes"));
+      }
+      const size_t first = text.find_first_not_of(" \t");
+      if (first == std::string::npos || text[first] == '#') continue;
+      TWINLINE_RETURN_IF_ERROR(Take(nullptr, text, line));
     }
-    const size_t first = text.find_first_not_of(" \t");
-    if (first == std::string_view::npos || text[first] == '#') continue;
-    Status s = DecodeInto(nullptr, text, resolver, options, line, batch);
-    if (!s.ok()) {
-      ctx.error_location = name + ":" + std::to_string(line);
-      return s;
+    if (reader.bad()) return Status::IOError("error reading " + name_);
+    return Status::Ok();
+  }
+
+  Status Csv(std::istream& in) {
+    PartnershipCsvReader reader(in);
+    size_t rows = 0;
+    while (true) {
+      CsvRow row;
+      bool done = false;
+      Status s = reader.Next(&row, &done);
+      if (!s.ok()) {
+        ctx_.error_location = s.index() > 0 ? name_ + ":" + std::to_string(s.index()) : name_;
+        return s;
+      }
+      if (done) return Status::Ok();
+      progress_.Line(++rows);
+      TWINLINE_RETURN_IF_ERROR(Take(&row.event, "", row.line));
     }
   }
-  return Status::Ok();
-}
 
-Status DecodeCsv(const std::string& data, LogEntityResolver& resolver, const DecodeOptions& options,
-                 Context& ctx, const std::string& name, DecodedBatch* batch) {
-  std::istringstream in(data);
-  std::vector<CsvRow> rows;
-  Status s = ReadPartnershipCsv(in, &rows);
-  if (!s.ok()) {
-    ctx.error_location = s.index() > 0 ? name + ":" + std::to_string(s.index()) : name;
+  size_t events() const { return events_; }
+  Progress& progress() { return progress_; }
+
+ private:
+  // Decodes one event (from `j`, else from `text`) as any batch is decoded
+  // (DecodeIntoBatch: an entity it registers becomes resolvable for the
+  // lines after it) and appends it at once.
+  Status Take(const nlohmann::json* j, std::string_view text, int64_t line) {
+    one_.events.clear();
+    one_.positions.clear();
+    Status s = DecodeIntoBatch(j, text, resolver_, options_, line, &one_);
+    if (!s.ok()) return FailAt(line, s);
+    ++events_;
+    if (writer_ != nullptr) {
+      s = writer_->Add(std::move(one_.events.front()), nullptr);
+      if (!s.ok()) return FailAt(line, s);
+    }
+    return Status::Ok();
+  }
+
+  Status FailAt(int64_t line, const Status& s) {
+    ctx_.error_location = name_ + ":" + std::to_string(line);
     return s;
   }
-  Progress progress(ctx, rows.size());
-  for (size_t i = 0; i < rows.size(); ++i) {
-    progress.Line(i + 1);
-    s = DecodeInto(&rows[i].event, "", resolver, options, rows[i].line, batch);
-    if (!s.ok()) {
-      ctx.error_location = name + ":" + std::to_string(rows[i].line);
-      return s;
-    }
-  }
-  return Status::Ok();
-}
+
+  Context& ctx_;
+  const std::string& name_;
+  LogEntityResolver& resolver_;
+  const DecodeOptions& options_;
+  EventLog::BatchWriter* writer_;
+  Progress progress_;
+  DecodedBatch one_;  // the event being decoded: a batch of one, reused
+  size_t events_ = 0;
+};
 
 // Replays of a big log lean on checkpoints, and an import is when they go
 // stale (docs/PROJECTIONS.md, 5), so it rebuilds them, once the log is big
@@ -186,60 +251,60 @@ Handler ConfigureImport(CLI::App& cmd) {
 
   return [f](Context& ctx) -> Status {
     const std::string name = f->file == "-" ? "<stdin>" : f->file;
-    std::string data;
-    TWINLINE_RETURN_IF_ERROR(ReadInput(f->file, ctx, &data));
+    std::ifstream file;
+    std::istream* in = ctx.in;
+    if (f->file != "-") {
+      file.open(f->file, std::ios::binary);
+      if (!file) return Status::NotFound("cannot read " + f->file + ": " + std::strerror(errno));
+      in = &file;
+    }
+
+    ctx.error_hint = "nothing was written";
+    std::unique_ptr<EventLog::BatchWriter> writer;
+    if (!f->dry_run) {
+      AppendOptions options;
+      options.restore = f->restore;
+      if (f->expect_seq_opt->count() > 0) options.expected_last_seq = f->expect_seq;
+      TWINLINE_RETURN_IF_ERROR(ctx.log->BeginBatch(options, &writer));
+    }
+    // Begun after the writer, the snapshot shows exactly the log the batch
+    // extends: no other writer can commit in between.
+    Snapshot snap;
+    TWINLINE_RETURN_IF_ERROR(BeginSnapshot(*ctx.log, &snap));
+    const uint64_t last_seq = snap.txn->LastSeq();
+    if (f->restore && last_seq != 0) {
+      return Status::InvalidArgument("import --restore needs an empty log; " + ctx.db_path +
+                                     " is at seq " + std::to_string(last_seq));
+    }
 
     DecodeOptions decode_options;
     decode_options.restore = f->restore;
-    DecodedBatch batch;
-    uint64_t last_seq = 0;
-    {
-      Snapshot snap;
-      TWINLINE_RETURN_IF_ERROR(BeginSnapshot(*ctx.log, &snap));
-      last_seq = snap.txn->LastSeq();
-      if (f->restore && last_seq != 0) {
-        return Status::InvalidArgument("import --restore needs an empty log; " + ctx.db_path +
-                                       " is at seq " + std::to_string(last_seq));
-      }
-      ctx.error_hint = "nothing was written";
-      Status s = f->IsCsv() ? DecodeCsv(data, *snap.resolver, decode_options, ctx, name, &batch)
-                            : DecodeNdjson(data, *snap.resolver, decode_options, ctx, name, &batch);
-      if (!s.ok()) return s;
-    }  // the snapshot ends before the write transaction begins
+    Importer importer(ctx, name, *snap.resolver, decode_options, writer.get());
+    TWINLINE_RETURN_IF_ERROR(f->IsCsv() ? importer.Csv(*in) : importer.Ndjson(*in));
+    const size_t events = importer.events();
+    snap.resolver.reset();  // the read transaction ends before the commit
+    snap.txn.reset();
 
     const bool json = f->Has("json");
     if (f->dry_run) {
       ctx.error_hint.clear();
       if (json) {
-        nlohmann::ordered_json j{{"file", name},
-                                 {"events", batch.events.size()},
-                                 {"dry_run", true},
-                                 {"last_seq", last_seq}};
+        nlohmann::ordered_json j{
+            {"file", name}, {"events", events}, {"dry_run", true}, {"last_seq", last_seq}};
         *ctx.out << DumpJson(j) << '\n';
       } else {
-        *ctx.out << "checked " << name << ": " << batch.events.size()
+        *ctx.out << "checked " << name << ": " << events
                  << " events decode; nothing written (dry run)\n";
       }
       return Status::Ok();
     }
 
+    importer.progress().Committing(events);
     AppendResult result;
-    result.last_seq = last_seq;
-    if (!batch.events.empty()) {
-      AppendOptions options;
-      options.restore = f->restore;
-      if (f->expect_seq_opt->count() > 0) options.expected_last_seq = f->expect_seq;
-      Status s = ctx.log->Append(batch.events, options, &result);
-      if (!s.ok()) {
-        if (s.index() >= 0 && static_cast<size_t>(s.index()) < batch.lines.size()) {
-          ctx.error_location = name + ":" + std::to_string(batch.lines[s.index()]);
-        }
-        return s;
-      }
-    }
+    TWINLINE_RETURN_IF_ERROR(writer->Commit(&result));
+    writer.reset();
     ctx.error_hint.clear();
     RefreshCheckpointsAfterImport(ctx, result);
-    const size_t events = batch.events.size();
     if (json) {
       nlohmann::ordered_json j{{"file", name},
                                {"events", events},

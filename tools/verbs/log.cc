@@ -9,110 +9,22 @@
 // seq order.
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <limits>
-#include <set>
 
-#include "core/edtf.h"
 #include "events/json_codec.h"
 #include "tools/cli.h"
+#include "tools/event_query.h"
 
 namespace twinline::cli {
 namespace {
 
-constexpr uint64_t kMaxSeq = std::numeric_limits<uint64_t>::max();
-
 struct LogFlags {
   std::string entity;
-  std::vector<std::string> kinds;
-  std::string from, to;
-  std::string seq_range;
+  EventQueryText query;  // --kind, --from, --to, --seq
   uint64_t limit = 0;
   uint64_t raw = 0;
   std::string format = "table";
   CLI::Option* raw_opt = nullptr;
 };
-
-// "10..20", "10..", "..20", "7" (just seq 7).
-Status ParseSeqRange(const std::string& text, uint64_t* from, uint64_t* to) {
-  auto number = [&](std::string_view s, uint64_t* out) -> bool {
-    if (s.empty()) return false;
-    uint64_t v = 0;
-    for (char c : s) {
-      if (c < '0' || c > '9' || v > (kMaxSeq - 9) / 10) return false;
-      v = v * 10 + static_cast<uint64_t>(c - '0');
-    }
-    *out = v;
-    return true;
-  };
-  const Status bad = Status::InvalidArgument("'" + text + "' is not a seq range (A..B, A.., ..B)")
-                         .WithField("--seq");
-  const size_t dots = text.find("..");
-  if (dots == std::string::npos) {
-    if (!number(text, from)) return bad;
-    *to = *from;
-    return Status::Ok();
-  }
-  const std::string_view a = std::string_view(text).substr(0, dots);
-  const std::string_view b = std::string_view(text).substr(dots + 2);
-  *from = 1;
-  *to = kMaxSeq;
-  if (!a.empty() && !number(a, from)) return bad;
-  if (!b.empty() && !number(b, to)) return bad;
-  return Status::Ok();
-}
-
-// The filters, in the form the scan checks them.
-struct Filter {
-  uint64_t seq_from = 1, seq_to = kMaxSeq;
-  int64_t day_from = kUnboundedStart, day_to = kUnboundedEnd;
-  bool by_date = false;
-  std::set<schema::Payload::Which> kinds;
-
-  bool Matches(schema::Event::Reader ev) const {
-    if (ev.getSeq() < seq_from || ev.getSeq() > seq_to) return false;
-    if (!kinds.empty() && kinds.count(ev.getPayload().which()) == 0) return false;
-    if (by_date) {
-      auto vt = ev.getValidTime();
-      if (vt.getLatest() < day_from || vt.getEarliest() > day_to) return false;
-    }
-    return true;
-  }
-};
-
-Status BuildFilter(const LogFlags& f, Filter* filter) {
-  if (!f.seq_range.empty()) {
-    TWINLINE_RETURN_IF_ERROR(ParseSeqRange(f.seq_range, &filter->seq_from, &filter->seq_to));
-  }
-  for (const std::string& k : f.kinds) {
-    auto which = ParseKind(k);
-    if (!which) return Status::InvalidArgument("unknown kind '" + k + "'").WithField("--kind");
-    filter->kinds.insert(*which);
-  }
-  if (!f.from.empty()) {
-    EdtfDate d;
-    Status s = ParseEdtf(f.from, &d);
-    if (!s.ok()) return s.WithField("--from");
-    filter->day_from = d.earliest;
-    filter->by_date = true;
-  }
-  if (!f.to.empty()) {
-    EdtfDate d;
-    Status s = ParseEdtf(f.to, &d);
-    if (!s.ok()) return s.WithField("--to");
-    filter->day_to = d.latest;
-    filter->by_date = true;
-  }
-  // An inverted range is a mistake, not a question with an empty answer.
-  if (filter->seq_from > filter->seq_to) {
-    return Status::InvalidArgument("empty range: " + std::to_string(filter->seq_from) + " is after " +
-                                   std::to_string(filter->seq_to))
-        .WithField("--seq");
-  }
-  if (filter->day_from > filter->day_to) {
-    return Status::InvalidArgument("--from " + f.from + " is after --to " + f.to).WithField("--from");
-  }
-  return Status::Ok();
-}
 
 Status WriteRaw(Context& ctx, uint64_t seq) {
   std::unique_ptr<ReadTxn> txn;
@@ -128,13 +40,13 @@ Status WriteRaw(Context& ctx, uint64_t seq) {
 Handler ConfigureLog(CLI::App& cmd) {
   auto f = std::make_shared<LogFlags>();
   cmd.add_option("--entity", f->entity, "events touching this entity (slug or any name)");
-  cmd.add_option("--kind", f->kinds, "only this kind, snake_case (repeatable)")
+  cmd.add_option("--kind", f->query.kinds, "only this kind, snake_case (repeatable)")
       ->expected(1)
       ->allow_extra_args(false)
       ->take_all();
-  cmd.add_option("--from", f->from, "events that may have happened on or after this EDTF date");
-  cmd.add_option("--to", f->to, "events that may have happened on or before this EDTF date");
-  cmd.add_option("--seq", f->seq_range, "seq range A..B (either side optional: 10.., ..20)");
+  cmd.add_option("--from", f->query.from, "events that may have happened on or after this EDTF date");
+  cmd.add_option("--to", f->query.to, "events that may have happened on or before this EDTF date");
+  cmd.add_option("--seq", f->query.seq_range, "seq range A..B (either side optional: 10.., ..20)");
   cmd.add_option("--limit", f->limit, "print at most N events");
   cmd.add_option("--format", f->format, "output format (json = one array)")
       ->check(CLI::IsMember({"table", "json", "ndjson"}))
@@ -145,8 +57,8 @@ Handler ConfigureLog(CLI::App& cmd) {
 
   return [f](Context& ctx) -> Status {
     if (f->raw_opt->count() > 0) return WriteRaw(ctx, f->raw);
-    Filter filter;
-    TWINLINE_RETURN_IF_ERROR(BuildFilter(*f, &filter));
+    EventFilter filter;
+    TWINLINE_RETURN_IF_ERROR(BuildEventFilter(f->query, "--", &filter));
 
     Snapshot snap;
     TWINLINE_RETURN_IF_ERROR(BeginSnapshot(*ctx.log, &snap));

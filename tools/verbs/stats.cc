@@ -8,6 +8,7 @@
 #include "core/edtf.h"
 #include "events/json_codec.h"
 #include "tools/cli.h"
+#include "tools/json_views.h"
 
 namespace twinline::cli {
 namespace {
@@ -45,22 +46,7 @@ Handler ConfigureStats(CLI::App& cmd) {
     const std::string recorded_to = empty ? "" : FormatTimestamp(st.last_recorded_at);
 
     if (*format == "json") {
-      nlohmann::ordered_json j;
-      j["events"] = st.events;
-      j["entities"] = st.entities;
-      j["sources"] = st.sources;
-      nlohmann::ordered_json kinds = nlohmann::ordered_json::object();
-      for (const auto& [kind, n] : st.by_kind) kinds[kind] = n;
-      j["by_kind"] = kinds;
-      j["valid_time"] =
-          empty ? nlohmann::ordered_json(nullptr)
-                : nlohmann::ordered_json{{"earliest", valid_from}, {"latest", valid_to}};
-      j["recorded_time"] =
-          empty ? nlohmann::ordered_json(nullptr)
-                : nlohmann::ordered_json{{"first", recorded_from}, {"last", recorded_to}};
-      j["file_bytes"] = st.file_bytes;
-      j["head"] = st.head;
-      *ctx.out << DumpJson(j) << '\n';
+      *ctx.out << DumpJson(StatsJson(st)) << '\n';
       return Status::Ok();
     }
     PrintFields(*ctx.out, {{"events", std::to_string(st.events)},

@@ -1,0 +1,1100 @@
+// End-to-end checks of `twinline serve`: the real binary (TWINLINE_BIN) on an
+// ephemeral loopback port over a temporary copy of the bundled dataset
+// (data/seed.ndjson, 96 events), spoken to by a small Beast client; the CLI
+// runs alongside it as a separate process, as users run it.
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/testing/test_util.h"
+
+extern char** environ;
+
+namespace twinline {
+namespace {
+
+namespace fs = std::filesystem;
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+using Json = nlohmann::ordered_json;
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+
+constexpr uint64_t kSeedEvents = 96;
+constexpr char kSource[] =
+    R"("sources":[{"title":"Server test","publisher":"twinline tests","published":"2025","language":"en"}])";
+
+// A count_reported fact about Chengdu; a different `value` is a different fact.
+std::string CountEvent(int value, const std::string& metric = "server_test") {
+  return std::string(R"({"kind":"count_reported","date":"2025-04-17","entity":"chengdu","metric":")") +
+         metric + R"(","value":)" + std::to_string(value) + "," + kSource + "}";
+}
+
+// ---------------------------------------------------------------------------
+// The server process.
+
+class ServerProcess {
+ public:
+  ServerProcess() = default;
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+  ~ServerProcess() {
+    if (pid_ > 0) Stop(SIGKILL);
+  }
+
+  // Starts `twinline --db DB serve --listen 127.0.0.1:0 ARGS...` and waits for
+  // its "listening on http://127.0.0.1:PORT" line. On failure returns false
+  // with what the process said in *error.
+  bool Start(const std::string& db, const std::vector<std::string>& args, const fs::path& scratch,
+             std::string* error) {
+    stderr_path_ = scratch / ("server-" + std::to_string(++starts_) + ".stderr");
+    std::vector<std::string> argv_strings = {TWINLINE_BIN, "--db", db, "serve", "--listen",
+                                             "127.0.0.1:0"};
+    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return Fail("pipe2 failed", error);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+    posix_spawn_file_actions_addopen(&actions, 2, stderr_path_.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::vector<char*> argv;
+    for (std::string& a : argv_strings) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+    out_fd_ = fds[0];
+    if (rc != 0) {
+      pid_ = -1;
+      return Fail("cannot start " + argv_strings[0], error);
+    }
+    // The one line, within a deadline.
+    std::string line;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (line.find('\n') == std::string::npos) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      pollfd p{out_fd_, POLLIN, 0};
+      if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+      char buf[256];
+      const ssize_t n = read(out_fd_, buf, sizeof buf);
+      if (n <= 0) break;
+      line.append(buf, static_cast<size_t>(n));
+    }
+    const std::string prefix = "listening on http://127.0.0.1:";
+    if (line.rfind(prefix, 0) != 0) {
+      Stop(SIGKILL);
+      return Fail("no 'listening on' line; stdout: '" + line + "'; stderr: " + Stderr(), error);
+    }
+    port_ = static_cast<uint16_t>(std::stoi(line.substr(prefix.size())));
+    return true;
+  }
+
+  // Sends `signal` and waits for the exit; returns the exit code (128 + signal
+  // when killed by one).
+  int Stop(int signal = SIGTERM) {
+    if (pid_ <= 0) return exit_code_;
+    kill(pid_, signal);
+    return WaitExit();
+  }
+  void Signal(int signal) { kill(pid_, signal); }
+  int WaitExit() {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    if (out_fd_ >= 0) close(out_fd_);
+    out_fd_ = -1;
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return exit_code_;
+  }
+
+  uint16_t port() const { return port_; }
+  bool running() const { return pid_ > 0; }
+  std::string Stderr() const { return test::ReadFile(stderr_path_); }
+
+ private:
+  static bool Fail(const std::string& why, std::string* error) {
+    *error = why;
+    return false;
+  }
+
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  uint16_t port_ = 0;
+  int exit_code_ = -1;
+  int starts_ = 0;
+  fs::path stderr_path_;
+};
+
+// ---------------------------------------------------------------------------
+// A small HTTP client: one request per connection unless a Connection is kept.
+
+struct HttpResult {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  Json json;  // the body, when it is JSON
+  bool ok = false;  // a response arrived
+  std::string error;
+};
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+class HttpConnection {
+ public:
+  explicit HttpConnection(uint16_t port) : stream_(ioc_) {
+    stream_.expires_after(10s);
+    stream_.async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port),
+                          [&](beast::error_code ec) { ec_ = ec; });
+    Run();
+  }
+
+  bool connected() const { return !ec_; }
+
+  HttpResult Send(http::verb method, const std::string& target, const std::string& body = "",
+                  const Headers& headers = {}) {
+    http::request<http::string_body> req{method, target, 11};
+    req.set(http::field::host, "127.0.0.1");
+    for (const auto& [name, value] : headers) req.set(name, value);
+    if (!body.empty() || method == http::verb::post) {
+      req.body() = body;
+      req.prepare_payload();
+    }
+    return SendRequest(req);
+  }
+
+  // Writes `bytes` as they are (malformed requests), then reads a response.
+  HttpResult SendRaw(const std::string& bytes) {
+    Write(bytes);
+    return ReadResponse();
+  }
+  void Write(const std::string& bytes) {
+    stream_.expires_after(10s);
+    net::async_write(stream_, net::buffer(bytes), [&](beast::error_code ec, size_t) { ec_ = ec; });
+    Run();
+  }
+  HttpResult Read() { return ReadResponse(); }
+
+  // Whether the server closes this connection within `within` (reads EOF).
+  bool ClosedWithin(std::chrono::milliseconds within) {
+    stream_.expires_after(within);
+    char byte;
+    beast::error_code result;
+    stream_.async_read_some(net::buffer(&byte, 1),
+                            [&](beast::error_code ec, size_t) { result = ec; });
+    Run();
+    return result == net::error::eof || result == net::error::connection_reset;
+  }
+
+ private:
+  HttpResult SendRequest(http::request<http::string_body>& req) {
+    stream_.expires_after(10s);
+    http::async_write(stream_, req, [&](beast::error_code ec, size_t) { ec_ = ec; });
+    Run();
+    return ReadResponse();
+  }
+
+  HttpResult ReadResponse() {
+    HttpResult result;
+    if (ec_) {
+      result.error = ec_.message();
+      return result;
+    }
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 << 20);
+    stream_.expires_after(10s);
+    http::async_read(stream_, buffer_, parser, [&](beast::error_code ec, size_t) { ec_ = ec; });
+    Run();
+    if (ec_) {
+      result.error = ec_.message();
+      return result;
+    }
+    auto& res = parser.get();
+    result.ok = true;
+    result.status = res.result_int();
+    for (const auto& field : res) {
+      std::string name(field.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      result.headers[name] = std::string(field.value());
+    }
+    result.body = res.body();
+    if (result.headers["content-type"].rfind("application/json", 0) == 0) {
+      result.json = Json::parse(result.body, nullptr, /*allow_exceptions=*/false);
+    }
+    return result;
+  }
+
+  void Run() {
+    ioc_.run();
+    ioc_.restart();
+  }
+
+  net::io_context ioc_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  beast::error_code ec_;
+};
+
+// ---------------------------------------------------------------------------
+// A Server-Sent Events client on a plain socket (reads can time out without
+// losing the connection).
+
+struct SseEvent {
+  std::string id, event, data;
+  Json json() const { return Json::parse(data); }
+};
+
+class SseClient {
+ public:
+  // Connects and sends GET `target`; `receive_buffer` > 0 shrinks the
+  // socket's receive buffer (a client that reads slowly).
+  SseClient(uint16_t port, const std::string& target, const Headers& headers = {},
+            int receive_buffer = 0)
+      : socket_(ioc_) {
+    socket_.open(tcp::v4());
+    if (receive_buffer > 0) {
+      socket_.set_option(net::socket_base::receive_buffer_size(receive_buffer));
+    }
+    beast::error_code ec;
+    socket_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), ec);
+    if (ec) return;
+    std::string request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    for (const auto& [name, value] : headers) request += name + ": " + value + "\r\n";
+    request += "\r\n";
+    net::write(socket_, net::buffer(request), ec);
+    if (ec) return;
+    // The response header.
+    while (buffer_.find("\r\n\r\n") == std::string::npos) {
+      if (!ReadMore(5s)) return;
+    }
+    const size_t end = buffer_.find("\r\n\r\n");
+    head_ = buffer_.substr(0, end);
+    buffer_.erase(0, end + 4);
+    if (head_.rfind("HTTP/1.1 ", 0) == 0) status_ = std::stoi(head_.substr(9, 3));
+  }
+
+  int status() const { return status_; }
+  const std::string& head() const { return head_; }
+  // The rest of a non-stream answer (an error's JSON body), read to the end.
+  std::string RestOfBody() {
+    while (ReadMore(2s)) {
+    }
+    return buffer_;
+  }
+
+  // The next event; comments (": ...") are skipped unless `comments`, when
+  // they come back as an event named ":" with the text as data. nullopt on
+  // end of stream or timeout.
+  std::optional<SseEvent> Next(std::chrono::milliseconds timeout = 5s, bool comments = false) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      const size_t end = buffer_.find("\n\n");
+      if (end != std::string::npos) {
+        const std::string block = buffer_.substr(0, end);
+        buffer_.erase(0, end + 2);
+        SseEvent ev;
+        bool comment_only = true;
+        size_t pos = 0;
+        while (pos <= block.size()) {
+          size_t nl = block.find('\n', pos);
+          if (nl == std::string::npos) nl = block.size();
+          const std::string line = block.substr(pos, nl - pos);
+          pos = nl + 1;
+          if (line.empty()) continue;
+          if (line[0] == ':') {
+            if (comments && comment_only) {
+              ev.event = ":";
+              ev.data = line.substr(1);
+            }
+            continue;
+          }
+          comment_only = false;
+          const size_t colon = line.find(':');
+          const std::string field = line.substr(0, colon);
+          std::string value = colon == std::string::npos ? "" : line.substr(colon + 1);
+          if (!value.empty() && value[0] == ' ') value.erase(0, 1);
+          if (field == "id") ev.id = value;
+          if (field == "event") ev.event = value;
+          if (field == "data") ev.data += value;
+        }
+        if (!comment_only) return ev;
+        if (comments) return ev;
+        continue;
+      }
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || !ReadMore(left)) return std::nullopt;
+    }
+  }
+
+  // Reads up to `n` events (skipping comments) within `timeout` overall.
+  std::vector<SseEvent> Take(size_t n, std::chrono::milliseconds timeout = 5s) {
+    std::vector<SseEvent> events;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (events.size() < n) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      auto ev = Next(left);
+      if (!ev) break;
+      events.push_back(*ev);
+    }
+    return events;
+  }
+
+  // True when the server has closed the stream (EOF) within `timeout`,
+  // everything before it having been read.
+  bool EndsWithin(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!eof_) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || (!ReadMore(left) && !eof_)) return eof_;
+    }
+    return true;
+  }
+
+  void Close() {
+    beast::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+  }
+
+ private:
+  // Appends what arrives within `timeout`; false on timeout, error or EOF.
+  bool ReadMore(std::chrono::milliseconds timeout) {
+    if (eof_) return false;
+    char buf[16384];
+    beast::error_code result = net::error::would_block;
+    size_t got = 0;
+    socket_.async_read_some(net::buffer(buf), [&](beast::error_code ec, size_t n) {
+      result = ec;
+      got = n;
+    });
+    ioc_.run_for(timeout);
+    if (!ioc_.stopped()) {
+      socket_.cancel();
+      ioc_.run();
+    }
+    ioc_.restart();
+    if (result) {
+      if (result != net::error::operation_aborted) eof_ = true;
+      return false;
+    }
+    buffer_.append(buf, got);
+    return true;
+  }
+
+  net::io_context ioc_;
+  tcp::socket socket_;
+  std::string buffer_;
+  std::string head_;
+  int status_ = 0;
+  bool eof_ = false;
+};
+
+// ---------------------------------------------------------------------------
+// The fixture: a copy of the seeded database per test, a server on it.
+
+class ServeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    seeded_ = new test::TempDir("twinline-serve-seed");
+    const std::string db = *seeded_ / "db";
+    test::RunResult r = test::RunProgram({TWINLINE_BIN, "--db", db, "init"}, "", seeded_->path());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = test::RunProgram({TWINLINE_BIN, "--db", db, "import", TWINLINE_SOURCE_DIR "/data/seed.ndjson"},
+                         "", seeded_->path());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  static void TearDownTestSuite() {
+    delete seeded_;
+    seeded_ = nullptr;
+  }
+
+  void SetUp() override {
+    db_ = dir_ / "db";
+    fs::create_directory(db_);
+    fs::copy_file(seeded_->path() / "db" / "data.mdb", fs::path(db_) / "data.mdb");
+  }
+
+  // Every server this fixture started must shut down cleanly on SIGTERM,
+  // with nothing on stderr from a sanitizer (when built with one).
+  void TearDown() override {
+    if (!server_.running()) return;
+    EXPECT_EQ(server_.Stop(SIGTERM), 0) << server_.Stderr();
+    const std::string err = server_.Stderr();
+    EXPECT_EQ(err.find("runtime error"), std::string::npos) << err;
+    EXPECT_EQ(err.find("Sanitizer"), std::string::npos) << err;
+  }
+
+  void StartServer(const std::vector<std::string>& args = {}) {
+    std::string error;
+    ASSERT_TRUE(server_.Start(db_, args, dir_.path(), &error)) << error;
+  }
+
+  test::RunResult Twl(std::vector<std::string> args, const std::string& input = "") {
+    args.insert(args.begin(), {TWINLINE_BIN, "--db", db_});
+    return test::RunProgram(args, input, dir_.path());
+  }
+
+  Json CliJson(const std::vector<std::string>& args) {
+    test::RunResult r = Twl(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return Json::parse(r.out, nullptr, false);
+  }
+
+  HttpResult Get(const std::string& target, const Headers& headers = {}) {
+    return HttpConnection(server_.port()).Send(http::verb::get, target, "", headers);
+  }
+
+  HttpResult Post(const std::string& target, const std::string& body,
+                  const std::string& content_type = "application/json", Headers headers = {}) {
+    if (!content_type.empty()) headers.emplace_back("Content-Type", content_type);
+    return HttpConnection(server_.port()).Send(http::verb::post, target, body, headers);
+  }
+
+  uint64_t LastSeq() { return CliJson({"stats", "--format", "json"}).value("events", uint64_t{0}); }
+
+  static test::TempDir* seeded_;
+  test::TempDir dir_{"twinline-serve-test"};
+  std::string db_;
+  ServerProcess server_;
+};
+
+test::TempDir* ServeTest::seeded_ = nullptr;
+
+// The error object of a JSON error answer.
+Json Error(const HttpResult& r) { return r.json.value("error", Json::object()); }
+
+// ---------------------------------------------------------------------------
+// Reads
+
+TEST_F(ServeTest, HealthSaysOkWithTheLastSeq) {
+  StartServer();
+  HttpResult r = Get("/v1/health");
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["content-type"], "application/json");
+  EXPECT_EQ(r.json["status"], "ok");
+  EXPECT_EQ(r.json["last_seq"], kSeedEvents);
+  EXPECT_EQ(r.json["read_only"], false);
+  EXPECT_EQ(r.json["writes_need_token"], false);
+}
+
+TEST_F(ServeTest, EventsPagesWithTheCursorCoverTheLogOnceInOrder) {
+  StartServer();
+  const Json all = CliJson({"log", "--format", "json"});
+  ASSERT_EQ(all.size(), kSeedEvents);
+  Json collected = Json::array();
+  uint64_t after = 0;
+  int pages = 0;
+  for (;;) {
+    HttpResult r = Get("/v1/events?limit=10&after=" + std::to_string(after));
+    ASSERT_EQ(r.status, 200) << r.body;
+    for (const auto& ev : r.json["events"]) collected.push_back(ev);
+    EXPECT_EQ(r.json["last_seq"], kSeedEvents);
+    after = r.json["next_after"].get<uint64_t>();
+    ++pages;
+    if (!r.json["more"].get<bool>()) break;
+    ASSERT_LT(pages, 20);
+  }
+  EXPECT_EQ(pages, 10);
+  EXPECT_EQ(after, kSeedEvents);
+  // Exactly what `twinline log --format json` renders.
+  EXPECT_EQ(collected, all);
+}
+
+TEST_F(ServeTest, EventsFilterByEntityInAnyLanguageKindAndValidDates) {
+  StartServer();
+  HttpResult r = Get("/v1/events?entity=%E9%87%8D%E5%BA%86");  // 重庆
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["events"], CliJson({"log", "--entity", "重庆", "--format", "json"}));
+  EXPECT_GT(r.json["events"].size(), 0u);
+
+  r = Get("/v1/events?entity=Chengdu&kind=partnership_established,count_reported");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["events"], CliJson({"log", "--entity", "Chengdu", "--kind",
+                                       "partnership_established", "--kind", "count_reported",
+                                       "--format", "json"}));
+
+  r = Get("/v1/events?from=2004&to=2011-03&kind=partnership_established&kind=route_opened");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["events"],
+            CliJson({"log", "--from", "2004", "--to", "2011-03", "--kind", "partnership_established",
+                     "--kind", "route_opened", "--format", "json"}));
+  EXPECT_GT(r.json["events"].size(), 0u);
+}
+
+TEST_F(ServeTest, EventsEntityPagesResumeAfterTheCursor) {
+  StartServer();
+  const Json all = CliJson({"log", "--entity", "chengdu", "--format", "json"});
+  ASSERT_GT(all.size(), 3u);
+  HttpResult first = Get("/v1/events?entity=chengdu&limit=3");
+  ASSERT_EQ(first.status, 200) << first.body;
+  ASSERT_EQ(first.json["events"].size(), 3u);
+  EXPECT_TRUE(first.json["more"].get<bool>());
+  HttpResult rest = Get("/v1/events?entity=chengdu&limit=1000&after=" +
+                        std::to_string(first.json["next_after"].get<uint64_t>()));
+  ASSERT_EQ(rest.status, 200) << rest.body;
+  EXPECT_FALSE(rest.json["more"].get<bool>());
+  Json joined = first.json["events"];
+  for (const auto& ev : rest.json["events"]) joined.push_back(ev);
+  EXPECT_EQ(joined, all);
+}
+
+TEST_F(ServeTest, EventsSinceARecordedTimeStartAtTheFirstEventRecordedThen) {
+  StartServer();
+  HttpResult r = Get("/v1/events?since=1999-01-01&limit=1000");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["events"].size(), kSeedEvents);
+  r = Post("/v1/events", "[" + CountEvent(1) + "]");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string recorded = r.json["recorded_at"].get<std::string>();
+  r = Get("/v1/events?since=" + recorded);
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.json["events"].size(), 1u);
+  EXPECT_EQ(r.json["events"][0]["seq"], kSeedEvents + 1);
+  EXPECT_EQ(r.json["events"][0]["recorded_at"], recorded);
+  r = Get("/v1/events?since=2999");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["events"].size(), 0u);
+}
+
+TEST_F(ServeTest, EventsRefuseBadParametersNamingThem) {
+  StartServer();
+  struct Case {
+    std::string target;
+    int status;
+    std::string field;
+  } cases[] = {
+      {"/v1/events?limt=5", 400, "limt"},
+      {"/v1/events?limit=0", 400, "limit"},
+      {"/v1/events?limit=abc", 400, "limit"},
+      {"/v1/events?limit=1001", 400, "limit"},
+      {"/v1/events?kind=partnership", 400, "kind"},
+      {"/v1/events?from=2021-02-30", 400, "from"},
+      {"/v1/events?from=2020&to=2010", 400, "from"},
+      {"/v1/events?after=1&since=2020", 400, "since"},
+      {"/v1/events?since=yesterday", 400, "since"},
+      {"/v1/events?after=-1", 400, "after"},
+      {"/v1/events?limit=1&limit=2", 400, "limit"},
+      {"/v1/events?entity=Dusseldorff", 404, "entity"},
+      {"/v1/events?entity=%ZZ", 400, ""},
+      {"/v1/events?limit=%FF", 400, "limit"},  // not UTF-8: quoted with a replacement
+      {"/v1/events?%FF=1", 400, ""},
+      {"/v1/events?entity=%FF", 400, "entity"},
+      {"/v1/%FF", 404, ""},
+  };
+  for (const Case& c : cases) {
+    HttpResult r = Get(c.target);
+    EXPECT_EQ(r.status, c.status) << c.target << ": " << r.body;
+    EXPECT_TRUE(Error(r).contains("message")) << c.target;
+    if (!c.field.empty()) {
+      EXPECT_EQ(Error(r).value("field", ""), c.field) << c.target;
+    }
+  }
+  HttpResult r = Get("/v1/events?entity=Dusseldorff");
+  EXPECT_EQ(Error(r)["code"], "not_found");
+  EXPECT_THAT(Error(r)["message"].get<std::string>(), HasSubstr("did you mean: duesseldorf"));
+}
+
+TEST_F(ServeTest, EntitiesListAndFindByNameInAnyLanguage) {
+  StartServer();
+  HttpResult r = Get("/v1/entities");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["entities"], CliJson({"entities", "--format", "json"}));
+  r = Get("/v1/entities?name=%E9%87%8D%E5%BA%86");  // 重庆
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json, CliJson({"entities", "重庆", "--format", "json"}));
+  EXPECT_EQ(r.json["slug"], "chongqing");
+  r = Get("/v1/entities?name=D%C3%BCsseldorf");  // Düsseldorf
+  EXPECT_EQ(r.json["slug"], "duesseldorf");
+  r = Get("/v1/entities?name=Duesseldorf");
+  EXPECT_EQ(r.json["slug"], "duesseldorf");
+  r = Get("/v1/entities?name=Dusseldorff");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(Error(r)["field"], "name");
+}
+
+TEST_F(ServeTest, StatsAreWhatTheCliPrints) {
+  StartServer();
+  HttpResult r = Get("/v1/stats");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json, CliJson({"stats", "--format", "json"}));
+}
+
+TEST_F(ServeTest, UnknownPathIs404AndWrongMethodIs405) {
+  StartServer();
+  HttpResult r = Get("/v1/nothing");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(Error(r)["code"], "not_found");
+  r = HttpConnection(server_.port()).Send(http::verb::delete_, "/v1/events");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.headers["allow"], "GET, POST");
+  r = Post("/v1/stats", "[]");
+  EXPECT_EQ(r.status, 405);
+}
+
+TEST_F(ServeTest, KeepAliveConnectionServesSeveralRequests) {
+  StartServer();
+  HttpConnection c(server_.port());
+  for (int i = 0; i < 3; ++i) {
+    HttpResult r = c.Send(http::verb::get, "/v1/health");
+    ASSERT_EQ(r.status, 200) << r.error;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Writes
+
+TEST_F(ServeTest, PostedJsonArrayIsOneAtomicIdempotentBatch) {
+  StartServer();
+  // The second event names the entity the first registers, by name.
+  const std::string body =
+      "[" +
+      std::string(R"({"kind":"entity_registered","date":"2025","entity":"teststadt","type":"city",)"
+                  R"("country":"DE","names":[{"text":"Teststadt","lang":"de"}],)") +
+      kSource + "}," +
+      R"({"kind":"partnership_established","date":"2025","a":"Teststadt","b":"成都","partnership":"friendship_city",)" +
+      kSource + "}]";
+  HttpResult r = Post("/v1/events", body);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["appended"], 2);
+  EXPECT_EQ(r.json["duplicates"], 0);
+  EXPECT_EQ(r.json["last_seq"], kSeedEvents + 2);
+  ASSERT_EQ(r.json["events"].size(), 2u);
+  EXPECT_EQ(r.json["events"][0]["outcome"], "appended");
+  EXPECT_EQ(r.json["events"][1]["seq"], kSeedEvents + 2);
+  const Json logged = CliJson({"log", "--seq", std::to_string(kSeedEvents + 2), "--format", "json"});
+  EXPECT_EQ(logged[0]["id"], r.json["events"][1]["id"]);
+  EXPECT_EQ(logged[0]["b"], "teststadt");
+
+  // Again: nothing changes.
+  r = Post("/v1/events", body);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["appended"], 0);
+  EXPECT_EQ(r.json["duplicates"], 2);
+  EXPECT_EQ(r.json["recorded_at"], nullptr);
+  EXPECT_EQ(r.json["events"][1]["outcome"], "duplicate");
+  EXPECT_EQ(LastSeq(), kSeedEvents + 2);
+  EXPECT_EQ(Twl({"verify"}).exit_code, 0);
+}
+
+TEST_F(ServeTest, PostedNdjsonWithABadLineWritesNothingAndNamesTheLine) {
+  StartServer();
+  const std::string body = "# a comment\n" + CountEvent(1) + "\n\n" +
+                           R"({"kind":"count_reported","date":"2021-02-30","entity":"chengdu","metric":"m","value":1,)" +
+                           kSource + "}\n";
+  HttpResult r = Post("/v1/events", body, "application/x-ndjson");
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(Error(r)["code"], "invalid_argument");
+  EXPECT_EQ(Error(r)["line"], 4);
+  EXPECT_EQ(Error(r)["field"], "date");
+  EXPECT_EQ(LastSeq(), kSeedEvents);
+
+  r = Post("/v1/events", CountEvent(1) + "\n" + CountEvent(2) + "\r\n", "application/x-ndjson");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["appended"], 2);
+}
+
+TEST_F(ServeTest, PostedEventNamingAnUnknownEntityIs422WithItsIndex) {
+  StartServer();
+  const std::string body = "[" + CountEvent(1) + "," +
+                           R"({"kind":"count_reported","date":"2025","entity":"Atlantis","metric":"m","value":1,)" +
+                           kSource + "}]";
+  HttpResult r = Post("/v1/events", body);
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(Error(r)["code"], "not_found");
+  EXPECT_EQ(Error(r)["index"], 1);
+  EXPECT_EQ(Error(r)["field"], "entity");
+  EXPECT_EQ(LastSeq(), kSeedEvents);
+}
+
+TEST_F(ServeTest, StaleExpectedSeqIsAConflictAndWritesNothing) {
+  StartServer();
+  HttpResult r = Post("/v1/events?expect_seq=95", "[" + CountEvent(1) + "]");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(Error(r)["code"], "conflict");
+  EXPECT_EQ(LastSeq(), kSeedEvents);
+  r = Post("/v1/events?expect_seq=96", "[" + CountEvent(1) + "]");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(LastSeq(), kSeedEvents + 1);
+}
+
+TEST_F(ServeTest, MalformedWritesAreRefusedWithA4xxNamingTheProblem) {
+  StartServer();
+  HttpResult r = Post("/v1/events", "[" + CountEvent(1) + "]", "text/plain");
+  EXPECT_EQ(r.status, 415);
+  EXPECT_EQ(Error(r)["code"], "unsupported_media_type");
+  r = Post("/v1/events", "[" + CountEvent(1) + "]", "");
+  EXPECT_EQ(r.status, 415);
+  r = Post("/v1/events", "[{\"kind\": ", "application/json");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Error(r)["code"], "invalid_json");
+  EXPECT_THAT(Error(r)["message"].get<std::string>(), HasSubstr("line 1"));
+  r = Post("/v1/events", "[]");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Error(r)["code"], "empty_batch");
+  r = Post("/v1/events", "42");
+  EXPECT_EQ(r.status, 400);
+  r = Post("/v1/events", "[42]");
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(Error(r)["index"], 0);
+  r = Post("/v1/events", "[" + CountEvent(1) + "]", "application/json; charset=utf-8");
+  EXPECT_EQ(r.status, 200) << r.body;
+  // Deeply nested JSON is refused, not a crash.
+  r = Post("/v1/events", std::string(100000, '[') + std::string(100000, ']'));
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(Get("/v1/health").status, 200);
+  EXPECT_EQ(LastSeq(), kSeedEvents + 1);
+}
+
+TEST_F(ServeTest, ConcurrentAppendsAreEachAnsweredAndLandExactlyOnce) {
+  StartServer();
+  constexpr int kClients = 12, kPerClient = 5;
+  std::vector<std::thread> threads;
+  std::vector<int> statuses(kClients);
+  std::vector<std::vector<uint64_t>> seqs(kClients);
+  for (int c = 0; c < kClients; ++c) {
+    threads.emplace_back([&, c] {
+      std::string body = "[";
+      for (int i = 0; i < kPerClient; ++i) {
+        if (i > 0) body += ",";
+        body += CountEvent(c * 100 + i, "concurrency");
+      }
+      body += "]";
+      HttpResult r = Post("/v1/events", body);
+      statuses[c] = r.status;
+      if (r.status == 200) {
+        for (const auto& o : r.json["events"]) seqs[c].push_back(o["seq"].get<uint64_t>());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<uint64_t> all;
+  for (int c = 0; c < kClients; ++c) {
+    EXPECT_EQ(statuses[c], 200);
+    ASSERT_EQ(seqs[c].size(), static_cast<size_t>(kPerClient));
+    for (size_t i = 1; i < seqs[c].size(); ++i) EXPECT_EQ(seqs[c][i], seqs[c][i - 1] + 1);  // a batch is contiguous
+    all.insert(seqs[c].begin(), seqs[c].end());
+  }
+  EXPECT_EQ(all.size(), static_cast<size_t>(kClients * kPerClient));
+  EXPECT_EQ(*all.begin(), kSeedEvents + 1);
+  EXPECT_EQ(*all.rbegin(), kSeedEvents + kClients * kPerClient);
+  const Json health = Get("/v1/health").json;
+  EXPECT_EQ(health["commit_batches"], kClients);
+  EXPECT_LE(health["commit_groups"].get<int>(), kClients);
+  EXPECT_EQ(LastSeq(), kSeedEvents + kClients * kPerClient);
+  EXPECT_EQ(Twl({"verify"}).exit_code, 0);
+}
+
+// ---------------------------------------------------------------------------
+// Auth and modes
+
+TEST_F(ServeTest, WritesNeedTheBearerTokenWhenATokenFileIsGiven) {
+  test::WriteFile(dir_ / "token", "s3cret\n");
+  StartServer({"--token-file", dir_ / "token"});
+  HttpResult r = Post("/v1/events", "[" + CountEvent(1) + "]");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(Error(r)["code"], "unauthorized");
+  EXPECT_THAT(r.headers["www-authenticate"], HasSubstr("Bearer"));
+  r = Post("/v1/events", "[" + CountEvent(1) + "]", "application/json",
+           {{"Authorization", "Bearer wrong"}});
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(LastSeq(), kSeedEvents);
+  r = Post("/v1/events", "[" + CountEvent(1) + "]", "application/json",
+           {{"Authorization", "Bearer s3cret"}});
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Get("/v1/events?limit=1").status, 200);  // reads need nothing
+  EXPECT_EQ(Get("/v1/health").json["writes_need_token"], true);
+}
+
+TEST_F(ServeTest, ReadOnlyServerRefusesWritesAndServesReads) {
+  StartServer({"--read-only"});
+  HttpResult r = Post("/v1/events", "[" + CountEvent(1) + "]");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(Error(r)["code"], "read_only");
+  EXPECT_EQ(Get("/v1/stats").status, 200);
+  EXPECT_EQ(Get("/v1/health").json["read_only"], true);
+  EXPECT_EQ(LastSeq(), kSeedEvents);
+}
+
+TEST_F(ServeTest, RefusesToTakeWritesOffLoopbackWithoutAToken) {
+  test::RunResult r = Twl({"serve", "--listen", "0.0.0.0:0"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--token-file"));
+  EXPECT_EQ(r.out, "");
+  r = Twl({"serve", "--listen", "localhost"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("HOST:PORT"));
+}
+
+// ---------------------------------------------------------------------------
+// Limits and malformed requests
+
+TEST_F(ServeTest, OversizedBodyIs413AndOversizedHeaderIs431) {
+  StartServer({"--max-body", "1000", "--max-header", "2048"});
+  // Refused on its Content-Length, before the body is sent.
+  HttpResult r = HttpConnection(server_.port())
+                     .SendRaw("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                              "Content-Length: 5000\r\n\r\n");
+  EXPECT_EQ(r.status, 413) << r.error;
+  EXPECT_EQ(Error(r)["code"], "payload_too_large");
+  EXPECT_EQ(r.headers["connection"], "close");
+  // A chunked body is cut off as it passes the limit.
+  r = HttpConnection(server_.port())
+          .SendRaw("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                   "Transfer-Encoding: chunked\r\n\r\n7d0\r\n" +
+                   std::string(2000, ' ') + "\r\n0\r\n\r\n");
+  EXPECT_EQ(r.status, 413) << r.error;
+  r = Get("/v1/health", {{"X-Padding", std::string(4000, 'x')}});
+  EXPECT_EQ(r.status, 431) << r.error;
+  EXPECT_EQ(Error(r)["code"], "header_too_large");
+  EXPECT_EQ(Get("/v1/health").status, 200);
+  EXPECT_EQ(LastSeq(), kSeedEvents);
+}
+
+TEST_F(ServeTest, MalformedHttpIs400) {
+  StartServer();
+  HttpResult r = HttpConnection(server_.port()).SendRaw("GARBAGE\r\n\r\n");
+  EXPECT_EQ(r.status, 400) << r.error;
+  EXPECT_EQ(Error(r)["code"], "bad_request");
+  r = HttpConnection(server_.port()).SendRaw("GET /v1/health HTTP/1.1\r\nHost x\r\n\r\n");
+  EXPECT_EQ(r.status, 400) << r.error;
+  EXPECT_EQ(Get("/v1/health").status, 200);
+}
+
+TEST_F(ServeTest, IdleAndSlowConnectionsAreClosedAfterTheirTimeouts) {
+  StartServer({"--idle-timeout", "0.3", "--read-timeout", "0.3"});
+  HttpConnection idle(server_.port());
+  ASSERT_TRUE(idle.connected());
+  EXPECT_TRUE(idle.ClosedWithin(3s));
+  // A request that starts and never finishes.
+  HttpConnection slow(server_.port());
+  ASSERT_TRUE(slow.connected());
+  slow.SendRaw("GET /v1/health HTTP/1.1\r\n");  // no response: the header never ends
+  HttpConnection fresh(server_.port());
+  EXPECT_EQ(fresh.Send(http::verb::get, "/v1/health").status, 200);
+}
+
+TEST_F(ServeTest, ConnectionsBeyondTheCapAre503) {
+  StartServer({"--max-connections", "2"});
+  HttpConnection a(server_.port()), b(server_.port());
+  ASSERT_EQ(a.Send(http::verb::get, "/v1/health").status, 200);  // both open and counted
+  ASSERT_EQ(b.Send(http::verb::get, "/v1/health").status, 200);
+  HttpConnection c(server_.port());
+  HttpResult r = c.SendRaw("");  // read what the server says unprompted
+  EXPECT_EQ(r.status, 503) << r.error;
+  EXPECT_EQ(Error(r)["code"], "too_many_connections");
+  EXPECT_EQ(a.Send(http::verb::get, "/v1/health").status, 200);
+}
+
+// ---------------------------------------------------------------------------
+// Subscriptions
+
+TEST_F(ServeTest, SubscribeCatchesUpThenDeliversLiveAppendsFromAnyProcess) {
+  StartServer({"--poll-interval", "0.02"});
+  const Json logged = CliJson({"log", "--seq", "91..", "--format", "json"});
+  SseClient sse(server_.port(), "/v1/subscribe?after=90");
+  ASSERT_EQ(sse.status(), 200) << sse.head();
+  EXPECT_THAT(sse.head(), HasSubstr("Content-Type: text/event-stream"));
+  std::vector<SseEvent> got = sse.Take(6);
+  ASSERT_EQ(got.size(), 6u);
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].event, "event");
+    EXPECT_EQ(got[i].id, std::to_string(91 + i));
+    EXPECT_EQ(got[i].json(), logged[i]);  // as `twinline log --format json` renders it
+  }
+  // Live: appended by a separate `twinline append` process...
+  test::RunResult r = Twl({"append", "--format", "json"}, CountEvent(7));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto ev = sse.Next();
+  ASSERT_TRUE(ev.has_value());
+  EXPECT_EQ(ev->id, "97");
+  EXPECT_EQ(ev->json()["value"], 7);
+  // ...and through this server.
+  ASSERT_EQ(Post("/v1/events", "[" + CountEvent(8) + "," + CountEvent(9) + "]").status, 200);
+  got = sse.Take(2);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].id, "98");
+  EXPECT_EQ(got[1].id, "99");
+  EXPECT_EQ(got[1].json(), CliJson({"log", "--seq", "99", "--format", "json"})[0]);
+}
+
+TEST_F(ServeTest, SubscribeResumesWithLastEventIdWithoutGapOrRepeat) {
+  StartServer();
+  std::vector<std::string> ids;
+  {
+    SseClient sse(server_.port(), "/v1/subscribe?after=0");
+    ASSERT_EQ(sse.status(), 200);
+    for (const SseEvent& ev : sse.Take(5)) ids.push_back(ev.id);
+    sse.Close();  // the client goes away after seq 5
+  }
+  ASSERT_EQ(ids.size(), 5u);
+  ASSERT_EQ(Twl({"append"}, CountEvent(1)).exit_code, 0);  // appended while it was away
+  // The way EventSource reconnects: same URL, Last-Event-ID (which wins).
+  SseClient again(server_.port(), "/v1/subscribe?after=0", {{"Last-Event-ID", ids.back()}});
+  ASSERT_EQ(again.status(), 200);
+  for (const SseEvent& ev : again.Take(kSeedEvents + 1 - 5)) ids.push_back(ev.id);
+  ASSERT_EQ(ids.size(), kSeedEvents + 1);
+  for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(ids[i], std::to_string(i + 1));
+  EXPECT_FALSE(again.Next(200ms).has_value());  // and nothing more
+}
+
+TEST_F(ServeTest, SubscribeFromARecordedTimeOrLiveOnly) {
+  StartServer();
+  {
+    SseClient sse(server_.port(), "/v1/subscribe?since=1999");
+    ASSERT_EQ(sse.status(), 200);
+    auto ev = sse.Next();
+    ASSERT_TRUE(ev.has_value());
+    EXPECT_EQ(ev->id, "1");
+  }
+  SseClient live(server_.port(), "/v1/subscribe");  // from now on
+  ASSERT_EQ(live.status(), 200);
+  ASSERT_EQ(Post("/v1/events", "[" + CountEvent(1) + "]").status, 200);
+  auto ev = live.Next();
+  ASSERT_TRUE(ev.has_value());
+  EXPECT_EQ(ev->id, std::to_string(kSeedEvents + 1));
+}
+
+TEST_F(ServeTest, SubscribeRefusesBadStartsWithJsonErrors) {
+  StartServer();
+  SseClient beyond(server_.port(), "/v1/subscribe?after=500");
+  EXPECT_EQ(beyond.status(), 400);
+  EXPECT_THAT(beyond.RestOfBody(), HasSubstr("beyond the log"));
+  SseClient bad(server_.port(), "/v1/subscribe", {{"Last-Event-ID", "x"}});
+  EXPECT_EQ(bad.status(), 400);
+  EXPECT_THAT(bad.RestOfBody(), HasSubstr("Last-Event-ID"));
+  SseClient unknown(server_.port(), "/v1/subscribe?from=3");
+  EXPECT_EQ(unknown.status(), 400);
+}
+
+TEST_F(ServeTest, IdleStreamGetsHeartbeats) {
+  StartServer({"--heartbeat", "0.2"});
+  SseClient sse(server_.port(), "/v1/subscribe");
+  ASSERT_EQ(sse.status(), 200);
+  auto first = sse.Next(2s, /*comments=*/true);  // ": twinline events after seq 96"
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->event, ":");
+  auto beat = sse.Next(2s, /*comments=*/true);
+  ASSERT_TRUE(beat.has_value());
+  EXPECT_EQ(beat->event, ":");
+  EXPECT_EQ(beat->data, " heartbeat");
+}
+
+TEST_F(ServeTest, SlowSubscriberIsToldAndDroppedWithoutHoldingOthersBack) {
+  StartServer({"--sse-queue", "100", "--poll-interval", "0.02"});
+  SseClient slow(server_.port(), "/v1/subscribe", {}, /*receive_buffer=*/4096);
+  SseClient fast(server_.port(), "/v1/subscribe");
+  ASSERT_EQ(slow.status(), 200);
+  ASSERT_EQ(fast.status(), 200);
+  // 600 events in 30 appends; `fast` reads as they come, `slow` not at all.
+  std::atomic<bool> posting{true};
+  std::vector<SseEvent> fast_got;
+  std::thread reader([&] {
+    while (fast_got.size() < 600) {
+      auto ev = fast.Next(10s);
+      if (!ev) break;
+      fast_got.push_back(*ev);
+    }
+  });
+  for (int batch = 0; batch < 30; ++batch) {
+    std::string body = "[";
+    for (int i = 0; i < 20; ++i) body += (i ? "," : "") + CountEvent(batch * 20 + i, "slow_test");
+    ASSERT_EQ(Post("/v1/events", body + "]").status, 200);
+  }
+  posting = false;
+  reader.join();
+  ASSERT_EQ(fast_got.size(), 600u);
+  for (size_t i = 0; i < fast_got.size(); ++i) {
+    ASSERT_EQ(fast_got[i].id, std::to_string(kSeedEvents + 1 + i));
+  }
+  // The slow one got a prefix, then was told where to resume, then dropped.
+  std::vector<SseEvent> slow_got;
+  while (auto ev = slow.Next(5s)) slow_got.push_back(*ev);
+  ASSERT_FALSE(slow_got.empty());
+  const SseEvent& last = slow_got.back();
+  ASSERT_EQ(last.event, "overflow") << "got " << slow_got.size() << " events";
+  uint64_t expected_id = kSeedEvents;
+  for (size_t i = 0; i + 1 < slow_got.size(); ++i) {
+    EXPECT_EQ(slow_got[i].id, std::to_string(++expected_id));
+  }
+  EXPECT_EQ(last.json()["resume_after"], expected_id);
+  EXPECT_LT(expected_id, kSeedEvents + 600);
+  EXPECT_TRUE(slow.EndsWithin(2s));
+  EXPECT_EQ(Get("/v1/health").json["subscribers"], 1);  // `fast` only
+}
+
+// ---------------------------------------------------------------------------
+// Shutdown
+
+TEST_F(ServeTest, TermShutsDownGracefullyGivingSubscribersAFinalEvent) {
+  StartServer();
+  SseClient sse(server_.port(), "/v1/subscribe?after=94");
+  ASSERT_EQ(sse.Take(2).size(), 2u);
+  HttpConnection idle(server_.port());
+  ASSERT_EQ(idle.Send(http::verb::get, "/v1/health").status, 200);
+  server_.Signal(SIGTERM);
+  auto ev = sse.Next();
+  ASSERT_TRUE(ev.has_value());
+  EXPECT_EQ(ev->event, "shutdown");
+  EXPECT_EQ(ev->json()["resume_after"], kSeedEvents);
+  EXPECT_TRUE(sse.EndsWithin(2s));
+  EXPECT_TRUE(idle.ClosedWithin(2s));  // kept-alive, idle: closed
+  EXPECT_EQ(server_.WaitExit(), 0);
+  const std::string log = server_.Stderr();
+  EXPECT_THAT(log, HasSubstr("GET /v1/health 200"));  // every request is logged
+  EXPECT_THAT(log, HasSubstr("GET /v1/subscribe?after=94 200 stream"));
+  EXPECT_THAT(log, HasSubstr("stopped"));
+}
+
+TEST_F(ServeTest, RequestInFlightAtShutdownIsAnswered) {
+  StartServer();
+  const std::string body = "[" + CountEvent(1) + "]";
+  HttpConnection c(server_.port());
+  c.Write("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          "Expect: 100-continue\r\nContent-Length: " +
+          std::to_string(body.size()) + "\r\n\r\n");
+  // "100 Continue": the server has the header; the request is in flight.
+  HttpResult interim = c.Read();
+  ASSERT_EQ(interim.status, 100) << interim.error;
+  server_.Signal(SIGTERM);
+  HttpConnection late(server_.port());  // after the signal: not accepted
+  c.Write(body);
+  HttpResult r = c.Read();
+  EXPECT_EQ(r.status, 200) << r.error << r.body;
+  EXPECT_EQ(r.headers["connection"], "close");
+  EXPECT_EQ(server_.WaitExit(), 0);
+  EXPECT_EQ(LastSeq(), kSeedEvents + 1);
+}
+
+}  // namespace
+}  // namespace twinline

@@ -1,0 +1,175 @@
+// `twinline serve`: the HTTP/1.1 API over the database (tools/server/;
+// endpoints in docs/openapi.yaml, examples in docs/SERVER.md). Prints one
+// line, "listening on http://HOST:PORT", once it accepts connections, then
+// serves until SIGINT or SIGTERM, and shuts down gracefully: in-flight
+// requests finish, subscribers get a final event. A second signal ends the
+// process at once (the log is never left half-written: LMDB commits are
+// atomic).
+//
+// The verb opens the database itself (Access::kNone in the verb table): read
+// only with --read-only, else for appending, which other processes (the
+// CLI) may keep doing while it runs. Requests are logged at info level,
+// the default for this verb unless --log-level says otherwise.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <chrono>
+#include <csignal>
+#include <thread>
+
+#include "tools/cli.h"
+#include "tools/server/auth.h"
+#include "tools/server/server.h"
+
+namespace twinline::cli {
+namespace {
+
+struct ServeFlags {
+  std::string listen = "127.0.0.1:8080";
+  std::string token_file;
+  bool read_only = false;
+  unsigned threads = 0;
+  size_t max_body = size_t{8} << 20;
+  size_t max_header = size_t{16} << 10;
+  size_t max_connections = 256;
+  double read_timeout = 10, idle_timeout = 60, write_timeout = 10;
+  double heartbeat = 15, poll_interval = 0.025, shutdown_grace = 10;
+  size_t sse_queue = 1024;
+  CLI::Option* log_level = nullptr;  // the global --log-level, to see if it was given
+};
+
+// "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:0".
+Status ParseListen(const std::string& text, std::string* host, uint16_t* port) {
+  const Status bad = Status::InvalidArgument("'" + text + "' is not HOST:PORT (127.0.0.1:8080, "
+                                             "[::1]:8080; port 0 = any free port)")
+                         .WithField("--listen");
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return bad;
+  std::string h = text.substr(0, colon);
+  if (h.front() == '[') {
+    if (h.back() != ']') return bad;
+    h = h.substr(1, h.size() - 2);
+  }
+  unsigned long p = 0;
+  for (char c : text.substr(colon + 1)) {
+    if (c < '0' || c > '9') return bad;
+    p = p * 10 + static_cast<unsigned long>(c - '0');
+    if (p > 65535) return bad;
+  }
+  *host = h;
+  *port = static_cast<uint16_t>(p);
+  return Status::Ok();
+}
+
+std::chrono::milliseconds Millis(double seconds) {
+  return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000 + 0.5));
+}
+
+}  // namespace
+
+Handler ConfigureServe(CLI::App& cmd) {
+  auto f = std::make_shared<ServeFlags>();
+  cmd.add_option("--listen", f->listen, "address and port to listen on; port 0 = any free port")
+      ->capture_default_str();
+  cmd.add_option("--token-file", f->token_file,
+                 "file holding the bearer token that writes must carry (required for writes on "
+                 "a non-loopback address)");
+  cmd.add_flag("--read-only", f->read_only, "open the database read-only and refuse writes");
+  cmd.add_option("--threads", f->threads, "I/O threads (0 = one per core)")->capture_default_str();
+  cmd.add_option("--max-body", f->max_body, "largest request body, bytes (413 beyond)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd.add_option("--max-header", f->max_header, "largest request header block, bytes (431 beyond)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd.add_option("--max-connections", f->max_connections,
+                 "open connections at most, streams included (503 beyond)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  auto seconds = [&](const char* name, double* value, const char* what) {
+    cmd.add_option(name, *value, what)->check(CLI::PositiveNumber)->capture_default_str();
+  };
+  seconds("--read-timeout", &f->read_timeout, "seconds to receive a whole request once it began");
+  seconds("--idle-timeout", &f->idle_timeout, "seconds a kept-alive connection may wait idle");
+  seconds("--write-timeout", &f->write_timeout, "seconds for each write to a client");
+  seconds("--heartbeat", &f->heartbeat, "seconds between keep-alive comments on an idle stream");
+  seconds("--poll-interval", &f->poll_interval,
+          "seconds between looks at the log for appends by other processes");
+  seconds("--shutdown-grace", &f->shutdown_grace,
+          "seconds requests may take to finish after SIGINT/SIGTERM");
+  cmd.add_option("--sse-queue", f->sse_queue,
+                 "events a live subscriber may fall behind before it is dropped")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  if (cmd.get_parent() != nullptr) f->log_level = cmd.get_parent()->get_option_no_throw("--log-level");
+
+  return [f](Context& ctx) -> Status {
+    if (ctx.logger && (f->log_level == nullptr || f->log_level->count() == 0)) {
+      ctx.logger->set_level(spdlog::level::info);  // a server logs its requests by default
+    }
+    server::ServerOptions options;
+    TWINLINE_RETURN_IF_ERROR(ParseListen(f->listen, &options.host, &options.port));
+    if (!f->token_file.empty()) {
+      Status s = server::LoadToken(f->token_file, &options.token);
+      if (!s.ok()) return s.WithField("--token-file");
+    }
+    options.read_only = f->read_only;
+    options.threads = f->threads;
+    options.max_body_bytes = f->max_body;
+    options.max_header_bytes = f->max_header;
+    options.max_connections = f->max_connections;
+    options.read_timeout = Millis(f->read_timeout);
+    options.idle_timeout = Millis(f->idle_timeout);
+    options.write_timeout = Millis(f->write_timeout);
+    options.heartbeat = Millis(f->heartbeat);
+    options.poll_interval = Millis(f->poll_interval);
+    options.shutdown_grace = Millis(f->shutdown_grace);
+    options.sse_queue = f->sse_queue;
+
+    // Signals first, so that one arriving during startup is not fatal.
+    boost::asio::io_context signal_io;
+    boost::asio::signal_set signals(signal_io, SIGINT, SIGTERM);
+
+    OpenOptions open_options;
+    open_options.logger = ctx.logger;
+    open_options.read_only = f->read_only;
+    std::unique_ptr<EventLog> log;
+    Status s = EventLog::Open(ctx.db_path, open_options, &log);
+    if (s.code() == Status::Code::kNotFound) {
+      ctx.error_hint = "create one with: twinline --db " + ctx.db_path + " init";
+    }
+    TWINLINE_RETURN_IF_ERROR(s);
+
+    std::unique_ptr<server::Server> server;
+    TWINLINE_RETURN_IF_ERROR(server::Server::Start(log.get(), options, ctx.logger, &server));
+    const auto endpoint = server->endpoint();
+    const std::string host = endpoint.address().is_v6()
+                                 ? "[" + endpoint.address().to_string() + "]"
+                                 : endpoint.address().to_string();
+    *ctx.out << "listening on http://" << host << ":" << endpoint.port() << std::endl;
+
+    std::function<void(const boost::system::error_code&, int)> on_signal =
+        [&](const boost::system::error_code& ec, int signo) {
+          if (ec) return;
+          if (ctx.logger) ctx.logger->info("signal {}: shutting down", signo);
+          server->Shutdown();
+          signals.async_wait([&](const boost::system::error_code& ec2, int) {
+            if (ec2) return;
+            if (ctx.logger) ctx.logger->warn("second signal: exiting now");
+            std::_Exit(kExitEnvironment);
+          });
+        };
+    signals.async_wait(on_signal);
+    std::thread signal_thread([&] { signal_io.run(); });
+    server->Wait();
+    signal_io.stop();
+    signal_thread.join();
+    server.reset();
+    return Status::Ok();
+  };
+}
+
+}  // namespace twinline::cli
