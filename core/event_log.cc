@@ -1096,6 +1096,13 @@ Status EventLog::ReplaceCheckpoints(const std::vector<std::pair<std::string, std
   return txn->Commit();
 }
 
+Status EventLog::PutCheckpoint(std::string_view key, std::string_view value) {
+  std::unique_ptr<lmdb::Txn> txn;
+  TWINLINE_RETURN_IF_ERROR(lmdb::Txn::Begin(*env_, /*read_only=*/false, &txn));
+  TWINLINE_RETURN_IF_ERROR(txn->Put(tables_->dbi[kCheckpoints], key, value, 0, "checkpoint"));
+  return txn->Commit();
+}
+
 Status EventLog::Verify(VerifyReport* report) const {
   *report = VerifyReport();
   std::unique_ptr<lmdb::Txn> txn;

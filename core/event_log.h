@@ -224,6 +224,9 @@ class EventLog {
   // in one transaction. Checkpoints are derived data: they are not part of
   // the history, not hash-chained, and may be rebuilt or dropped at will.
   Status ReplaceCheckpoints(const std::vector<std::pair<std::string, std::string>>& entries);
+  // Stores (or overwrites) one checkpoint in its own transaction: for
+  // rebuilding large checkpoints one at a time (ReplaceCheckpoints({}) first).
+  Status PutCheckpoint(std::string_view key, std::string_view value);
 
   // Checks the hash chain and all indexes. Returns kCorruption (with
   // report->first_bad_seq set where a record is at fault) on failure.

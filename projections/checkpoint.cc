@@ -377,6 +377,14 @@ using projection_internal::Inserter;
 Status BuildCheckpoints(const ReadTxn& txn, const std::vector<int64_t>& days,
                         std::vector<std::pair<std::string, std::string>>* entries) {
   entries->clear();
+  return BuildCheckpoints(txn, days, [entries](std::string key, std::string value) {
+    entries->emplace_back(std::move(key), std::move(value));
+    return Status::Ok();
+  });
+}
+
+Status BuildCheckpoints(const ReadTxn& txn, const std::vector<int64_t>& days,
+                        const CheckpointSink& sink) {
   std::vector<int64_t> sorted;
   for (int64_t d : days) {
     if (d != kUnboundedStart && d != kUnboundedEnd) sorted.push_back(d);
@@ -391,19 +399,25 @@ Status BuildCheckpoints(const ReadTxn& txn, const std::vector<int64_t>& days,
   projection_internal::State state;
   Inserter inserter(&state, std::nullopt);
   size_t next = 0;
+  Status sunk;
   auto emit = [&]() {
     const int64_t c = sorted[next++];
     inserter.CompactAt(c);
-    entries->emplace_back(lmdb::EncodeDay(c),
-                          projection_internal::EncodeCheckpoint(state, c, built_seq));
+    sunk = sink(lmdb::EncodeDay(c), projection_internal::EncodeCheckpoint(state, c, built_seq));
+    return sunk.ok();
   };
   TWINLINE_RETURN_IF_ERROR(projection_internal::ScanEffectiveFacts(
       txn, built_seq, std::nullopt, sorted.back(), [&](const projection_internal::Fact& fact) {
-        while (next < sorted.size() && fact.e > sorted[next]) emit();
+        while (next < sorted.size() && fact.e > sorted[next]) {
+          if (!emit()) return false;
+        }
         inserter.Insert(fact);
         return true;
       }));
-  while (next < sorted.size()) emit();
+  TWINLINE_RETURN_IF_ERROR(sunk);
+  while (next < sorted.size()) {
+    if (!emit()) return sunk;
+  }
   return Status::Ok();
 }
 

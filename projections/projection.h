@@ -27,6 +27,7 @@
 #define TWINLINE_PROJECTIONS_PROJECTION_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -156,6 +157,12 @@ Status Replay(const ReadTxn& txn, const Query& query, Snapshot* out, ReplayStats
 // events), for everything recorded; ready for EventLog::ReplaceCheckpoints.
 Status BuildCheckpoints(const ReadTxn& txn, const std::vector<int64_t>& days,
                         std::vector<std::pair<std::string, std::string>>* entries);
+// The same, handing each checkpoint (key, value) to `sink` as soon as it is
+// built, in day order, so only one is held at a time (a 10^7-event log's
+// checkpoints are ~150 MB each). A sink error stops the build and is returned.
+using CheckpointSink = std::function<Status(std::string key, std::string value)>;
+Status BuildCheckpoints(const ReadTxn& txn, const std::vector<int64_t>& days,
+                        const CheckpointSink& sink);
 // The default checkpoint days for a log: December 31 of every year divisible
 // by 5 from the year of its first bounded valid day to that of its last.
 Status DefaultCheckpointDays(const ReadTxn& txn, std::vector<int64_t>* days);

@@ -467,20 +467,24 @@ Status EventIdAt(const ReadTxn& txn, uint64_t seq, std::string* id) {
 }
 
 Status RefreshCheckpoints(EventLog& log, size_t* count, uint64_t* bytes) {
-  std::vector<std::pair<std::string, std::string>> entries;
-  {
-    std::unique_ptr<ReadTxn> txn;
-    TWINLINE_RETURN_IF_ERROR(log.BeginRead(&txn));
-    std::vector<int64_t> days;
-    TWINLINE_RETURN_IF_ERROR(DefaultCheckpointDays(*txn, &days));
-    TWINLINE_RETURN_IF_ERROR(BuildCheckpoints(*txn, days, &entries));
-  }  // the read transaction ends before the write transaction begins
-  TWINLINE_RETURN_IF_ERROR(log.ReplaceCheckpoints(entries));
-  if (count != nullptr) *count = entries.size();
-  if (bytes != nullptr) {
-    *bytes = 0;
-    for (const auto& [key, value] : entries) *bytes += key.size() + value.size();
-  }
+  // The old checkpoints go first, then each new one is stored as soon as it
+  // is built (one held in memory at a time). A query meanwhile sees fewer
+  // checkpoints, never a wrong one (each is validated when loaded), and the
+  // log's read snapshot may stay open across the writes (MDB_NOTLS).
+  TWINLINE_RETURN_IF_ERROR(log.ReplaceCheckpoints({}));
+  std::unique_ptr<ReadTxn> txn;
+  TWINLINE_RETURN_IF_ERROR(log.BeginRead(&txn));
+  std::vector<int64_t> days;
+  TWINLINE_RETURN_IF_ERROR(DefaultCheckpointDays(*txn, &days));
+  size_t built = 0;
+  uint64_t total = 0;
+  TWINLINE_RETURN_IF_ERROR(BuildCheckpoints(*txn, days, [&](std::string key, std::string value) {
+    ++built;
+    total += key.size() + value.size();
+    return log.PutCheckpoint(key, value);
+  }));
+  if (count != nullptr) *count = built;
+  if (bytes != nullptr) *bytes = total;
   return Status::Ok();
 }
 

@@ -225,7 +225,8 @@ Status EventIdAt(const ReadTxn& txn, uint64_t seq, std::string* id);
 
 // Rebuilds the projection checkpoints for everything recorded
 // (DefaultCheckpointDays, BuildCheckpoints) and stores them in place of the
-// old ones (EventLog::ReplaceCheckpoints). `count` and `bytes` (optional)
+// old ones, one at a time as each is built (EventLog::PutCheckpoint), so
+// memory holds one checkpoint, not all of them. `count` and `bytes` (optional)
 // receive the number of checkpoints and their total size.
 Status RefreshCheckpoints(EventLog& log, size_t* count, uint64_t* bytes);
 

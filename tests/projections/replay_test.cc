@@ -801,6 +801,39 @@ TEST(CheckpointTest, BackdatedAppendMakesLaterCheckpointsStale) {
   ExpectCheckpointsChangeNothing(log);
 }
 
+// Streaming the build hands the same checkpoints, in day order, one at a
+// time; stored one by one with PutCheckpoint they answer like the batch; a
+// sink that fails stops the build with its error.
+TEST(CheckpointTest, StreamedBuildHandsEachCheckpointToTheSinkInDayOrder) {
+  SeededLog log;
+  const std::vector<int64_t> days = {DaysFromCivil(2020, 12, 31), DaysFromCivil(2019, 12, 31),
+                                     DaysFromCivil(2010, 12, 31)};
+  std::vector<std::pair<std::string, std::string>> batch, streamed;
+  ASSERT_TRUE(BuildCheckpoints(*log.Txn(), days, &batch).ok());
+  ASSERT_TRUE(BuildCheckpoints(*log.Txn(), days, [&](std::string key, std::string value) {
+                return streamed.emplace_back(std::move(key), std::move(value)), Status::Ok();
+              }).ok());
+  ASSERT_EQ(streamed.size(), 3u);
+  EXPECT_EQ(streamed, batch);
+  EXPECT_LT(streamed[0].first, streamed[1].first);
+  EXPECT_LT(streamed[1].first, streamed[2].first);
+
+  ASSERT_TRUE(log.log().ReplaceCheckpoints({}).ok());
+  for (const auto& [key, value] : streamed) ASSERT_TRUE(log.log().PutCheckpoint(key, value).ok());
+  ReplayStats stats;
+  const Snapshot with = log.Replay("2021-06-30", DateRule::kRange, UINT64_MAX, true, &stats);
+  ASSERT_TRUE(stats.checkpoint_day.has_value());
+  EXPECT_EQ(*stats.checkpoint_day, DaysFromCivil(2020, 12, 31));
+  ExpectSameRows(log.Replay("2021-06-30", DateRule::kRange, UINT64_MAX, false), with, "streamed");
+
+  int calls = 0;
+  Status st = BuildCheckpoints(*log.Txn(), days, [&](std::string, std::string) {
+    return ++calls, Status::IOError("disk full");
+  });
+  EXPECT_EQ(st.code(), Status::Code::kIOError);
+  EXPECT_EQ(calls, 1);
+}
+
 // A checkpoint whose stored bytes were altered fails its hash (or does not
 // decode) and is skipped for the next one down; the answer is unchanged.
 TEST(CheckpointTest, TamperedCheckpointIsSkipped) {
