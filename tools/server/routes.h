@@ -18,8 +18,9 @@
 //    failure is {"error": {"code", "message", "field"?, "line"?|"index"?}}
 //    with a 4xx status that names the problem, or 5xx when the database
 //    failed. Status codes map to HTTP in one place (HttpStatusFor):
-//    invalid argument 400 (parameters) / 422 (an event in the body), not
-//    found 404 (parameters) / 422 (body), already exists and conflict 409,
+//    invalid argument 400 (parameters, a body of the wrong shape) / 422 (an
+//    event in the body), not found 404 (parameters) / 422 (an entity an
+//    event names), already exists and conflict 409,
 //    read-only 403, database full 507, anything else 500.
 //  * Unknown parameters are refused (400), as the JSON codec refuses
 //    unknown fields: a typo never silently widens a query.
@@ -68,7 +69,7 @@ inline std::string_view View(boost::beast::string_view s) { return {s.data(), s.
 enum class Origin { kParameters, kBody };
 http::status HttpStatusFor(const Status& status, Origin origin);
 
-// A JSON error answer; `extra` fields go into the "error" object.
+// A JSON error answer: {"error": {"code": code, "message": message}}.
 Response ErrorResponse(http::status status, std::string_view code, std::string_view message,
                        unsigned version, bool keep_alive);
 // The same for a failed Status: code "invalid_argument", "not_found", ...,
