@@ -2,13 +2,16 @@
 # Load test of `twinline serve` with wrk (Debian package `wrk`), against
 # loopback only and bounded in time. Builds a scratch database (the bundled
 # dataset, plus a synthetic history from twinline-gen when it is built),
-# starts the server on 127.0.0.1, and runs wrk three times:
+# starts the server on 127.0.0.1, and runs wrk five times:
 #
 #   reads     GET /v1/events pages (random cursors, entity and kind filters)
 #   entities  GET /v1/entities?name=... in several languages
+#   replays   GET /v1/replay: counts of every entity on a random valid day
+#   diffs     GET /v1/diff: the network between two random years
 #   appends   POST /v1/events, one new fact per request (group commit)
 #
-# and prints requests per second and latency percentiles for each. Then it
+# and prints requests per second, latency percentiles and the mean answer
+# size (replay and diff answers grow with the log) for each. Then it
 # checks that every append wrk saw acknowledged is in the log exactly once,
 # at the seq the server answered, and that the hash chain verifies. Nothing
 # outside the scratch directory is touched; the server is stopped at exit.
@@ -16,7 +19,7 @@
 #   bench/serve_load.sh [--build DIR] [--duration SECONDS] [--threads N]
 #                       [--connections N] [--events N] [--server-threads N]
 #
-# The replay endpoints are not loaded yet (GET /v1/replay, /v1/diff: later).
+# wrk counts a request without an answer within 10 s as a timeout (an error).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,7 +37,7 @@ while (($#)); do
     --connections) connections=$2; shift 2 ;;
     --events) events=$2; shift 2 ;;
     --server-threads) server_threads=$2; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "serve_load: unknown argument $1 (see --help)" >&2; exit 1 ;;
   esac
 done
@@ -65,7 +68,11 @@ if [ -x "$gen" ] && ((events > 0)); then
 else
   echo "serve_load: $gen not built: loading the bundled dataset only" >&2
 fi
-last_seq=$("$twinline" --db "$db" stats --format json | sed -E 's/^\{"events":([0-9]+).*/\1/')
+stats=$("$twinline" --db "$db" stats --format json)
+last_seq=$(sed -E 's/^\{"events":([0-9]+).*/\1/' <<<"$stats")
+# The valid-time span, in years, for the replay and diff runs.
+first_year=$(sed -E 's/.*"valid_time":\{"earliest":"([0-9]{4}).*/\1/' <<<"$stats")
+last_year=$(sed -E 's/.*"valid_time":\{[^}]*"latest":"([0-9]{4}).*/\1/' <<<"$stats")
 
 # --- the server, on loopback --------------------------------------------------
 "$twinline" --db "$db" serve --listen 127.0.0.1:0 --threads "$server_threads" \
@@ -84,20 +91,27 @@ results=()
 run() {  # NAME SCRIPT ARGS...
   local name=$1 script=$2; shift 2
   local out="$scratch/wrk-${script%.lua}.txt"
-  timeout $((duration + 30)) wrk --latency -t "$wrk_threads" -c "$connections" -d "${duration}s" \
-    -s "bench/wrk/$script" "$url" -- "$@" > "$out"
-  local rps p50 p90 p99 non2xx errors
+  timeout $((duration + 30)) wrk --latency --timeout 10s -t "$wrk_threads" -c "$connections" \
+    -d "${duration}s" -s "bench/wrk/$script" "$url" -- "$@" > "$out"
+  local rps p50 p90 p99 non2xx errors size
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
+  # "Transfer/sec: 1.23MB" over "Requests/sec": the mean answer, headers included.
+  size=$(awk '/^Requests\/sec:/ {r = $2} /^Transfer\/sec:/ {t = $2}
+    END { m = 1; if (t ~ /KB$/) m = 1024; if (t ~ /MB$/) m = 1048576; if (t ~ /GB$/) m = 1073741824
+          sub(/[KMG]?B$/, "", t); b = r > 0 ? t * m / r : 0
+          if (b >= 1048576) printf "%.1fMB", b / 1048576; else if (b >= 1024) printf "%.1fKB", b / 1024; else printf "%dB", b }' "$out")
   p50=$(awk '$1 == "50%" {print $2}' "$out")
   p90=$(awk '$1 == "90%" {print $2}' "$out")
   p99=$(awk '$1 == "99%" {print $2}' "$out")
   non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
   errors=$(awk -F'[ ,]+' '/Socket errors:/ {print $4 + $6 + $8 + $10}' "$out")
-  results+=("$(printf '%-22s %12s %9s %9s %9s %8s' "$name" "$rps" "$p50" "$p90" "$p99" "$((${non2xx:-0} + ${errors:-0}))")")
+  results+=("$(printf '%-22s %12s %9s %9s %9s %9s %8s' "$name" "$rps" "$p50" "$p90" "$p99" "$size" "$((${non2xx:-0} + ${errors:-0}))")")
 }
 
 run "GET /v1/events" events.lua "$last_seq"
 run "GET /v1/entities" entities.lua
+run "GET /v1/replay" replay.lua "$first_year" "$last_year"
+run "GET /v1/diff" diff.lua "$first_year" "$last_year"
 mkdir -p "$scratch/acks"
 health_before=$(curl -s "$url/v1/health" 2>/dev/null || true)
 run "POST /v1/events" append.lua "$scratch/acks"
@@ -125,8 +139,8 @@ read -r g0 b0 <<<"$(groups "$health_before")"
 read -r g1 b1 <<<"$(groups "$health_after")"
 
 echo "twinline serve under wrk: $url, $(nproc) cores ($(uname -m)), wrk -t$wrk_threads -c$connections -d${duration}s,"
-echo "server --threads $server_threads, log of $last_seq events before the appends"
-printf '%-22s %12s %9s %9s %9s %8s\n' RUN REQUESTS/S P50 P90 P99 ERRORS
+echo "server --threads $server_threads, log of $last_seq events (valid time $first_year-$last_year) before the appends"
+printf '%-22s %12s %9s %9s %9s %9s %8s\n' RUN REQUESTS/S P50 P90 P99 ANSWER ERRORS
 printf '%s\n' "${results[@]}"
 echo
 echo "appends: $acked acknowledged, $refused refused; $((b1 - b0)) batches in $((g1 - g0)) durable transactions" \

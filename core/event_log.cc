@@ -3,12 +3,19 @@
 
 #include <capnp/schema.h>
 #include <capnp/serialize.h>
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cerrno>
+#include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <kj/exception.h>
 #include <set>
 
@@ -507,6 +514,10 @@ class LmdbReadTxn : public ReadTxn {
     return c->status();
   }
 
+  void ReleaseMappedPages() const override {
+    lmdb::ReleaseMappedPages(mdb_txn_env(txn_->get()));
+  }
+
   Status Stats(LogStats* stats) const override {
     *stats = LogStats();
     stats->min_valid_day = kUnboundedEnd;
@@ -840,11 +851,20 @@ class TxnWriter {
 // is returned again by every later call.
 class LmdbBatchWriter : public EventLog::BatchWriter {
  public:
-  // `txn` is owned; `dbi`, `folder` and `logger` are borrowed from the
-  // EventLog, which outlives every writer it hands out.
-  LmdbBatchWriter(std::unique_ptr<lmdb::Txn> txn, const std::array<MDB_dbi, kNumTables>& dbi,
-                  const NameFolder& folder, const AppendOptions& options, spdlog::logger* logger)
-      : options_(options), txn_(std::move(txn)), writer_(*txn_, dbi, folder, options_), logger_(logger) {}
+  // `txn` is owned; `env`, `dbi`, `folder` and `logger` are borrowed from
+  // the EventLog, which outlives every writer it hands out.
+  LmdbBatchWriter(std::unique_ptr<lmdb::Txn> txn, const lmdb::Env& env,
+                  const std::array<MDB_dbi, kNumTables>& dbi, const NameFolder& folder,
+                  const AppendOptions& options, spdlog::logger* logger)
+      : options_(options),
+        txn_(std::move(txn)),
+        writer_(*txn_, dbi, folder, options_),
+        env_(env),
+        logger_(logger) {}
+
+  // The batch failed because the map filled up: Append and AppendGroup grow
+  // it and run the batch again.
+  bool map_full() const { return map_full_; }
 
   // Reads the log's end and checks expected_last_seq; `now` is the batch's
   // recorded time (clamped so that it never goes backwards).
@@ -894,8 +914,8 @@ class LmdbBatchWriter : public EventLog::BatchWriter {
     TWINLINE_RETURN_IF_ERROR(Usable());
     *result = AppendResult();
     Status st = txn_->Commit();
-    txn_.reset();  // committed or, on failure, already freed by LMDB
-    if (!st.ok()) return Fail(st);
+    if (!st.ok()) return Fail(st);  // the transaction is gone either way
+    txn_.reset();
     committed_ = true;
     result->last_seq = writer_.last_seq();
     result->recorded_at = writer_.last_seq() >= first_seq_ ? writer_.now() : 0;
@@ -919,25 +939,33 @@ class LmdbBatchWriter : public EventLog::BatchWriter {
   // Aborts the transaction: nothing of the batch is written.
   Status Fail(const Status& st) {
     failure_ = st;
+    if (txn_ != nullptr && txn_->map_full()) {
+      map_full_ = true;
+      failure_ = Status::Full(env_.FullStatus().message() + "; nothing of this batch was written")
+                     .WithIndex(st.index());
+    }
     txn_.reset();
-    return st;
+    return failure_;
   }
 
   const AppendOptions options_;  // the writer_ borrows it
   std::unique_ptr<lmdb::Txn> txn_;
   TxnWriter writer_;             // borrows *txn_; unused once txn_ is gone
+  const lmdb::Env& env_;
   spdlog::logger* logger_;       // may be null
   uint64_t first_seq_ = 0;
   size_t added_ = 0, appended_ = 0, corroborated_ = 0, duplicates_ = 0;
   Status failure_;
   bool committed_ = false;
+  bool map_full_ = false;
 };
 
 // Starts a writer on `txn` (a fresh or a nested write transaction).
-Status StartWriter(std::unique_ptr<lmdb::Txn> txn, const std::array<MDB_dbi, kNumTables>& dbi,
-                   const NameFolder& folder, const AppendOptions& options, int64_t now,
-                   spdlog::logger* logger, std::unique_ptr<LmdbBatchWriter>* out) {
-  auto writer = std::make_unique<LmdbBatchWriter>(std::move(txn), dbi, folder, options, logger);
+Status StartWriter(std::unique_ptr<lmdb::Txn> txn, const lmdb::Env& env,
+                   const std::array<MDB_dbi, kNumTables>& dbi, const NameFolder& folder,
+                   const AppendOptions& options, int64_t now, spdlog::logger* logger,
+                   std::unique_ptr<LmdbBatchWriter>* out) {
+  auto writer = std::make_unique<LmdbBatchWriter>(std::move(txn), env, dbi, folder, options, logger);
   TWINLINE_RETURN_IF_ERROR(writer->Start(now));
   *out = std::move(writer);
   return Status::Ok();
@@ -958,6 +986,209 @@ Status WriteAll(LmdbBatchWriter& writer, std::vector<PendingEvent>& batch, Appen
   return Status::Ok();
 }
 
+// Refuses a database this build cannot read: a newer format, or a version
+// record that is not a format number at all. Nothing is written either way.
+Status CheckFormatVersion(const std::string& path, std::string_view text) {
+  uint64_t version = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
+  const std::string readable = std::to_string(kFormatVersion);
+  if (ec != std::errc() || end != text.data() + text.size() || version == 0) {
+    return Status::Version("'" + path + "' has an unreadable format version '" + std::string(text) +
+                           "' (this build reads formats 1 to " + readable +
+                           "); it was not modified");
+  }
+  if (version > kFormatVersion) {
+    return Status::Version("'" + path + "' was written by a newer twinline (format " +
+                           std::to_string(version) + ", this build reads up to " + readable +
+                           "); upgrade twinline to use it. It was not modified");
+  }
+  return Status::Ok();
+}
+
+// After a write hit the end of the map: grows it, or says why it cannot.
+Status GrowMap(const lmdb::Env& env, spdlog::logger* logger) {
+  const size_t before = env.map_size();
+  Status st = env.Grow();
+  if (!st.ok()) return Status::Full(st.message() + "; nothing was written");
+  if (logger)
+    logger->info("database map grown from {} MiB to {} MiB", before >> 20, env.map_size() >> 20);
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------
+// Verification (docs/FORMAT.md, "Verification"): one pass over the records
+// in seq order, checking for each what it implies is stored, then one count
+// per index. Memory does not grow with the log.
+
+using Counts = std::array<uint64_t, kNumTables>;
+
+// What a reference in record `seq` points at: found through the stored
+// by_id index (whose entry for the target was checked with the target's own
+// record, which comes first) and checked against the record it names.
+Status VerifyTarget(const lmdb::Txn& txn, const std::array<MDB_dbi, kNumTables>& dbi,
+                    std::string_view id, uint64_t seq, TargetInfo* info) {
+  const Status unknown = Status::Corruption("refers to unknown event '" + std::string(id) + "'");
+  MDB_val v;
+  Status st = txn.Get(dbi[kById], id, &v);
+  if (st.code() == Status::Code::kNotFound) return unknown;
+  TWINLINE_RETURN_IF_ERROR(st);
+  if (v.mv_size != 8) return unknown;
+  const uint64_t target = DecodeU64(lmdb::View(v));
+  if (target == 0 || target >= seq) return unknown;
+  MDB_val record;
+  st = txn.Get(dbi[kEvents], EncodeU64(target), &record);
+  if (st.code() == Status::Code::kNotFound) return unknown;
+  TWINLINE_RETURN_IF_ERROR(st);
+  bool found = false;
+  TWINLINE_RETURN_IF_ERROR(
+      WithStoredEvent(lmdb::View(record), target, [&](schema::Event::Reader ev) {
+        found = std::string_view(ev.getId().cStr(), ev.getId().size()) == id;
+        if (found) *info = DescribeTarget(ev);
+      }));
+  return found ? Status::Ok() : unknown;
+}
+
+// The index entries record `ev` implies, found as Verify finds them.
+Status ImpliedEntries(const lmdb::Txn& txn, const std::array<MDB_dbi, kNumTables>& dbi,
+                      const NameFolder& folder, schema::Event::Reader ev,
+                      std::vector<IndexEntry>* out) {
+  out->clear();
+  const uint64_t seq = ev.getSeq();
+  TargetLookup lookup = [&](std::string_view id, TargetInfo* info) {
+    return VerifyTarget(txn, dbi, id, seq, info);
+  };
+  return IndexEntriesFor(ev, folder, lookup, out);
+}
+
+// Checks one record: its key (the next seq), its chain hash (from *prev,
+// which it advances), that it decodes and names its own seq, and that every
+// index entry it implies is stored with its value (counted in *implied).
+// Errors name the seq.
+Status CheckRecord(const lmdb::Txn& txn, const std::array<MDB_dbi, kNumTables>& dbi,
+                   const NameFolder& folder, uint64_t seq, std::string_view key,
+                   std::string_view value, const lmdb::Cursor* chain, Digest* prev,
+                   std::vector<IndexEntry>* entries, Counts* implied) {
+  auto bad = [seq](const std::string& why) {
+    return Status::Corruption("seq " + std::to_string(seq) + ": " + why);
+  };
+  if (key.size() != 8 || DecodeU64(key) != seq) {
+    return bad("records are not numbered 1..N without gaps (found key " +
+               ToHex(reinterpret_cast<const uint8_t*>(key.data()), key.size()) + ")");
+  }
+  if (chain == nullptr || chain->key() != key) return bad("the chain has no hash for this record");
+  Sha256 h;
+  h.Update(prev->data(), prev->size());
+  h.Update(value);
+  const Digest hash = h.Finish();
+  if (chain->value() != AsBytes(hash))
+    return bad("hash chain mismatch: the record or its hash was altered");
+  *prev = hash;
+
+  Status inner;
+  TWINLINE_RETURN_IF_ERROR(WithStoredEvent(value, seq, [&](schema::Event::Reader ev) {
+    if (ev.getSeq() != seq) {
+      inner = Status::Corruption("record says seq " + std::to_string(ev.getSeq()));
+      return;
+    }
+    inner = ImpliedEntries(txn, dbi, folder, ev, entries);
+  }));
+  if (!inner.ok()) return inner.code() == Status::Code::kCorruption ? bad(inner.message()) : inner;
+
+  std::sort(entries->begin(), entries->end(), [](const IndexEntry& a, const IndexEntry& b) {
+    return a.table != b.table ? a.table < b.table : a.key < b.key;
+  });
+  for (size_t i = 0; i < entries->size(); ++i) {
+    const IndexEntry& e = (*entries)[i];
+    const std::string name = kTableNames[e.table];
+    if (i > 0 && (*entries)[i - 1].table == e.table && (*entries)[i - 1].key == e.key) {
+      return bad("duplicate entry in index '" + name + "'");
+    }
+    MDB_val stored;
+    Status st = txn.Get(dbi[e.table], e.key, &stored);
+    if (st.code() == Status::Code::kNotFound)
+      return bad("index '" + name + "' is missing an entry");
+    TWINLINE_RETURN_IF_ERROR(st);
+    if (lmdb::View(stored) != e.value) return bad("index '" + name + "' has a wrong value");
+    ++(*implied)[e.table];
+  }
+  return Status::Ok();
+}
+
+// The seq of the record an index entry says it belongs to (0: none).
+uint64_t ClaimedSeq(const lmdb::Txn& txn, const std::array<MDB_dbi, kNumTables>& dbi, size_t table,
+                    std::string_view key, std::string_view value) {
+  switch (table) {
+    case kByDate:
+    case kByEntity:
+    case kRefs:  // ... ‖ seq
+      return key.size() >= 9 ? DecodeU64(key.substr(key.size() - 8)) : 0;
+    case kNames: {  // folded name ‖ 0x00 ‖ slug: the slug's registration
+      const size_t nul = key.rfind('\0');
+      MDB_val v;
+      if (nul == std::string_view::npos || !txn.Get(dbi[kEntities], key.substr(nul + 1), &v).ok())
+        return 0;
+      value = lmdb::View(v);
+      [[fallthrough]];
+    }
+    default:  // by_id, entities, facts, fact_sources: the value is the seq
+      return value.size() == 8 ? DecodeU64(value) : 0;
+  }
+}
+
+// Called when index `table` holds more entries than the records imply (all
+// implied ones are there): finds one that its claimed record does not imply.
+Status FindUnexplained(const lmdb::Txn& txn, const std::array<MDB_dbi, kNumTables>& dbi,
+                       const NameFolder& folder, size_t table, uint64_t last_seq, uint64_t stored,
+                       uint64_t implied) {
+  std::unique_ptr<lmdb::Cursor> c;
+  TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(txn, dbi[table], &c));
+  std::vector<IndexEntry> entries;
+  for (bool ok = c->First(); ok; ok = c->Next()) {
+    const uint64_t seq = ClaimedSeq(txn, dbi, table, c->key(), c->value());
+    bool explained = false;
+    MDB_val record;
+    if (seq >= 1 && seq <= last_seq && txn.Get(dbi[kEvents], EncodeU64(seq), &record).ok()) {
+      Status inner;
+      TWINLINE_RETURN_IF_ERROR(
+          WithStoredEvent(lmdb::View(record), seq, [&](schema::Event::Reader ev) {
+            inner = ImpliedEntries(txn, dbi, folder, ev, &entries);
+          }));
+      TWINLINE_RETURN_IF_ERROR(inner);
+      for (const IndexEntry& e : entries) {
+        explained = explained || (e.table == table && e.key == c->key() && e.value == c->value());
+      }
+    }
+    if (!explained) {
+      return Status::Corruption(
+          std::string("index '") + kTableNames[table] + "' has an entry no record explains (key " +
+          ToHex(reinterpret_cast<const uint8_t*>(c->key().data()), c->key().size()) + ")");
+    }
+  }
+  TWINLINE_RETURN_IF_ERROR(c->status());
+  return Status::Corruption(std::string("index '") + kTableNames[table] + "' holds " +
+                            std::to_string(stored) + " entries where the records imply " +
+                            std::to_string(implied));
+}
+
+Status TableEntries(const lmdb::Txn& txn, MDB_dbi dbi, uint64_t* entries) {
+  MDB_stat st;
+  TWINLINE_RETURN_IF_ERROR(
+      lmdb::LmdbStatus(mdb_stat(txn.get(), dbi, &st), "reading table statistics"));
+  *entries = st.ms_entries;
+  return Status::Ok();
+}
+
+// fsync(2) on a file or directory, so that a backup survives a crash.
+Status SyncPath(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY);
+  if (fd < 0) return Status::IOError("cannot open '" + path + "': " + std::strerror(errno));
+  const int rc = fsync(fd);
+  const int err = errno;
+  close(fd);
+  if (rc != 0) return Status::IOError("cannot sync '" + path + "': " + std::strerror(err));
+  return Status::Ok();
+}
+
 }  // namespace
 // ---------------------------------------------------------------------------
 // EventLog.
@@ -972,10 +1203,22 @@ EventLog::EventLog(std::string path, std::unique_ptr<lmdb::Env> env, std::unique
 
 EventLog::~EventLog() = default;
 
-Status EventLog::Open(const std::string& path, const OpenOptions& options, std::unique_ptr<EventLog>* out) {
+Status EventLog::Open(const std::string& path, const OpenOptions& options,
+                      std::unique_ptr<EventLog>* out) {
+  lmdb::EnvOptions env_options;
+  env_options.read_only = options.read_only;
+  env_options.create = options.create_if_missing;
+  env_options.initial_map_size = options.map_size;
+  env_options.max_map_size = options.max_map_size;
+  env_options.resize_wait = options.resize_wait;
   std::unique_ptr<lmdb::Env> env;
-  TWINLINE_RETURN_IF_ERROR(
-      lmdb::Env::Open(path, options.read_only, options.create_if_missing, options.map_size, &env));
+  TWINLINE_RETURN_IF_ERROR(lmdb::Env::Open(path, env_options, &env));
+  if (env->lockless() && options.logger) {
+    options.logger->info(
+        "'{}' is read-only to this user: reading without LMDB's lock file; results "
+        "are consistent only while no other process writes",
+        path);
+  }
   auto tables = std::make_unique<Tables>();
 
   // Table handles opened in a transaction become the environment's when it
@@ -983,23 +1226,33 @@ Status EventLog::Open(const std::string& path, const OpenOptions& options, std::
   std::unique_ptr<lmdb::Txn> txn;
   const bool create = options.create_if_missing && !options.read_only;
   TWINLINE_RETURN_IF_ERROR(lmdb::Txn::Begin(*env, /*read_only=*/!create, &txn));
+  // The version record first: a database of a newer format is refused
+  // before anything else is read from it, and nothing is ever written to it.
+  bool versioned = false;
+  {
+    MDB_dbi meta;
+    TWINLINE_RETURN_IF_ERROR(txn->OpenDb(kTableNames[kMeta], create, &meta));
+    MDB_val v;
+    Status st = txn->Get(meta, "format_version", &v);
+    if (st.ok()) {
+      TWINLINE_RETURN_IF_ERROR(CheckFormatVersion(path, lmdb::View(v)));
+      versioned = true;
+    } else if (st.code() != Status::Code::kNotFound) {
+      return st;
+    } else if (!create) {
+      return Status::NotFound("'" + path +
+                              "' is not an initialised twinline database (run `twinline init`)");
+    }
+  }
   TWINLINE_RETURN_IF_ERROR(OpenTables(*txn, create, &tables->dbi));
-  MDB_val v;
-  Status st = txn->Get(tables->dbi[kMeta], "format_version", &v);
-  if (st.code() == Status::Code::kNotFound) {
-    if (!create) return Status::NotFound("'" + path + "' is not an initialised twinline database (run `twinline init`)");
+  if (!versioned) {
     const Clock* clock = options.clock;
     SystemClock system;
     int64_t now = (clock ? clock : &system)->NowMicros();
-    TWINLINE_RETURN_IF_ERROR(txn->Put(tables->dbi[kMeta], "format_version", std::to_string(kFormatVersion), 0, "format version"));
-    TWINLINE_RETURN_IF_ERROR(txn->Put(tables->dbi[kMeta], "created_at", FormatRfc3339(now), 0, "creation time"));
-  } else {
-    TWINLINE_RETURN_IF_ERROR(st);
-    std::string version(lmdb::View(v));
-    if (version != std::to_string(kFormatVersion)) {
-      return Status::Version("'" + path + "' has format version " + version + "; this twinline reads version " +
-                             std::to_string(kFormatVersion) + " (upgrade twinline); the database was not touched");
-    }
+    TWINLINE_RETURN_IF_ERROR(txn->Put(tables->dbi[kMeta], "format_version",
+                                      std::to_string(kFormatVersion), 0, "format version"));
+    TWINLINE_RETURN_IF_ERROR(
+        txn->Put(tables->dbi[kMeta], "created_at", FormatRfc3339(now), 0, "creation time"));
   }
   TWINLINE_RETURN_IF_ERROR(txn->Commit());
 
@@ -1011,27 +1264,59 @@ Status EventLog::Open(const std::string& path, const OpenOptions& options, std::
   return Status::Ok();
 }
 
-Status EventLog::Append(std::vector<PendingEvent>& batch, const AppendOptions& options, AppendResult* result) {
-  *result = AppendResult();
-  std::unique_ptr<lmdb::Txn> txn;
-  TWINLINE_RETURN_IF_ERROR(lmdb::Txn::Begin(*env_, /*read_only=*/false, &txn));
-  std::unique_ptr<LmdbBatchWriter> writer;
-  TWINLINE_RETURN_IF_ERROR(
-      StartWriter(std::move(txn), tables_->dbi, *folder_, options, clock_->NowMicros(), logger_.get(), &writer));
-  return WriteAll(*writer, batch, result);
+Status EventLog::Append(std::vector<PendingEvent>& batch, const AppendOptions& options,
+                        AppendResult* result) {
+  for (;;) {
+    *result = AppendResult();
+    Status st;
+    bool map_full = false;
+    {
+      std::unique_ptr<lmdb::Txn> txn;
+      TWINLINE_RETURN_IF_ERROR(lmdb::Txn::Begin(*env_, /*read_only=*/false, &txn));
+      std::unique_ptr<LmdbBatchWriter> writer;
+      st = StartWriter(std::move(txn), *env_, tables_->dbi, *folder_, options, clock_->NowMicros(),
+                       logger_.get(), &writer);
+      if (st.ok()) st = WriteAll(*writer, batch, result);
+      map_full = writer != nullptr && writer->map_full();
+    }  // the transaction has ended: the map may be resized
+    if (st.ok() || !map_full) return st;
+    *result = AppendResult();
+    // The whole batch again, in a bigger map (the events are still in `batch`).
+    TWINLINE_RETURN_IF_ERROR(GrowMap(*env_, logger_.get()));
+  }
 }
 
 Status EventLog::BeginBatch(const AppendOptions& options, std::unique_ptr<BatchWriter>* out) {
+  // A streamed batch cannot be run again (its events are gone once added),
+  // so give it all the room there is before it begins.
+  env_->GrowToLimit();
   std::unique_ptr<lmdb::Txn> txn;
   TWINLINE_RETURN_IF_ERROR(lmdb::Txn::Begin(*env_, /*read_only=*/false, &txn));
   std::unique_ptr<LmdbBatchWriter> writer;
-  TWINLINE_RETURN_IF_ERROR(
-      StartWriter(std::move(txn), tables_->dbi, *folder_, options, clock_->NowMicros(), logger_.get(), &writer));
+  TWINLINE_RETURN_IF_ERROR(StartWriter(std::move(txn), *env_, tables_->dbi, *folder_, options,
+                                       clock_->NowMicros(), logger_.get(), &writer));
   *out = std::move(writer);
   return Status::Ok();
 }
 
 Status EventLog::AppendGroup(std::vector<GroupItem>* items) {
+  for (;;) {
+    bool map_full = false;
+    Status st = AppendGroupOnce(items, &map_full);
+    if (!map_full) return st;
+    // Nothing of the group was committed: grow the map and run it all again.
+    Status grown = GrowMap(*env_, logger_.get());
+    if (!grown.ok()) {
+      for (GroupItem& item : *items) {
+        item.status = grown;
+        item.result = AppendResult();
+      }
+      return grown;
+    }
+  }
+}
+
+Status EventLog::AppendGroupOnce(std::vector<GroupItem>* items, bool* map_full) {
   for (GroupItem& item : *items) {
     item.status = Status::Ok();
     item.result = AppendResult();
@@ -1048,19 +1333,30 @@ Status EventLog::AppendGroup(std::vector<GroupItem>* items) {
     item.status = lmdb::Txn::BeginNested(*group, &nested);
     std::unique_ptr<LmdbBatchWriter> writer;
     if (item.status.ok()) {
-      item.status = StartWriter(std::move(nested), tables_->dbi, *folder_, item.options, clock_->NowMicros(),
-                                /*logger=*/nullptr, &writer);
+      item.status = StartWriter(std::move(nested), *env_, tables_->dbi, *folder_, item.options,
+                                clock_->NowMicros(), /*logger=*/nullptr, &writer);
     }
     if (item.status.ok()) item.status = WriteAll(*writer, item.batch, &item.result);
+    if (writer != nullptr && writer->map_full()) {
+      // The map filled up: the group is run again, whole, in a bigger map.
+      *map_full = true;
+      return item.status;  // `group` aborts here: nothing was written
+    }
     if (item.status.ok()) {
       ++landed;
       last_seq = item.result.last_seq;
     } else {
       item.result = AppendResult();
-      if (logger_) logger_->debug("group item {} of {} refused: {}", i, items->size(), item.status.ToString());
+      if (logger_)
+        logger_->debug("group item {} of {} refused: {}", i, items->size(), item.status.ToString());
     }
   }
-  if (st.ok()) st = group->Commit();
+  if (st.ok()) {
+    st = group->Commit();
+    *map_full = !st.ok() && group->map_full();
+    group.reset();
+    if (*map_full) return st;
+  }
   if (!st.ok()) {
     // Nothing was written: no batch landed, whatever its own checks said.
     for (GroupItem& item : *items) {
@@ -1069,13 +1365,31 @@ Status EventLog::AppendGroup(std::vector<GroupItem>* items) {
         item.result = AppendResult();
       }
     }
-    if (logger_) logger_->warn("group of {} batches not committed: {}", items->size(), st.ToString());
+    if (logger_)
+      logger_->warn("group of {} batches not committed: {}", items->size(), st.ToString());
     return st;
   }
   if (logger_) {
-    logger_->info("group commit: {} of {} batches appended; log at seq {}", landed, items->size(), last_seq);
+    logger_->info("group commit: {} of {} batches appended; log at seq {}", landed, items->size(),
+                  last_seq);
   }
   return Status::Ok();
+}
+
+Status EventLog::WriteGrowing(const std::function<Status(lmdb::Txn& txn)>& body) {
+  for (;;) {
+    Status st;
+    bool map_full = false;
+    {
+      std::unique_ptr<lmdb::Txn> txn;
+      TWINLINE_RETURN_IF_ERROR(lmdb::Txn::Begin(*env_, /*read_only=*/false, &txn));
+      st = body(*txn);
+      if (st.ok()) st = txn->Commit();
+      map_full = txn->map_full();
+    }
+    if (st.ok() || !map_full) return st;
+    TWINLINE_RETURN_IF_ERROR(GrowMap(*env_, logger_.get()));
+  }
 }
 
 Status EventLog::BeginRead(std::unique_ptr<ReadTxn>* out) const {
@@ -1085,22 +1399,22 @@ Status EventLog::BeginRead(std::unique_ptr<ReadTxn>* out) const {
   return Status::Ok();
 }
 
-Status EventLog::ReplaceCheckpoints(const std::vector<std::pair<std::string, std::string>>& entries) {
-  std::unique_ptr<lmdb::Txn> txn;
-  TWINLINE_RETURN_IF_ERROR(lmdb::Txn::Begin(*env_, /*read_only=*/false, &txn));
-  TWINLINE_RETURN_IF_ERROR(
-      lmdb::LmdbStatus(mdb_drop(txn->get(), tables_->dbi[kCheckpoints], 0), "clearing checkpoints"));
-  for (const auto& [key, value] : entries) {
-    TWINLINE_RETURN_IF_ERROR(txn->Put(tables_->dbi[kCheckpoints], key, value, MDB_NOOVERWRITE, "checkpoint"));
-  }
-  return txn->Commit();
+Status EventLog::ReplaceCheckpoints(
+    const std::vector<std::pair<std::string, std::string>>& entries) {
+  return WriteGrowing([&](lmdb::Txn& txn) {
+    TWINLINE_RETURN_IF_ERROR(txn.Clear(tables_->dbi[kCheckpoints], "checkpoints"));
+    for (const auto& [key, value] : entries) {
+      TWINLINE_RETURN_IF_ERROR(
+          txn.Put(tables_->dbi[kCheckpoints], key, value, MDB_NOOVERWRITE, "checkpoint"));
+    }
+    return Status::Ok();
+  });
 }
 
 Status EventLog::PutCheckpoint(std::string_view key, std::string_view value) {
-  std::unique_ptr<lmdb::Txn> txn;
-  TWINLINE_RETURN_IF_ERROR(lmdb::Txn::Begin(*env_, /*read_only=*/false, &txn));
-  TWINLINE_RETURN_IF_ERROR(txn->Put(tables_->dbi[kCheckpoints], key, value, 0, "checkpoint"));
-  return txn->Commit();
+  return WriteGrowing([&](lmdb::Txn& txn) {
+    return txn.Put(tables_->dbi[kCheckpoints], key, value, 0, "checkpoint");
+  });
 }
 
 Status EventLog::Verify(VerifyReport* report) const {
@@ -1108,15 +1422,11 @@ Status EventLog::Verify(VerifyReport* report) const {
   std::unique_ptr<lmdb::Txn> txn;
   TWINLINE_RETURN_IF_ERROR(lmdb::Txn::Begin(*env_, /*read_only=*/true, &txn));
   const auto& dbi = tables_->dbi;
-  auto bad = [report](uint64_t seq, const std::string& why) {
-    report->first_bad_seq = seq;
-    return Status::Corruption("seq " + std::to_string(seq) + ": " + why);
-  };
 
-  // 1. The records and the chain, in order. Expected index entries are
-  //    rebuilt on the way, remembering which seq each belongs to.
-  std::array<std::map<std::string, std::pair<std::string, uint64_t>>, kNumTables> expected;
-  std::map<std::string, TargetInfo> by_id;  // id -> what references need
+  // 1. The records in seq order, each with its chain hash and every index
+  //    entry it implies (all must be stored, with their values).
+  Counts implied{};
+  std::vector<IndexEntry> entries;  // one record's, reused
   std::unique_ptr<lmdb::Cursor> events, chain;
   TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn, dbi[kEvents], &events));
   TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn, dbi[kChain], &chain));
@@ -1125,80 +1435,186 @@ Status EventLog::Verify(VerifyReport* report) const {
   bool more_chain = chain->First();
   for (bool ok = events->First(); ok; ok = events->Next(), more_chain = chain->Next()) {
     ++seq;
-    if (events->key().size() != 8 || DecodeU64(events->key()) != seq) {
-      return bad(seq, "records are not numbered 1..N without gaps (found key " +
-                          ToHex(reinterpret_cast<const uint8_t*>(events->key().data()), events->key().size()) + ")");
-    }
-    if (!more_chain || chain->key() != events->key()) return bad(seq, "the chain has no hash for this record");
-    Sha256 h;
-    h.Update(prev.data(), prev.size());
-    h.Update(events->value());
-    Digest hash = h.Finish();
-    if (chain->value() != AsBytes(hash)) {
-      return bad(seq, "hash chain mismatch: the record or its hash was altered");
-    }
-    prev = hash;
-
-    Status inner;
-    Status st = WithStoredEvent(events->value(), seq, [&](schema::Event::Reader ev) {
-      if (ev.getSeq() != seq) {
-        inner = Status::Corruption("record says seq " + std::to_string(ev.getSeq()));
-        return;
-      }
-      std::vector<IndexEntry> entries;
-      TargetLookup lookup = [&](std::string_view id, TargetInfo* info) {
-        auto it = by_id.find(std::string(id));
-        if (it == by_id.end()) return Status::Corruption("refers to unknown event '" + std::string(id) + "'");
-        *info = it->second;
-        return Status::Ok();
-      };
-      inner = IndexEntriesFor(ev, *folder_, lookup, &entries);
-      for (auto& e : entries) {
-        auto [it, fresh] = expected[e.table].emplace(std::move(e.key), std::make_pair(std::move(e.value), seq));
-        if (!fresh && e.table != kFactSources) {
-          inner = Status::Corruption(std::string("duplicate entry in index '") + kTableNames[e.table] + "'");
-        }
-      }
-      by_id[Str(ev.getId())] = DescribeTarget(ev);
-    });
+    Status st = CheckRecord(*txn, dbi, *folder_, seq, events->key(), events->value(),
+                            more_chain ? chain.get() : nullptr, &prev, &entries, &implied);
     if (!st.ok()) {
-      report->first_bad_seq = seq;
+      if (st.code() == Status::Code::kCorruption) report->first_bad_seq = seq;
       return st;
     }
-    if (!inner.ok()) return bad(seq, inner.message());
     ++report->events;
   }
   TWINLINE_RETURN_IF_ERROR(events->status());
-  if (more_chain) return bad(seq + 1, "the chain has a hash for a record that does not exist");
+  TWINLINE_RETURN_IF_ERROR(chain->status());
+  if (more_chain) {
+    report->first_bad_seq = seq + 1;
+    return Status::Corruption("seq " + std::to_string(seq + 1) +
+                              ": the chain has a hash for a record that does not exist");
+  }
+  report->last_seq = seq;
   report->head = ToHex(prev);
 
-  // 2. Every index holds exactly the rebuilt entries.
+  // 2. No index holds anything else. Every implied entry was found and no
+  //    two records imply the same key (a second one would have found the
+  //    first's value), so equal counts mean equal contents.
   for (size_t t = kChain + 1; t < kCheckpoints; ++t) {
     std::unique_ptr<lmdb::Cursor> c;
     TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn, dbi[t], &c));
-    auto want = expected[t].begin();
-    for (bool ok = c->First(); ok; ok = c->Next(), ++want) {
-      if (want == expected[t].end() || c->key() != want->first) {
-        // Either an entry no record explains, or a missing one before it.
-        if (want != expected[t].end() && want->first < c->key()) {
-          return bad(want->second.second, std::string("index '") + kTableNames[t] + "' is missing an entry");
-        }
-        report->first_bad_seq.reset();
-        return Status::Corruption(std::string("index '") + kTableNames[t] +
-                                  "' has an entry no record explains (key " +
-                                  ToHex(reinterpret_cast<const uint8_t*>(c->key().data()), c->key().size()) + ")");
-      }
-      if (c->value() != want->second.first) {
-        return bad(want->second.second, std::string("index '") + kTableNames[t] + "' has a wrong value");
-      }
-      ++report->index_entries;
-    }
+    uint64_t stored = 0;
+    for (bool ok = c->First(); ok; ok = c->Next()) ++stored;  // walks the tree: reads every page
     TWINLINE_RETURN_IF_ERROR(c->status());
-    if (want != expected[t].end()) {
-      return bad(want->second.second, std::string("index '") + kTableNames[t] + "' is missing an entry");
-    }
+    report->index_entries += stored;
+    if (stored != implied[t])
+      return FindUnexplained(*txn, dbi, *folder_, t, seq, stored, implied[t]);
   }
   return Status::Ok();
+}
+
+Status EventLog::QuickVerify(uint64_t tail, VerifyReport* report) const {
+  *report = VerifyReport();
+  std::unique_ptr<lmdb::Txn> txn;
+  TWINLINE_RETURN_IF_ERROR(lmdb::Txn::Begin(*env_, /*read_only=*/true, &txn));
+  const auto& dbi = tables_->dbi;
+
+  MDB_val v;
+  Status st = txn->Get(dbi[kMeta], "format_version", &v);
+  if (st.code() == Status::Code::kNotFound)
+    return Status::Corruption("the format version record is missing");
+  TWINLINE_RETURN_IF_ERROR(st);
+  TWINLINE_RETURN_IF_ERROR(CheckFormatVersion(path_, lmdb::View(v)));
+
+  // One record, one chain hash, one id and one date entry for each seq 1..N.
+  uint64_t n = 0;
+  TWINLINE_RETURN_IF_ERROR(TableEntries(*txn, dbi[kEvents], &n));
+  std::unique_ptr<lmdb::Cursor> events;
+  TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn, dbi[kEvents], &events));
+  if (n > 0) {
+    const bool first = events->First() && events->key() == EncodeU64(1);
+    const bool last = events->Last() && events->key() == EncodeU64(n);
+    TWINLINE_RETURN_IF_ERROR(events->status());
+    if (!first || !last) {
+      return Status::Corruption("the " + std::to_string(n) + " records are not numbered 1.." +
+                                std::to_string(n));
+    }
+  }
+  for (Table t : {kChain, kById, kByDate}) {
+    uint64_t entries = 0;
+    TWINLINE_RETURN_IF_ERROR(TableEntries(*txn, dbi[t], &entries));
+    if (entries != n) {
+      return Status::Corruption(
+          std::string(t == kChain ? "the chain" : "index '" + std::string(kTableNames[t]) + "'") +
+          " holds " + std::to_string(entries) + " entries for " + std::to_string(n) + " records");
+    }
+  }
+  report->last_seq = n;
+
+  // The last `tail` records, as Verify checks them, from the stored hash
+  // of the record before them.
+  const uint64_t from = n > tail ? n - tail + 1 : 1;
+  Digest prev = kZeroDigest;
+  if (from > 1) {
+    MDB_val h;
+    TWINLINE_RETURN_IF_ERROR(txn->Get(dbi[kChain], EncodeU64(from - 1), &h));
+    if (h.mv_size != prev.size()) {
+      report->first_bad_seq = from - 1;
+      return Status::Corruption("seq " + std::to_string(from - 1) +
+                                ": its chain hash has the wrong size");
+    }
+    std::memcpy(prev.data(), h.mv_data, prev.size());
+  }
+  Counts implied{};
+  std::vector<IndexEntry> entries;
+  std::unique_ptr<lmdb::Cursor> chain;
+  TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn, dbi[kChain], &chain));
+  bool more_chain = chain->Seek(EncodeU64(from));
+  uint64_t seq = from - 1;
+  for (bool ok = n > 0 && events->Seek(EncodeU64(from)); ok;
+       ok = events->Next(), more_chain = chain->Next()) {
+    ++seq;
+    st = CheckRecord(*txn, dbi, *folder_, seq, events->key(), events->value(),
+                     more_chain ? chain.get() : nullptr, &prev, &entries, &implied);
+    if (!st.ok()) {
+      if (st.code() == Status::Code::kCorruption) report->first_bad_seq = seq;
+      return st;
+    }
+    ++report->events;
+  }
+  TWINLINE_RETURN_IF_ERROR(events->status());
+  for (uint64_t count : implied) report->index_entries += count;
+  report->head = ToHex(prev);
+  return Status::Ok();
+}
+
+Status EventLog::Backup(const std::string& dest, const BackupOptions& options,
+                        BackupReport* report) const {
+  namespace fs = std::filesystem;
+  *report = BackupReport();
+  fs::path target = fs::path(dest).lexically_normal();
+  if (target.filename().empty()) target = target.parent_path();  // "copy/" names "copy"
+  std::error_code ec;
+  if (fs::exists(target, ec)) {
+    if (!fs::is_directory(target, ec) || !fs::is_empty(target, ec)) {
+      return Status::AlreadyExists(
+          "'" + dest + "' exists and is not an empty directory; a backup never overwrites");
+    }
+  }
+  const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  if (!fs::is_directory(parent, ec)) {
+    return Status::NotFound("no directory '" + parent.string() + "' to put the backup in");
+  }
+
+  // Build the copy beside its destination, then rename it into place.
+  std::string tmp = (parent / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+  if (mkdtemp(tmp.data()) == nullptr) {
+    const int err = errno;
+    Status s = Status::IOError("cannot create a directory in '" + parent.string() +
+                               "': " + std::strerror(err));
+    return err == EACCES || err == EROFS ? Status::ReadOnly(s.message()) : s;
+  }
+  struct RemoveOnFailure {
+    std::string dir;
+    bool armed = true;
+    ~RemoveOnFailure() {
+      std::error_code ignored;
+      if (armed) fs::remove_all(dir, ignored);
+    }
+  } cleanup{tmp};
+
+  TWINLINE_RETURN_IF_ERROR(env_->Copy(tmp, options.compact ? MDB_CP_COMPACT : 0));
+  TWINLINE_RETURN_IF_ERROR(SyncPath(tmp + "/data.mdb"));
+  {
+    OpenOptions copy_options;
+    copy_options.read_only = true;
+    std::unique_ptr<EventLog> copy;
+    Status st = EventLog::Open(tmp, copy_options, &copy);
+    VerifyReport checked;
+    if (st.ok())
+      st = options.full_verify ? copy->Verify(&checked)
+                               : copy->QuickVerify(kQuickVerifyTail, &checked);
+    if (!st.ok())
+      return Status::Corruption("the copy does not verify, so it was not kept: " + st.message());
+    report->last_seq = checked.last_seq;
+    report->head = checked.head;
+  }
+  fs::remove(fs::path(tmp) / "lock.mdb", ec);  // LMDB makes it again at need
+  report->bytes = fs::file_size(fs::path(tmp) / "data.mdb", ec);
+
+  // The source directory's permissions (mkdtemp made it 0700), and always
+  // the owner's: a copy of a read-only database is not read-only itself.
+  struct stat source;
+  if (stat(path_.c_str(), &source) == 0) chmod(tmp.c_str(), (source.st_mode & 07777) | S_IRWXU);
+
+  // An empty directory at `dest` is replaced (rename(2) allows that).
+  if (rename(tmp.c_str(), target.c_str()) != 0) {
+    const int err = errno;
+    if (err == ENOTEMPTY || err == EEXIST) {
+      return Status::AlreadyExists("'" + dest +
+                                   "' was filled while the backup ran; a backup never overwrites");
+    }
+    return Status::IOError("cannot move the backup into place at '" + dest +
+                           "': " + std::strerror(err));
+  }
+  cleanup.armed = false;
+  return SyncPath(parent.string());
 }
 
 }  // namespace twinline

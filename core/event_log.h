@@ -20,6 +20,12 @@
 //  * Concurrency. Any number of processes and threads may read while one
 //    writes (LMDB's single writer, MVCC readers). An EventLog object is
 //    thread-safe; a ReadTxn is used by one thread at a time.
+//  * Space. The memory map grows as the log does (docs/FORMAT.md, "Map
+//    size"): a write that fills it is rolled back, the map grown and the write
+//    run again, up to OpenOptions::max_map_size and the disk's free space.
+//    Beyond that a write fails with kFull and writes nothing; so does one
+//    that finds the disk full. A database written by a newer format is never
+//    opened (kVersion); a read-only one is still read (kReadOnly on writes).
 //
 // Recorded time is one value per batch, taken from the Clock at append time,
 // and never goes backwards within a log (a clock that steps back is clamped
@@ -29,6 +35,7 @@
 
 #include <capnp/message.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -57,11 +64,22 @@ class NameFolder;
 
 inline constexpr uint32_t kFormatVersion = 1;
 
+// How many of the last records QuickVerify() checks for `twinline serve`,
+// `verify --quick` and a backup's copy.
+inline constexpr uint64_t kQuickVerifyTail = 1000;
+
 struct OpenOptions {
   bool read_only = false;
   bool create_if_missing = false;  // make the directory and tables (`twinline init`)
-  // Upper bound of the memory map; the file grows only as data is written.
-  size_t map_size = size_t{64} << 30;
+  // The memory map's first size (at least twice the data file is mapped).
+  // It grows on demand; the file grows only as data is written.
+  size_t map_size = size_t{256} << 20;
+  // The map never grows beyond this, nor beyond what the disk's free space
+  // allows; a write that needs more fails with kFull.
+  size_t max_map_size = size_t{1} << 40;
+  // How long a resize waits for this process's other transactions (a
+  // server's readers) to end before the write fails with kFull.
+  std::chrono::milliseconds resize_wait{10000};
   const Clock* clock = nullptr;  // borrowed; nullptr = system clock
   std::shared_ptr<spdlog::logger> logger;  // nullptr = no logging
 };
@@ -96,8 +114,20 @@ struct AppendResult {
 struct VerifyReport {
   uint64_t events = 0;          // records checked
   uint64_t index_entries = 0;   // index entries checked
+  uint64_t last_seq = 0;        // the log's last seq
   std::string head;             // hex chain hash of the last record
   std::optional<uint64_t> first_bad_seq;  // set when verification failed at a record
+};
+
+struct BackupOptions {
+  bool compact = false;      // omit free pages, renumber (MDB_CP_COMPACT): smaller, slower
+  bool full_verify = false;  // Verify() the copy before it is put in place (else QuickVerify)
+};
+
+struct BackupReport {
+  uint64_t last_seq = 0;  // the copy holds seqs 1..last_seq
+  std::string head;       // its chain head
+  uint64_t bytes = 0;     // size of its data.mdb
 };
 
 struct LogStats {
@@ -155,6 +185,16 @@ class ReadTxn {
       const std::function<bool(std::string_view key, std::string_view value)>& fn) const = 0;
 
   virtual Status Stats(LogStats* stats) const = 0;
+
+  // Drops this process's resident pages of the log's memory map, so that a
+  // long scan (a replay from zero reads the whole log) does not keep every
+  // page it touched in its RSS (10^7 events: ~10 GB). Changes no data and
+  // nothing a reader sees: the map is shared and read-only, and LMDB never
+  // rewrites a page a live transaction can reach, so a dropped page faults
+  // back in from the page cache with the same bytes, even under a reader
+  // still in use. Call it between records anyway: pages still in use come
+  // straight back. A hint: does nothing where it cannot.
+  virtual void ReleaseMappedPages() const {}
 };
 
 class EventLog {
@@ -230,7 +270,22 @@ class EventLog {
 
   // Checks the hash chain and all indexes. Returns kCorruption (with
   // report->first_bad_seq set where a record is at fault) on failure.
+  // Streams: memory does not grow with the log (docs/FORMAT.md, "Verification").
   Status Verify(VerifyReport* report) const;
+
+  // A cheap check for startup (`twinline serve`): the format version, that
+  // the records, chain hashes, id and date indexes hold one entry per seq
+  // 1..N, and for the last `tail` records what Verify() checks (chain, decoding,
+  // each record's own index entries). Cost grows with `tail`, not the log.
+  Status QuickVerify(uint64_t tail, VerifyReport* report) const;
+
+  // Copies a consistent snapshot of the log (what was committed when the
+  // copy began; writers may go on meanwhile) to the directory `dest`, which
+  // must not exist or be empty: never overwrites. Writes into a temporary
+  // directory beside `dest`, checks the copy (QuickVerify, or Verify with
+  // options.full_verify), then renames it into place; on failure nothing is
+  // left behind. Needs only read access to this log.
+  Status Backup(const std::string& dest, const BackupOptions& options, BackupReport* report) const;
 
   const std::string& path() const { return path_; }
 
@@ -239,6 +294,11 @@ class EventLog {
 
   EventLog(std::string path, std::unique_ptr<lmdb::Env> env, std::unique_ptr<Tables> tables,
            const OpenOptions& options);
+  // Runs `body` in a write transaction and commits; if the map filled up,
+  // grows it and runs `body` again in a fresh transaction.
+  Status WriteGrowing(const std::function<Status(lmdb::Txn& txn)>& body);
+  // One attempt of AppendGroup; *map_full says whether the map filled up.
+  Status AppendGroupOnce(std::vector<GroupItem>* items, bool* map_full);
 
   std::string path_;
   std::unique_ptr<lmdb::Env> env_;

@@ -1,9 +1,19 @@
 #include "core/lmdb_env.h"
 
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cinttypes>
+#include <cstdio>
 #include <cstring>
+#include <cstdlib>
+#include <fstream>
+#include <string>
 
 namespace twinline::lmdb {
 
@@ -26,6 +36,12 @@ Status LmdbStatus(int rc, std::string_view what) {
     case EACCES:
     case EROFS:
       return Status::ReadOnly(msg);
+    case ENOSPC:
+    case EDQUOT:
+    case EFBIG:
+      // The data file could not grow (disk full, quota, file size limit).
+      // LMDB writes the new meta page last, so the log is as it was before.
+      return Status::Full(msg + " (no space for the data file to grow; free some disk space)");
     case MDB_KEYEXIST:
       return Status::AlreadyExists(msg);
     default:
@@ -56,71 +72,314 @@ int64_t DecodeDay(std::string_view bytes) {
   return static_cast<int64_t>(DecodeU64(bytes) ^ 0x8000000000000000ULL);
 }
 
-Status Env::Open(const std::string& path, bool read_only, bool create, size_t map_size,
-                 std::unique_ptr<Env>* out) {
+namespace {
+
+size_t PageSize() {
+  static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return page;
+}
+
+size_t RoundUp(size_t n, size_t to) { return (n + to - 1) / to * to; }
+
+// "1.5 GiB", "64.0 MiB", "12 KiB".
+std::string Bytes(size_t n) {
+  char buf[32];
+  if (n >= (size_t{1} << 30)) {
+    std::snprintf(buf, sizeof buf, "%.1f GiB", static_cast<double>(n) / (1 << 30));
+  } else if (n >= (size_t{1} << 20)) {
+    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(n) / (1 << 20));
+  } else {
+    std::snprintf(buf, sizeof buf, "%zu KiB", (n + 1023) / 1024);
+  }
+  return buf;
+}
+
+size_t FileSize(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 ? static_cast<size_t>(st.st_size) : 0;
+}
+
+// Free bytes for an unprivileged writer on the file system holding `dir`.
+size_t DiskFree(const std::string& dir) {
+  struct statvfs vfs;
+  if (statvfs(dir.c_str(), &vfs) != 0) return SIZE_MAX;  // unknown: do not limit
+  return static_cast<size_t>(vfs.f_bavail) * static_cast<size_t>(vfs.f_frsize);
+}
+
+// Opens `env` in `path` with `flags`; on failure the handle is closed and
+// *env is null (LMDB: a handle whose open failed must be discarded).
+int OpenRaw(const std::string& path, unsigned flags, size_t map_size, MDB_env** env) {
+  int rc = mdb_env_create(env);
+  if (rc != MDB_SUCCESS) return rc;
+  rc = mdb_env_set_maxdbs(*env, 16);
+  if (rc == MDB_SUCCESS) rc = mdb_env_set_mapsize(*env, map_size);
+  // Many reader slots: a server may hold one read transaction per request.
+  if (rc == MDB_SUCCESS) rc = mdb_env_set_maxreaders(*env, 512);
+  if (rc == MDB_SUCCESS) rc = mdb_env_open(*env, path.c_str(), flags, 0644);
+  if (rc != MDB_SUCCESS) {
+    mdb_env_close(*env);
+    *env = nullptr;
+  }
+  return rc;
+}
+
+}  // namespace
+
+Status Env::Open(const std::string& path, const EnvOptions& options, std::unique_ptr<Env>* out) {
   struct stat st;
   if (stat(path.c_str(), &st) != 0) {
-    if (!create) {
+    if (!options.create) {
       return Status::NotFound("no twinline database at '" + path +
                               "' (create one with `twinline init`, or pass --db)");
     }
     if (mkdir(path.c_str(), 0755) != 0) {
-      return Status::IOError("cannot create directory '" + path + "': " + std::strerror(errno));
+      const int err = errno;
+      Status s = Status::IOError("cannot create directory '" + path + "': " + std::strerror(err));
+      return err == EACCES || err == EROFS ? Status::ReadOnly(s.message()) : s;
     }
   } else if (!S_ISDIR(st.st_mode)) {
     return Status::InvalidArgument("'" + path + "' is not a directory");
   }
 
-  MDB_env* env = nullptr;
-  int rc = mdb_env_create(&env);
-  if (rc != MDB_SUCCESS) return LmdbStatus(rc, "mdb_env_create");
-  std::unique_ptr<Env> holder(new Env(env, read_only));
-  rc = mdb_env_set_maxdbs(env, 16);
-  if (rc == MDB_SUCCESS) rc = mdb_env_set_mapsize(env, map_size);
-  // Many reader slots: a server may hold one read transaction per request.
-  if (rc == MDB_SUCCESS) rc = mdb_env_set_maxreaders(env, 512);
-  if (rc != MDB_SUCCESS) return LmdbStatus(rc, "configuring LMDB");
+  // The first map: the configured size, at least twice the data file (room
+  // to append before the first resize), within the limit and the disk.
+  const size_t file = FileSize(path + "/data.mdb");
+  size_t map = std::max(options.initial_map_size, 2 * file);
+  map = std::min(map, options.max_map_size);
+  if (!options.read_only) map = std::min(map, file + DiskFree(path));
+  map = RoundUp(std::max({map, file, PageSize()}), PageSize());
+
   // MDB_NOTLS: read transactions are tied to the object, not the thread, so a
   // server can hand them between threads.
-  unsigned flags = MDB_NOTLS | (read_only ? MDB_RDONLY : 0);
-  rc = mdb_env_open(env, path.c_str(), flags, 0644);
+  const unsigned flags = MDB_NOTLS | (options.read_only ? MDB_RDONLY : 0);
+  MDB_env* env = nullptr;
+  int rc = OpenRaw(path, flags, map, &env);
+  bool lockless = false;
+  if ((rc == EACCES || rc == EROFS) && options.read_only) {
+    // LMDB writes its lock file even to read (it creates lock.mdb when
+    // missing, and registers readers in it). Without the right to, read
+    // without it: see Env::lockless().
+    if (OpenRaw(path, flags | MDB_NOLOCK, map, &env) == MDB_SUCCESS) {
+      rc = MDB_SUCCESS;
+      lockless = true;
+    }
+  }
+  if (rc == EACCES || rc == EROFS) {
+    return Status::ReadOnly(
+        "cannot open '" + path + "' " + (options.read_only ? "for reading" : "for writing") + ": " +
+        mdb_strerror(rc) + " (the directory, data.mdb or lock.mdb is not " +
+        (options.read_only ? "readable" : "writable by this user") + ")" +
+        (options.read_only
+             ? ""
+             : "; verbs that only read (log, replay, verify, export, backup) still work"));
+  }
   if (rc != MDB_SUCCESS) return LmdbStatus(rc, "opening database '" + path + "'");
-  *out = std::move(holder);
+  // A process that dies inside a read transaction (SIGKILL, or SIGPIPE in
+  // `twinline log | head`) keeps its reader slot, and the snapshot it pinned,
+  // until someone asks LMDB to free them: do so on every open. Otherwise,
+  // while any process holds the database open (a server), 512 such deaths
+  // make every read fail with MDB_READERS_FULL (tests/reliability).
+  int dead = 0;
+  if (!lockless) (void)mdb_reader_check(env, &dead);
+  out->reset(new Env(env, path, options, lockless));
   return Status::Ok();
 }
 
 Env::~Env() { mdb_env_close(env_); }
 
+size_t Env::map_size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  MDB_envinfo info;
+  mdb_env_info(env_, &info);
+  return info.me_mapsize;
+}
+
+void Env::Enter() const {
+  std::unique_lock<std::mutex> lock(mu_);
+  changed_.wait(lock, [&] { return !remapping_; });
+  ++open_txns_;
+  owners_.push_back(std::this_thread::get_id());
+}
+
+void Env::Leave(std::thread::id owner) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  --open_txns_;
+  auto it = std::find(owners_.begin(), owners_.end(), owner);
+  if (it != owners_.end()) owners_.erase(it);
+  if (open_txns_ == 0) changed_.notify_all();
+}
+
+Status Env::Remap(size_t size, std::chrono::milliseconds wait) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (std::find(owners_.begin(), owners_.end(), std::this_thread::get_id()) != owners_.end()) {
+    return Status::Full("cannot resize the database map while this thread holds a transaction");
+  }
+  // One remap at a time; then no new transaction begins until this one is done.
+  if (!changed_.wait_for(lock, wait, [&] { return !remapping_; })) {
+    return Status::Full("another resize of the database map did not finish");
+  }
+  remapping_ = true;
+  const bool drained = changed_.wait_for(lock, wait, [&] { return open_txns_ == 0; });
+  int rc = MDB_SUCCESS;
+  if (drained) {
+    MDB_envinfo before;
+    mdb_env_info(env_, &before);
+    rc = mdb_env_set_mapsize(env_, size);
+    if (rc == MDB_SUCCESS && size == 0) {
+      // Adopting the persisted size must not undo a growth of ours that is
+      // not committed (persisted) yet.
+      MDB_envinfo after;
+      mdb_env_info(env_, &after);
+      if (after.me_mapsize < before.me_mapsize) rc = mdb_env_set_mapsize(env_, before.me_mapsize);
+    }
+  }
+  remapping_ = false;
+  changed_.notify_all();
+  if (!drained) {
+    return Status::Full("cannot resize the database map: " + std::to_string(open_txns_) +
+                        " other transaction(s) of this process stayed open for " +
+                        std::to_string(wait.count()) + " ms");
+  }
+  return LmdbStatus(rc, "resizing the database map");
+}
+
+Env::Capacity Env::Measure() const {
+  Capacity cap;
+  MDB_envinfo info;
+  MDB_stat stat;
+  mdb_env_info(env_, &info);
+  mdb_env_stat(env_, &stat);
+  cap.map = info.me_mapsize;
+  cap.used = (info.me_last_pgno + 1) * stat.ms_psize;
+  cap.file = FileSize(path_ + "/data.mdb");
+  cap.disk_free = DiskFree(path_);
+  cap.limit = options_.max_map_size;
+  const size_t disk_cap = cap.disk_free == SIZE_MAX ? SIZE_MAX : cap.file + cap.disk_free;
+  if (disk_cap < cap.limit) {
+    cap.limit = disk_cap / PageSize() * PageSize();
+    cap.disk_bound = true;
+  }
+  return cap;
+}
+
+Status Env::FullStatusLocked(const Capacity& cap) const {
+  std::string msg =
+      "the database is full: its map holds " + Bytes(cap.map) + " (" + Bytes(cap.used) + " in use)";
+  if (cap.map >= options_.max_map_size) {
+    msg += " and has reached its limit of " + Bytes(options_.max_map_size) +
+           " (OpenOptions::max_map_size)";
+  } else if (cap.disk_bound && cap.map >= cap.limit) {
+    msg += " and cannot grow: the disk holding '" + path_ + "' has " + Bytes(cap.disk_free) +
+           " free; free some space and retry";
+  } else {
+    msg += "; it grows before a write is tried again";
+  }
+  return Status::Full(msg);
+}
+
+Status Env::FullStatus() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return FullStatusLocked(Measure());
+}
+
+Status Env::Grow() const {
+  Capacity cap;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    cap = Measure();
+  }
+  const size_t target = std::min(cap.limit, std::max(2 * cap.map, cap.map + (size_t{64} << 20)));
+  if (target <= cap.map) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return FullStatusLocked(cap);
+  }
+  Status s = Remap(target, options_.resize_wait);
+  if (!s.ok()) {
+    return Status::Full("the database map (" + Bytes(cap.map) + ") is full; " + s.message());
+  }
+  return Status::Ok();
+}
+
+void Env::GrowToLimit() const {
+  Capacity cap;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (open_txns_ > 0) return;
+    cap = Measure();
+  }
+  if (cap.limit > cap.map) (void)Remap(cap.limit, std::chrono::milliseconds(0));
+}
+
+Status Env::Copy(const std::string& dir, unsigned flags) const {
+  for (int attempt = 0;; ++attempt) {
+    Enter();
+    const int rc = mdb_env_copy2(env_, dir.c_str(), flags);
+    Leave(std::this_thread::get_id());
+    if (rc != MDB_MAP_RESIZED || attempt == 2) return LmdbStatus(rc, "copying the database");
+    // Another process grew the map: adopt its size, start the copy again.
+    unlink((dir + "/data.mdb").c_str());
+    TWINLINE_RETURN_IF_ERROR(Remap(0, options_.resize_wait));
+  }
+}
+
 Status Txn::Begin(const Env& env, bool read_only, std::unique_ptr<Txn>* out) {
   if (!read_only && env.read_only()) {
     return Status::ReadOnly("the database is open read-only");
   }
-  MDB_txn* txn = nullptr;
-  int rc = mdb_txn_begin(env.get(), nullptr, read_only ? MDB_RDONLY : 0, &txn);
-  if (rc != MDB_SUCCESS) {
-    return LmdbStatus(rc, read_only ? "starting a read transaction" : "starting a write transaction");
+  for (int attempt = 0;; ++attempt) {
+    env.Enter();
+    MDB_txn* txn = nullptr;
+    const int rc = mdb_txn_begin(env.get(), nullptr, read_only ? MDB_RDONLY : 0, &txn);
+    if (rc == MDB_SUCCESS) {
+      out->reset(new Txn(&env, txn, read_only, /*counted=*/true));
+      return Status::Ok();
+    }
+    env.Leave(std::this_thread::get_id());
+    // Every slot taken: free those of dead processes (see Env::Open) and retry.
+    int dead = 0;
+    if (rc == MDB_READERS_FULL && attempt == 0 &&
+        mdb_reader_check(env.get(), &dead) == MDB_SUCCESS && dead > 0) {
+      continue;
+    }
+    if (rc != MDB_MAP_RESIZED || attempt == 2) {
+      return LmdbStatus(rc,
+                        read_only ? "starting a read transaction" : "starting a write transaction");
+    }
+    // Another process grew the map past ours: adopt its size and retry.
+    TWINLINE_RETURN_IF_ERROR(env.Remap(0, env.options_.resize_wait));
   }
-  out->reset(new Txn(txn, read_only));
-  return Status::Ok();
 }
 
 Status Txn::BeginNested(Txn& parent, std::unique_ptr<Txn>* out) {
-  if (parent.read_only()) return Status::ReadOnly("cannot nest a write transaction in a read transaction");
+  if (parent.read_only())
+    return Status::ReadOnly("cannot nest a write transaction in a read transaction");
   MDB_txn* txn = nullptr;
   int rc = mdb_txn_begin(mdb_txn_env(parent.get()), parent.get(), 0, &txn);
   if (rc != MDB_SUCCESS) return LmdbStatus(rc, "starting a nested write transaction");
-  out->reset(new Txn(txn, /*read_only=*/false));
+  out->reset(new Txn(parent.env_, txn, /*read_only=*/false, /*counted=*/false));
   return Status::Ok();
 }
 
 Txn::~Txn() {
   if (txn_ != nullptr) mdb_txn_abort(txn_);
+  End();
+}
+
+void Txn::End() {
+  txn_ = nullptr;
+  if (counted_) env_->Leave(owner_);
+  counted_ = false;
+}
+
+Status Txn::Check(int rc, std::string_view what) {
+  if (rc == MDB_MAP_FULL) map_full_ = true;
+  return LmdbStatus(rc, what);
 }
 
 Status Txn::Commit() {
   int rc = mdb_txn_commit(txn_);
-  txn_ = nullptr;  // committed or, on failure, freed by LMDB
-  return LmdbStatus(rc, "committing");
+  End();  // committed or, on failure, freed by LMDB
+  return Check(rc, "committing");
 }
 
 Status Txn::OpenDb(const char* name, bool create, MDB_dbi* dbi) {
@@ -129,7 +388,7 @@ Status Txn::OpenDb(const char* name, bool create, MDB_dbi* dbi) {
     return Status::NotFound(std::string("the database has no '") + name +
                             "' table: not a twinline database, or not initialised (`twinline init`)");
   }
-  return LmdbStatus(rc, std::string("opening table '") + name + "'");
+  return Check(rc, std::string("opening table '") + name + "'");
 }
 
 Status Txn::Get(MDB_dbi dbi, std::string_view key, MDB_val* value) const {
@@ -143,7 +402,11 @@ Status Txn::Put(MDB_dbi dbi, std::string_view key, std::string_view value, unsig
                 std::string_view what) {
   MDB_val k = Val(key);
   MDB_val v = Val(value);
-  return LmdbStatus(mdb_put(txn_, dbi, &k, &v, flags), std::string("writing ") + std::string(what));
+  return Check(mdb_put(txn_, dbi, &k, &v, flags), std::string("writing ") + std::string(what));
+}
+
+Status Txn::Clear(MDB_dbi dbi, std::string_view what) {
+  return Check(mdb_drop(txn_, dbi, 0), std::string("clearing ") + std::string(what));
 }
 
 Status Cursor::Open(const Txn& txn, MDB_dbi dbi, std::unique_ptr<Cursor>* out) {
@@ -170,6 +433,50 @@ bool Cursor::Next() { return Move(MDB_NEXT); }
 bool Cursor::Seek(std::string_view key) {
   key_ = Val(key);
   return Move(MDB_SET_RANGE);
+}
+
+// ---------------------------------------------------------------------------
+// Releasing the map's resident pages (ReleaseMappedPages).
+
+void ReleaseMappedPages(MDB_env* env) {
+  int fd = -1;
+  const char* dir = nullptr;
+  struct stat file;
+  if (mdb_env_get_fd(env, &fd) != MDB_SUCCESS || fstat(fd, &file) != 0 ||
+      mdb_env_get_path(env, &dir) != MDB_SUCCESS) {
+    return;
+  }
+  // The data file's canonical path, for filesystems whose /proc maps show
+  // another device or inode than fstat (overlayfs).
+  std::string data_path;
+  if (char* real = realpath((std::string(dir) + "/data.mdb").c_str(), nullptr)) {
+    data_path = real;
+    free(real);
+  }
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    // start-end perms offset major:minor inode [path]
+    uintptr_t start = 0, end = 0;
+    unsigned long long offset = 0, inode = 0;
+    unsigned dev_major = 0, dev_minor = 0;
+    int path_at = 0;
+    if (std::sscanf(line.c_str(), "%" SCNxPTR "-%" SCNxPTR " %*s %llx %x:%x %llu %n", &start, &end,
+                    &offset, &dev_major, &dev_minor, &inode, &path_at) < 6) {
+      continue;
+    }
+    const bool same_file =
+        (inode == file.st_ino && dev_major == major(file.st_dev) &&
+         dev_minor == minor(file.st_dev)) ||
+        (!data_path.empty() && path_at > 0 && line.compare(path_at, std::string::npos, data_path) == 0);
+    if (!same_file) continue;
+    // Only the part backed by the file: past its end nothing is resident.
+    if (static_cast<off_t>(offset) >= file.st_size) continue;
+    const uintptr_t backed = (static_cast<uintptr_t>(file.st_size - offset) + page - 1) & ~(page - 1);
+    end = std::min(end, start + backed);
+    madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED);
+  }
 }
 
 }  // namespace twinline::lmdb

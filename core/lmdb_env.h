@@ -6,15 +6,32 @@
 // cursor points into the memory map and is valid only until its transaction
 // ends; copy out or decode inside. A Txn must not outlive its Env; a Cursor
 // must not outlive its Txn.
+//
+// The memory map grows (docs/FORMAT.md, "Map size"). LMDB allows resizing it
+// (mdb_env_set_mapsize) only while no transaction of this process is open,
+// and does not check that itself: the map is unmapped and mapped again, so a
+// reader in another thread would read freed memory. Env therefore counts its
+// open transactions. Remap() stops new ones from beginning, waits (bounded)
+// for the open ones to end, resizes, and lets the waiters go; it gives up
+// at once when the calling thread itself holds a transaction. Two things
+// resize: a writer whose transaction hit MDB_MAP_FULL (Grow(), then it
+// retries), and a transaction that cannot begin because another process grew
+// the map past ours (MDB_MAP_RESIZED: Txn::Begin adopts the size and retries).
 #ifndef TWINLINE_CORE_LMDB_ENV_H_
 #define TWINLINE_CORE_LMDB_ENV_H_
 
 #include <lmdb.h>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 #include "core/status.h"
 
@@ -36,26 +53,95 @@ uint64_t DecodeU64(std::string_view bytes);  // requires bytes.size() >= 8
 std::string EncodeDay(int64_t day);          // biased so that negative days sort first
 int64_t DecodeDay(std::string_view bytes);
 
+struct EnvOptions {
+  bool read_only = false;
+  bool create = false;  // make the directory when missing
+  // The map's first size; Open maps at least twice the data file's size.
+  size_t initial_map_size = size_t{256} << 20;
+  // Growth stops here, or earlier when the disk holding the database has no
+  // more free space than the map would need.
+  size_t max_map_size = size_t{1} << 40;
+  // How long a resize waits for this process's other transactions to end.
+  std::chrono::milliseconds resize_wait{10000};
+};
+
 class Env {
  public:
-  // Opens (and with `create`, makes) the environment in directory `path`.
-  static Status Open(const std::string& path, bool read_only, bool create, size_t map_size,
-                     std::unique_ptr<Env>* out);
+  // Opens (and with options.create, makes) the environment in directory
+  // `path`. A read-only open of a directory where LMDB cannot use its lock
+  // file (no write permission on lock.mdb, or none on the directory to
+  // create it) falls back to MDB_NOLOCK: see lockless().
+  static Status Open(const std::string& path, const EnvOptions& options, std::unique_ptr<Env>* out);
   ~Env();
   Env(const Env&) = delete;
   Env& operator=(const Env&) = delete;
 
   MDB_env* get() const { return env_; }
   bool read_only() const { return read_only_; }
+  const std::string& path() const { return path_; }
+  // Opened without LMDB's lock file (MDB_NOLOCK, read-only only): this
+  // process's readers are not registered, so a writer in another process
+  // may recycle pages a long read is still using. Safe when nobody writes.
+  bool lockless() const { return lockless_; }
+
+  // The current size of the map, in bytes.
+  size_t map_size() const;
+
+  // After MDB_MAP_FULL, with the failed transaction gone: doubles the map
+  // (by 64 MiB at least), up to max_map_size and to what the free disk
+  // space allows. OK when the map grew (retry the transaction); otherwise a
+  // kFull Status saying why it cannot (the limit, the disk, or transactions
+  // of this process that stayed open).
+  Status Grow() const;
+  // Best effort, for a batch that cannot be retried (a streamed import):
+  // grows the map to its limit now if no transaction of this process is open.
+  void GrowToLimit() const;
+  // The kFull Status for a full map that was not (or cannot be) grown.
+  Status FullStatus() const;
+
+  // Sets the map to `size` bytes (0: adopt the size another process
+  // persisted, never shrinking ours) once no transaction of this process is
+  // open, waiting up to `wait` for them to end. See the top of this file.
+  Status Remap(size_t size, std::chrono::milliseconds wait) const;
+
+  // mdb_env_copy2 into the empty directory `dir`, as one transaction of this
+  // process (no remap meanwhile). `flags`: 0 or MDB_CP_COMPACT.
+  Status Copy(const std::string& dir, unsigned flags) const;
 
  private:
-  Env(MDB_env* env, bool read_only) : env_(env), read_only_(read_only) {}
+  friend class Txn;
+  struct Capacity {
+    size_t map = 0, used = 0, file = 0, limit = 0, disk_free = 0;
+    bool disk_bound = false;  // the limit comes from the free disk space
+  };
+
+  Env(MDB_env* env, std::string path, const EnvOptions& options, bool lockless)
+      : env_(env), path_(std::move(path)), options_(options), read_only_(options.read_only),
+        lockless_(lockless) {}
+  // Transaction bookkeeping: Enter before mdb_txn_begin (waits while a
+  // remap is under way), Leave once the transaction has ended.
+  void Enter() const;
+  void Leave(std::thread::id owner) const;
+  Capacity Measure() const;  // caller holds mu_ or knows no remap runs
+  Status FullStatusLocked(const Capacity& cap) const;
+
   MDB_env* env_;
+  std::string path_;
+  EnvOptions options_;
   bool read_only_;
+  bool lockless_;
+
+  mutable std::mutex mu_;
+  mutable std::condition_variable changed_;  // a transaction ended, or a remap finished
+  mutable size_t open_txns_ = 0;
+  mutable std::vector<std::thread::id> owners_;  // the thread that began each open txn
+  mutable bool remapping_ = false;
 };
 
 class Txn {
  public:
+  // Begins a transaction. If another process grew the map beyond this
+  // process's (MDB_MAP_RESIZED), adopts the new size and tries again.
   static Status Begin(const Env& env, bool read_only, std::unique_ptr<Txn>* out);
   // Begins a write transaction nested in `parent` (LMDB nested transactions):
   // it sees the parent's writes; committing it hands its writes to the parent
@@ -70,6 +156,9 @@ class Txn {
   Status Commit();
   MDB_txn* get() const { return txn_; }
   bool read_only() const { return read_only_; }
+  // A write in this transaction (or its commit) failed with MDB_MAP_FULL:
+  // the transaction is dead; grow the map (Env::Grow) and run it again.
+  bool map_full() const { return map_full_; }
 
   // Opens a named database; with `create` (write transactions only) makes it.
   Status OpenDb(const char* name, bool create, MDB_dbi* dbi);
@@ -78,11 +167,22 @@ class Txn {
   // Puts with `flags` (e.g. MDB_NOOVERWRITE); `what` names the record for errors.
   Status Put(MDB_dbi dbi, std::string_view key, std::string_view value, unsigned flags,
              std::string_view what);
+  // Empties a named database (mdb_drop without deleting it).
+  Status Clear(MDB_dbi dbi, std::string_view what);
 
  private:
-  Txn(MDB_txn* txn, bool read_only) : txn_(txn), read_only_(read_only) {}
+  Txn(const Env* env, MDB_txn* txn, bool read_only, bool counted)
+      : env_(env), txn_(txn), read_only_(read_only), counted_(counted),
+        owner_(std::this_thread::get_id()) {}
+  Status Check(int rc, std::string_view what);  // LmdbStatus, noting MDB_MAP_FULL
+  void End();  // leaves the Env's count once the LMDB transaction is gone
+
+  const Env* env_;
   MDB_txn* txn_;
   bool read_only_;
+  bool counted_;  // a top-level transaction, counted by the Env (nested ones are not)
+  std::thread::id owner_;
+  bool map_full_ = false;
 };
 
 class Cursor {
@@ -110,6 +210,16 @@ class Cursor {
   MDB_val value_{0, nullptr};
   Status status_;
 };
+
+// Drops this process's resident pages of `env`'s data file mapping
+// (madvise MADV_DONTNEED over the part of the map the file backs, found in
+// /proc/self/maps), so that a long scan does not keep every page it touched
+// in its RSS. Content-safe at any time: the map is MAP_SHARED over the file
+// and LMDB never rewrites a page a live reader can reach, so a dropped page
+// faults back in from the page cache unchanged, even one a reader is still
+// using (for which it is merely wasted work). Best effort: does nothing
+// where the mapping cannot be found (no /proc).
+void ReleaseMappedPages(MDB_env* env);
 
 }  // namespace twinline::lmdb
 

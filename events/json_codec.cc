@@ -205,7 +205,44 @@ bool IsSnakeCase(std::string_view s) {
   return true;
 }
 
-// Code points in well-formed UTF-8 (the JSON parser has checked it).
+// The offset of the first byte that does not begin a well-formed UTF-8
+// sequence (RFC 3629: no overlongs, surrogates or values above U+10FFFF), or
+// npos. The JSON parser checks its input, but DecodeEvent is also given
+// values built elsewhere (CSV rows), and everything stored must encode back
+// to JSON.
+size_t InvalidUtf8At(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (b < 0x80) {
+      ++i;
+      continue;
+    } else if (b >= 0xC2 && b <= 0xDF) {
+      n = 1;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      n = 2;
+      if (b == 0xE0) lo = 0xA0;  // overlong
+      if (b == 0xED) hi = 0x9F;  // surrogates
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      n = 3;
+      if (b == 0xF0) lo = 0x90;  // overlong
+      if (b == 0xF4) hi = 0x8F;  // above U+10FFFF
+    } else {
+      return i;
+    }
+    if (s.size() - i <= n) return i;
+    for (size_t k = 1; k <= n; ++k) {
+      const auto c = static_cast<unsigned char>(s[i + k]);
+      if (c < (k == 1 ? lo : 0x80) || c > (k == 1 ? hi : 0xBF)) return i;
+    }
+    i += n + 1;
+  }
+  return std::string_view::npos;
+}
+
+// Code points in well-formed UTF-8 (checked by Text()).
 size_t CountCodePoints(std::string_view s) {
   return std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
 }
@@ -224,7 +261,8 @@ enum class Need { kRequired, kOptional };
 // it as the field: "colour: unknown field for kind forum_held".
 Status CheckMembers(const json& obj, std::initializer_list<std::span<const std::string_view>> allowed,
                     std::string_view what) {
-  for (const auto& [key, value] : obj.items()) {
+  for (const auto& member : obj.items()) {
+    const std::string& key = member.key();  // not a structured binding: clang < 16 cannot capture one
     bool known = std::any_of(allowed.begin(), allowed.end(), [&key](std::span<const std::string_view> names) {
       return std::find(names.begin(), names.end(), key) != names.end();
     });
@@ -255,6 +293,9 @@ class ObjectReader {
     if (!v->is_string()) return Invalid("must be a string, got " + TypeName(*v)).WithField(key);
     const std::string& s = v->get_ref<const std::string&>();
     if (s.find('\0') != std::string::npos) return Invalid("must not contain NUL characters").WithField(key);
+    if (const size_t bad = InvalidUtf8At(s); bad != std::string_view::npos) {
+      return Invalid("must be valid UTF-8 (ill-formed at byte " + std::to_string(bad) + ")").WithField(key);
+    }
     if (need == Need::kRequired && TrimAscii(s).empty()) return Invalid("must not be empty").WithField(key);
     *out = s;
     return Status::Ok();

@@ -138,6 +138,15 @@ Status Diff(const ReadTxn& txn, const Snapshot& from, const Snapshot& to,
   if (from.query.rule != to.query.rule) {
     return Status::InvalidArgument("a diff compares two snapshots under one date rule");
   }
+  const RowSets rows = from.query.rows & kAllRows;
+  if (rows != (to.query.rows & kAllRows)) {
+    return Status::InvalidArgument("a diff compares two snapshots of the same row sets");
+  }
+  if ((rows & kCountRows) != 0 && (rows & kEdgeRows) == 0) {
+    // FindCauses finds the causes of partnership and route counts through
+    // the edges the snapshots list (docs/PROJECTIONS.md §6, candidates (a)).
+    return Status::InvalidArgument("a diff of counts needs the edge rows too");
+  }
   if (std::max(from.known_seq, to.known_seq) > txn.LastSeq()) {
     return Status::InvalidArgument("a snapshot is known at seq " +
                                    std::to_string(std::max(from.known_seq, to.known_seq)) +

@@ -43,27 +43,33 @@ Status FindSuperseding(const ReadTxn& txn, std::string_view id, uint64_t known_s
 }
 
 Status ScanEffectiveFacts(const ReadTxn& txn, uint64_t known_seq, std::optional<int64_t> after_day,
-                          int64_t to_day, const std::function<bool(const Fact&)>& fn) {
+                          int64_t to_day, const std::function<bool(const Fact&)>& fn,
+                          RowSets rows) {
   if (after_day && *after_day >= to_day) return Status::Ok();
   const int64_t from_day = after_day ? *after_day + 1 : kUnboundedStart;
+  uint64_t visited = 0;
   Status inner;
   Status st = txn.ScanStarting(from_day, to_day, [&](schema::Event::Reader ev) {
+    // Between records: nothing from earlier callbacks is held (state.h).
+    if (++visited % kReleaseEvery == 0) txn.ReleaseMappedPages();
     if (ev.getSeq() > known_seq) return true;
-    auto date = ev.getValidTime();
     auto payload = ev.getPayload();
     const Which which = payload.which();
     if (which == Which::RETRACTION || which == Which::CORROBORATION) return true;
+    if (which == Which::AMENDMENT) payload = payload.getAmendment().getReplacement();
+    if ((RowsFed(payload.which()) & rows) == 0) return true;  // not even looked up
     const std::string_view id(ev.getId().cStr(), ev.getId().size());
     bool superseded = false;
     inner = FindSuperseding(txn, id, known_seq, &superseded);
     if (!inner.ok()) return false;
     if (superseded) return true;
+    auto date = ev.getValidTime();
     Fact fact;
     fact.seq = ev.getSeq();
     fact.e = date.getEarliest();
     fact.l = date.getLatest();
     fact.edtf = std::string_view(date.getEdtf().cStr(), date.getEdtf().size());
-    fact.payload = which == Which::AMENDMENT ? payload.getAmendment().getReplacement() : payload;
+    fact.payload = payload;
     return fn(fact);
   });
   TWINLINE_RETURN_IF_ERROR(inner);

@@ -1,9 +1,11 @@
 // Evaluating a projection state at a valid day (docs/PROJECTIONS.md §2-§4):
-// edge statuses, counts, reports and trade, as Snapshot rows, and the hash
-// that lets two replays be compared byte for byte.
+// edge statuses, counts, reports and trade, as Snapshot rows handed to a
+// sink in row order, and the hash that lets two replays be compared byte
+// for byte, computed as the rows go by.
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <tuple>
 #include <unordered_map>
 
@@ -21,10 +23,10 @@ namespace twinline::projection_internal {
 //  * possibly inactive iff some end can be the last event likewise, or
 //    every establish can fall after D and the prefix may be inactive.
 // TODO(perf): quadratic in the edge's remaining events; edges have few.
-Tri EdgeStatusRange(const EdgeState& edge, int64_t day) {
+Tri EdgeStatusRange(const PrefixStatus& prefix, std::span<const EdgeEvent> events, int64_t day) {
   auto can_be_last = [&](const EdgeEvent& last) {
     const int64_t t = std::min(last.at.l, day);
-    for (const EdgeEvent& other : edge.events) {
+    for (const EdgeEvent& other : events) {
       if (other.establish == last.establish) continue;  // either way the status is last's
       const bool before = other.at.e < t || (other.at.e == t && other.at.seq < last.at.seq);
       if (!before && other.at.l <= day) return false;
@@ -33,20 +35,21 @@ Tri EdgeStatusRange(const EdgeState& edge, int64_t day) {
   };
   bool possibly_active = false, possibly_inactive = false;
   bool every_end_can_follow = true, every_establish_can_follow = true;
-  for (const EdgeEvent& x : edge.events) {
+  for (const EdgeEvent& x : events) {
     if (x.at.l <= day) (x.establish ? every_establish_can_follow : every_end_can_follow) = false;
     if (x.at.e <= day && can_be_last(x)) (x.establish ? possibly_active : possibly_inactive) = true;
   }
-  if (every_end_can_follow && edge.prefix.range != Tri::kNo) possibly_active = true;
-  if (every_establish_can_follow && edge.prefix.range != Tri::kYes) possibly_inactive = true;
+  if (every_end_can_follow && prefix.range != Tri::kNo) possibly_active = true;
+  if (every_establish_can_follow && prefix.range != Tri::kYes) possibly_inactive = true;
   if (!possibly_inactive) return Tri::kYes;
   return possibly_active ? Tri::kMaybe : Tri::kNo;
 }
 
-bool EdgeActivePlaced(const EdgeState& edge, int64_t day, DateRule rule) {
+bool EdgeActivePlaced(const PrefixStatus& prefix, std::span<const EdgeEvent> events, int64_t day,
+                      DateRule rule) {
   const EdgeEvent* last = nullptr;
   int64_t last_day = 0;
-  for (const EdgeEvent& x : edge.events) {
+  for (const EdgeEvent& x : events) {
     const int64_t on = rule == DateRule::kEarliest ? x.at.e : x.at.l;
     if (on == kUnboundedEnd || on > day) continue;  // an open end never happens
     if (last == nullptr || std::tuple(on, x.at.seq) > std::tuple(last_day, last->at.seq)) {
@@ -55,7 +58,7 @@ bool EdgeActivePlaced(const EdgeState& edge, int64_t day, DateRule rule) {
     }
   }
   if (last != nullptr) return last->establish;
-  return rule == DateRule::kEarliest ? edge.prefix.earliest : edge.prefix.latest;
+  return rule == DateRule::kEarliest ? prefix.earliest : prefix.latest;
 }
 
 namespace {
@@ -101,13 +104,16 @@ struct RowEvents {
   }
 };
 
-// "Greatest report wins" (§4): the certain and the possible report.
-template <typename Figure>
-std::pair<const Figure*, const Figure*> Greatest(const ReportState<Figure>& r, int64_t day,
-                                                 DateRule rule) {
-  const Figure* certain = r.best_settled ? &*r.best_settled : nullptr;
+// "Greatest report wins" (§4): the certain and the possible report of a key
+// with settled part `r` and open reports `open`.
+template <typename Entry, typename Figure>
+std::pair<const Figure*, const Figure*> Greatest(const Entry& r,
+                                                 std::span<const OpenFigure<Figure>> open,
+                                                 int64_t day, DateRule rule) {
+  const Figure* certain = r.has_best ? &r.best : nullptr;
   const Figure* possible = certain;
-  for (const Figure& f : r.open) {
+  for (const OpenFigure<Figure>& o : open) {
+    const Figure& f = o.figure;
     if (f.at.e > day) continue;
     const Tri occ = Occurrence(f.at.e, f.at.l, day, rule);
     if (occ == Tri::kNo) continue;
@@ -118,210 +124,6 @@ std::pair<const Figure*, const Figure*> Greatest(const ReportState<Figure>& r, i
   }
   return {certain, possible};
 }
-
-}  // namespace
-
-Status Evaluate(const State& state, int64_t day, DateRule rule, const CountryFn& country,
-                Snapshot* out) {
-  out->edges.clear();
-  out->counts.clear();
-  out->trade.clear();
-  out->trade_totals.clear();
-  // Entity rows by entity index (map nodes do not move).
-  std::vector<EntityCounts*> rows(state.EntityCount(), nullptr);
-  auto counts_of = [&](uint32_t entity) -> EntityCounts& {
-    if (rows[entity] == nullptr) rows[entity] = &out->counts[state.Slug(entity)];
-    return *rows[entity];
-  };
-
-  // Edges, and the partnership and route counts they give their ends, in
-  // row order: (kind, a, b, subkind) by slug and name, not by index.
-  std::vector<uint32_t> rank(state.EntityCount());
-  {
-    std::vector<uint32_t> by_slug(state.EntityCount());
-    for (uint32_t i = 0; i < by_slug.size(); ++i) by_slug[i] = i;
-    std::sort(by_slug.begin(), by_slug.end(),
-              [&](uint32_t x, uint32_t y) { return state.Slug(x) < state.Slug(y); });
-    for (uint32_t r = 0; r < by_slug.size(); ++r) rank[by_slug[r]] = r;
-  }
-  std::map<std::pair<EdgeRow::Kind, uint16_t>, std::string> subkinds;
-  auto subkind_name = [&](const EdgeKey& key) -> const std::string& {
-    auto [it, inserted] = subkinds.try_emplace({key.kind, key.subkind});
-    if (inserted) {
-      it->second = key.kind == EdgeRow::Kind::kPartnership ? PartnershipKindName(key.subkind)
-                                                           : RouteModeName(key.subkind);
-    }
-    return it->second;
-  };
-  struct Ordered {
-    EdgeRow::Kind kind;
-    uint32_t a, b;  // ranks
-    const std::string* subkind;
-    const EdgeKey* key;
-    const EdgeState* edge;
-  };
-  std::vector<Ordered> ordered;
-  ordered.reserve(state.edges.size());
-  for (const auto& [key, edge] : state.edges) {
-    ordered.push_back({key.kind, rank[key.a], rank[key.b], &subkind_name(key), &key, &edge});
-  }
-  std::sort(ordered.begin(), ordered.end(), [](const Ordered& x, const Ordered& y) {
-    return std::tie(x.kind, x.a, x.b, *x.subkind) < std::tie(y.kind, y.a, y.b, *y.subkind);
-  });
-  std::unordered_map<uint32_t, std::string> countries;  // memo of `country`
-  for (const Ordered& o : ordered) {
-    const EdgeKey& key = *o.key;
-    const EdgeState& edge = *o.edge;
-    const Tri status = rule == DateRule::kRange            ? EdgeStatusRange(edge, day)
-                       : EdgeActivePlaced(edge, day, rule) ? Tri::kYes
-                                                           : Tri::kNo;
-    if (status == Tri::kNo) continue;
-    EdgeRow row;
-    row.kind = key.kind;
-    row.a = state.Slug(key.a);
-    row.b = state.Slug(key.b);
-    row.subkind = subkind_name(key);
-    row.status = status;
-    // Every event of the edge with e <= day: the prefix (occurred in every
-    // world on or after the compaction) and the remaining ones.
-    row.events.reserve(edge.prefix.seqs.size() + edge.events.size());
-    for (uint64_t seq : edge.prefix.seqs) row.events.push_back({seq, Tri::kYes});
-    for (const EdgeEvent& x : edge.events) {
-      if (x.at.e <= day) row.events.push_back({x.at.seq, Occurrence(x.at.e, x.at.l, day, rule)});
-    }
-    std::sort(row.events.begin(), row.events.end());
-    for (auto [self, partner] : {std::pair(key.a, key.b), std::pair(key.b, key.a)}) {
-      EntityCounts& c = counts_of(self);
-      if (key.kind == EdgeRow::Kind::kRoute) {
-        Add(&c.routes, status);
-        Add(&c.routes_by_mode[row.subkind], status);
-        continue;
-      }
-      Add(&c.partnerships, status);
-      Add(&c.partnerships_by_kind[row.subkind], status);
-      auto it = countries.find(partner);
-      if (it == countries.end()) {
-        std::string iso;
-        TWINLINE_RETURN_IF_ERROR(country(state.Slug(partner), &iso));
-        it = countries.emplace(partner, std::move(iso)).first;
-      }
-      Add(&c.partnerships_by_country[it->second], status);
-    }
-    out->edges.push_back(std::move(row));
-  }
-
-  // Counters and reported counts: an entity's row lists the open events of
-  // both and counts the settled ones (settled at a compaction: the state's
-  // per-entity number; settled since: l <= day).
-  std::vector<RowEvents> entity_events(state.EntityCount());
-  for (const auto& [key, c] : state.counters) {
-    RowEvents& events = entity_events[key.first];
-    Range range;
-    range.certain = range.possible = c.settled;  // settled: occurred under every rule
-    bool any = c.settled > 0;
-    for (const Dated& x : c.open) {
-      if (x.e > day) continue;
-      any = true;
-      Add(&range, Occurrence(x.e, x.l, day, rule));
-      events.Add(x, day, rule);
-    }
-    if (!any) continue;
-    EntityCounts& ec = counts_of(key.first);
-    AddRange(&(ec.*kCounterField[static_cast<int>(key.second)]), range);
-  }
-  for (const auto& [key, r] : state.reports) {
-    RowEvents& events = entity_events[key.entity];
-    bool any = r.settled > 0;
-    for (const CountFigure& f : r.open) {
-      any = any || f.at.e <= day;
-      events.Add(f.at, day, rule);
-    }
-    if (!any) continue;
-    EntityCounts& ec = counts_of(key.entity);
-    auto [certain, possible] = Greatest(r, day, rule);
-    auto entry = [&](const CountFigure& f, Tri status) {
-      ReportedCount rc;
-      rc.metric = key.metric;
-      rc.scope = key.scope == kNoEntity ? "" : state.Slug(key.scope);
-      rc.value = f.value;
-      rc.qualifier = QualifierName(f.qualifier);
-      rc.date = f.date;
-      rc.status = status;
-      rc.seq = f.at.seq;
-      ec.reported.push_back(std::move(rc));
-    };
-    if (certain != nullptr) entry(*certain, Tri::kYes);
-    if (possible != nullptr && possible != certain) entry(*possible, Tri::kMaybe);
-  }
-  for (uint32_t entity = 0; entity < state.EntityCount(); ++entity) {
-    if (rows[entity] == nullptr) continue;
-    EntityCounts& ec = *rows[entity];
-    RowEvents& events = entity_events[entity];
-    events.Normalise();
-    ec.open_events = std::move(events.open);
-    ec.settled_events = state.EntitySettled(entity) + events.settled.size();
-    std::stable_sort(ec.reported.begin(), ec.reported.end(),
-                     [](const ReportedCount& x, const ReportedCount& y) {
-                       return std::tie(x.metric, x.scope, y.status) <
-                              std::tie(y.metric, y.scope, x.status);  // certain first
-                     });
-  }
-
-  // Trade: rows in key order, then the totals over them in that order.
-  struct TradeOut {
-    std::tuple<std::string, std::string, std::string, std::string> key;
-    const TradeFigure* certain = nullptr;
-    const TradeFigure* possible = nullptr;
-    uint64_t settled = 0;  // settled at a compaction
-    RowEvents events;
-  };
-  std::vector<TradeOut> trade;
-  for (const auto& [key, r] : state.trade) {
-    auto [certain, possible] = Greatest(r, day, rule);
-    if (possible == nullptr) continue;
-    RowEvents events;
-    for (const TradeFigure& f : r.open) events.Add(f.at, day, rule);
-    events.Normalise();
-    trade.push_back(
-        {{state.Slug(key.reporter), state.Slug(key.partner), key.period, TradeFlowName(key.flow)},
-         certain,
-         possible,
-         r.settled,
-         std::move(events)});
-  }
-  std::sort(trade.begin(), trade.end(),
-            [](const TradeOut& x, const TradeOut& y) { return x.key < y.key; });
-  std::map<std::pair<std::string, std::string>, TradeTotal> totals;
-  for (const TradeOut& t : trade) {
-    auto row = [&](const TradeFigure& f, Tri status) {
-      TradeRow r;
-      std::tie(r.reporter, r.partner, r.period, r.flow) = t.key;
-      r.currency = f.currency;
-      r.amount = f.amount;
-      r.status = status;
-      r.seq = f.at.seq;
-      r.open_events = t.events.open;
-      r.settled_events = t.settled + t.events.settled.size();
-      out->trade.push_back(std::move(r));
-    };
-    if (t.certain != nullptr) {
-      row(*t.certain, Tri::kYes);
-      totals[{std::get<0>(t.key), t.certain->currency}].certain += t.certain->amount;
-    }
-    if (t.possible != t.certain) row(*t.possible, Tri::kMaybe);
-    totals[{std::get<0>(t.key), t.possible->currency}].possible += t.possible->amount;
-  }
-  for (auto& [key, total] : totals) {
-    total.reporter = key.first;
-    total.currency = key.second;
-    out->trade_totals.push_back(total);
-  }
-
-  out->state_hash = SnapshotHash(*out);
-  return Status::Ok();
-}
-
-namespace {
 
 // The canonical byte form the hash covers: every row field in order,
 // integers big-endian, strings length-prefixed, doubles by their bits.
@@ -380,64 +182,417 @@ class Canonical {
   std::string bytes_;
 };
 
-}  // namespace
-
-std::string SnapshotHash(const Snapshot& s) {
-  Canonical c;
-  c.Text("twinline-snapshot-v2");
-  c.U64(s.edges.size());
-  for (const EdgeRow& e : s.edges) {
-    c.Byte(static_cast<uint8_t>(e.kind));
-    c.Text(e.a);
-    c.Text(e.b);
-    c.Text(e.subkind);
-    c.Tri3(e.status);
-    c.Marks(e.events);
+// The state hash (Snapshot::state_hash): the canonical form of the selected
+// row sets, each a count then its rows. For kAllRows it is the form hashes
+// have always had ("twinline-snapshot-v2"); a partial selection is marked
+// with the selection, so it never equals a full snapshot's hash.
+class RowHasher {
+ public:
+  explicit RowHasher(RowSets rows) {
+    if (rows == kAllRows) {
+      c_.Text("twinline-snapshot-v2");
+    } else {
+      c_.Text("twinline-snapshot-v2-rows");
+      c_.Byte(rows);
+    }
   }
-  c.U64(s.counts.size());
-  for (const auto& [slug, ec] : s.counts) {
-    c.Text(slug);
-    c.Count(ec.partnerships);
-    c.Counts(ec.partnerships_by_kind);
-    c.Counts(ec.partnerships_by_country);
-    c.Count(ec.routes);
-    c.Counts(ec.routes_by_mode);
+  // Before the rows of each row set (trade rows and totals are two): how
+  // many follow.
+  void Section(uint64_t rows) { c_.U64(rows); }
+  void Edge(const EdgeRow& e) {
+    c_.Byte(static_cast<uint8_t>(e.kind));
+    c_.Text(e.a);
+    c_.Text(e.b);
+    c_.Text(e.subkind);
+    c_.Tri3(e.status);
+    c_.Marks(e.events);
+  }
+  void Count(const std::string& slug, const EntityCounts& ec) {
+    c_.Text(slug);
+    c_.Count(ec.partnerships);
+    c_.Counts(ec.partnerships_by_kind);
+    c_.Counts(ec.partnerships_by_country);
+    c_.Count(ec.routes);
+    c_.Counts(ec.routes_by_mode);
     for (const Range* r : {&ec.forums, &ec.agreements, &ec.offices, &ec.offices_hosted,
                            &ec.organisations, &ec.awards, &ec.initiatives}) {
-      c.Count(*r);
+      c_.Count(*r);
     }
-    c.U64(ec.reported.size());
+    c_.U64(ec.reported.size());
     for (const ReportedCount& r : ec.reported) {
-      c.Text(r.metric);
-      c.Text(r.scope);
-      c.Double(r.value);
-      c.Text(r.qualifier);
-      c.Text(r.date);
-      c.Tri3(r.status);
-      c.U64(r.seq);
+      c_.Text(r.metric);
+      c_.Text(r.scope);
+      c_.Double(r.value);
+      c_.Text(r.qualifier);
+      c_.Text(r.date);
+      c_.Tri3(r.status);
+      c_.U64(r.seq);
     }
-    c.Marks(ec.open_events);
-    c.U64(ec.settled_events);
+    c_.Marks(ec.open_events);
+    c_.U64(ec.settled_events);
   }
-  c.U64(s.trade.size());
-  for (const TradeRow& t : s.trade) {
+  void Trade(const TradeRow& t) {
     for (const std::string* f : {&t.reporter, &t.partner, &t.period, &t.flow, &t.currency}) {
-      c.Text(*f);
+      c_.Text(*f);
     }
-    c.Double(t.amount);
-    c.Tri3(t.status);
-    c.U64(t.seq);
-    c.Marks(t.open_events);
-    c.U64(t.settled_events);
+    c_.Double(t.amount);
+    c_.Tri3(t.status);
+    c_.U64(t.seq);
+    c_.Marks(t.open_events);
+    c_.U64(t.settled_events);
   }
-  c.U64(s.trade_totals.size());
-  for (const TradeTotal& t : s.trade_totals) {
-    c.Text(t.reporter);
-    c.Text(t.currency);
-    c.Double(t.certain);
-    c.Double(t.possible);
+  void Total(const TradeTotal& t) {
+    c_.Text(t.reporter);
+    c_.Text(t.currency);
+    c_.Double(t.certain);
+    c_.Double(t.possible);
   }
-  return c.HexDigest();
+  std::string HexDigest() { return c_.HexDigest(); }
+
+ private:
+  Canonical c_;
+};
+
+// One evaluation: the state, the day, the rule, where rows go. Each part
+// walks the state once and hands its rows on in order.
+class Evaluation {
+ public:
+  Evaluation(State& state, int64_t day, DateRule rule, RowSets rows, const CountryFn& country,
+             SnapshotSink* sink)
+      : state_(state), day_(day), rule_(rule), rows_(rows), country_(country), sink_(sink),
+        hash_(rows) {}
+
+  Status Run() {
+    state_.Normalise();
+    rank_ = state_.Entities().Ranks();
+    if ((rows_ & kCountRows) != 0) counts_.resize(state_.EntityCount());
+    if ((rows_ & (kEdgeRows | kCountRows)) != 0) TWINLINE_RETURN_IF_ERROR(Edges());
+    if ((rows_ & kCountRows) != 0) TWINLINE_RETURN_IF_ERROR(Counts());
+    if ((rows_ & kTradeRows) != 0) TWINLINE_RETURN_IF_ERROR(Trades());
+    return sink_->End(hash_.HexDigest());
+  }
+
+ private:
+  EntityCounts& CountsOf(uint32_t entity) {
+    if (counts_[entity] == nullptr) counts_[entity] = std::make_unique<EntityCounts>();
+    return *counts_[entity];
+  }
+
+  const std::string& SubkindName(const EdgeKey& key) {
+    auto [it, inserted] = names_.try_emplace({static_cast<int>(key.kind), key.subkind});
+    if (inserted) {
+      it->second = key.kind == EdgeRow::Kind::kPartnership ? PartnershipKindName(key.subkind)
+                                                           : RouteModeName(key.subkind);
+    }
+    return it->second;
+  }
+
+  const std::string& FlowName(uint16_t flow) {
+    auto [it, inserted] = names_.try_emplace({-1, flow});
+    if (inserted) it->second = TradeFlowName(flow);
+    return it->second;
+  }
+
+  // Every edge's status; the partnership and route counts it gives its
+  // ends (counts); then the edge rows, in row order: (kind, a, b, subkind)
+  // by slug and name, not by index.
+  Status Edges() {
+    const size_t n = state_.edges.size();
+    std::vector<Tri> status(n, Tri::kNo);
+    uint64_t active = 0;
+    std::unordered_map<uint32_t, std::string> countries;  // memo of `country`
+    GroupCursor<EdgeEvent> groups(state_.edge_events);
+    for (uint32_t i = 0; i < n; ++i) {
+      const Edge& edge = state_.edges[i];
+      const std::span<const EdgeEvent> events = groups.Next(i);
+      status[i] = rule_ == DateRule::kRange ? EdgeStatusRange(edge.prefix, events, day_)
+                  : EdgeActivePlaced(edge.prefix, events, day_, rule_) ? Tri::kYes
+                                                                       : Tri::kNo;
+      if (status[i] == Tri::kNo) continue;
+      ++active;
+      if ((rows_ & kCountRows) == 0) continue;
+      const EdgeKey& key = edge.key;
+      const std::string& subkind = SubkindName(key);
+      for (auto [self, partner] : {std::pair(key.a, key.b), std::pair(key.b, key.a)}) {
+        EntityCounts& c = CountsOf(self);
+        if (key.kind == EdgeRow::Kind::kRoute) {
+          Add(&c.routes, status[i]);
+          Add(&c.routes_by_mode[subkind], status[i]);
+          continue;
+        }
+        Add(&c.partnerships, status[i]);
+        Add(&c.partnerships_by_kind[subkind], status[i]);
+        auto it = countries.find(partner);
+        if (it == countries.end()) {
+          std::string iso;
+          TWINLINE_RETURN_IF_ERROR(country_(state_.Slug(partner), &iso));
+          it = countries.emplace(partner, std::move(iso)).first;
+        }
+        Add(&c.partnerships_by_country[it->second], status[i]);
+      }
+    }
+    if ((rows_ & kEdgeRows) == 0) return Status::Ok();
+
+    std::vector<uint32_t> order;
+    order.reserve(active);
+    for (uint32_t i = 0; i < n; ++i) {
+      if (status[i] != Tri::kNo) order.push_back(i);
+    }
+    std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
+      const EdgeKey& p = state_.edges[x].key;
+      const EdgeKey& q = state_.edges[y].key;
+      const auto pk = std::tuple(p.kind, rank_[p.a], rank_[p.b]);
+      const auto qk = std::tuple(q.kind, rank_[q.a], rank_[q.b]);
+      if (pk != qk) return pk < qk;
+      return SubkindName(p) < SubkindName(q);
+    });
+    hash_.Section(order.size());
+    for (uint32_t i : order) {
+      const Edge& edge = state_.edges[i];
+      EdgeRow row;
+      row.kind = edge.key.kind;
+      row.a = state_.Slug(edge.key.a);
+      row.b = state_.Slug(edge.key.b);
+      row.subkind = SubkindName(edge.key);
+      row.status = status[i];
+      // Every event of the edge with e <= day: the prefix (occurred in every
+      // world on or after the compaction) and the remaining ones.
+      const std::span<const uint64_t> prefix = state_.PrefixSeqs(i);
+      const std::span<const EdgeEvent> events = ItemsOf(state_.edge_events, i);
+      row.events.reserve(prefix.size() + events.size());
+      for (uint64_t seq : prefix) row.events.push_back({seq, Tri::kYes});
+      for (const EdgeEvent& x : events) {
+        if (x.at.e <= day_) {
+          row.events.push_back({x.at.seq, Occurrence(x.at.e, x.at.l, day_, rule_)});
+        }
+      }
+      std::sort(row.events.begin(), row.events.end());
+      hash_.Edge(row);
+      TWINLINE_RETURN_IF_ERROR(sink_->Edge(std::move(row)));
+    }
+    return Status::Ok();
+  }
+
+  // Counters and reported counts: an entity's row lists the open events of
+  // both and counts the settled ones (settled at a compaction: the state's
+  // per-entity number; settled since: l <= day). Rows by slug.
+  Status Counts() {
+    std::vector<RowEvents> entity_events(state_.EntityCount());
+    GroupCursor<CounterFact> facts(state_.counter_facts);
+    for (uint32_t i = 0; i < state_.counters.size(); ++i) {
+      const CounterEntry& c = state_.counters[i];
+      RowEvents& events = entity_events[c.key.entity];
+      Range range;
+      range.certain = range.possible = c.settled;  // settled: occurred under every rule
+      bool any = c.settled > 0;
+      for (const CounterFact& x : facts.Next(i)) {
+        if (x.at.e > day_) continue;
+        any = true;
+        Add(&range, Occurrence(x.at.e, x.at.l, day_, rule_));
+        events.Add(x.at, day_, rule_);
+      }
+      if (!any) continue;
+      EntityCounts& ec = CountsOf(c.key.entity);
+      AddRange(&(ec.*kCounterField[static_cast<int>(c.key.counter)]), range);
+    }
+    GroupCursor<OpenFigure<CountFigure>> figures(state_.report_figures);
+    for (uint32_t i = 0; i < state_.reports.size(); ++i) {
+      const Report& r = state_.reports[i];
+      const std::span<const OpenFigure<CountFigure>> open = figures.Next(i);
+      RowEvents& events = entity_events[r.key.entity];
+      bool any = r.settled > 0;
+      for (const OpenFigure<CountFigure>& f : open) {
+        any = any || f.figure.at.e <= day_;
+        events.Add(f.figure.at, day_, rule_);
+      }
+      if (!any) continue;
+      EntityCounts& ec = CountsOf(r.key.entity);
+      auto [certain, possible] = Greatest(r, open, day_, rule_);
+      auto entry = [&](const CountFigure& f, Tri status) {
+        ReportedCount rc;
+        rc.metric = state_.Name(r.key.metric);
+        rc.scope = r.key.scope == kNoEntity ? "" : state_.Slug(r.key.scope);
+        rc.value = f.value;
+        rc.qualifier = QualifierName(f.qualifier);
+        rc.date = state_.Name(f.date);
+        rc.status = status;
+        rc.seq = f.at.seq;
+        ec.reported.push_back(std::move(rc));
+      };
+      if (certain != nullptr) entry(*certain, Tri::kYes);
+      if (possible != nullptr && possible != certain) entry(*possible, Tri::kMaybe);
+    }
+
+    std::vector<uint32_t> order;
+    for (uint32_t entity = 0; entity < counts_.size(); ++entity) {
+      if (counts_[entity] != nullptr) order.push_back(entity);
+    }
+    std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) { return rank_[x] < rank_[y]; });
+    hash_.Section(order.size());
+    for (uint32_t entity : order) {
+      EntityCounts& ec = *counts_[entity];
+      RowEvents& events = entity_events[entity];
+      events.Normalise();
+      ec.open_events = std::move(events.open);
+      ec.settled_events = state_.EntitySettled(entity) + events.settled.size();
+      events = RowEvents();
+      std::stable_sort(ec.reported.begin(), ec.reported.end(),
+                       [](const ReportedCount& x, const ReportedCount& y) {
+                         return std::tie(x.metric, x.scope, y.status) <
+                                std::tie(y.metric, y.scope, x.status);  // certain first
+                       });
+      hash_.Count(state_.Slug(entity), ec);
+      TWINLINE_RETURN_IF_ERROR(sink_->Count(state_.Slug(entity), std::move(ec)));
+      counts_[entity].reset();
+    }
+    return Status::Ok();
+  }
+
+  // Trade: rows in key order (reporter, partner, period, flow, by slug and
+  // name), then the totals over them in that order.
+  Status Trades() {
+    std::vector<uint32_t> order;  // keys with a row
+    uint64_t rows = 0;
+    GroupCursor<OpenFigure<TradeFigure>> figures(state_.trade_figures);
+    for (uint32_t i = 0; i < state_.trade.size(); ++i) {
+      auto [certain, possible] = Greatest(state_.trade[i], figures.Next(i), day_, rule_);
+      if (possible == nullptr) continue;
+      order.push_back(i);
+      rows += (certain != nullptr ? 1 : 0) + (possible != certain ? 1 : 0);
+    }
+    const std::vector<uint32_t> name_rank = state_.Names().Ranks();
+    std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) {
+      const TradeKey& p = state_.trade[x].key;
+      const TradeKey& q = state_.trade[y].key;
+      const auto pk = std::tuple(rank_[p.reporter], rank_[p.partner], name_rank[p.period]);
+      const auto qk = std::tuple(rank_[q.reporter], rank_[q.partner], name_rank[q.period]);
+      if (pk != qk) return pk < qk;
+      return FlowName(p.flow) < FlowName(q.flow);
+    });
+
+    hash_.Section(rows);
+    // (reporter rank, currency rank) orders totals as (reporter, currency) do.
+    std::map<std::pair<uint32_t, uint32_t>, TradeTotal> totals;
+    for (uint32_t i : order) {
+      const Trade& t = state_.trade[i];
+      const std::span<const OpenFigure<TradeFigure>> open = ItemsOf(state_.trade_figures, i);
+      auto [certain, possible] = Greatest(t, open, day_, rule_);
+      RowEvents events;
+      for (const OpenFigure<TradeFigure>& f : open) events.Add(f.figure.at, day_, rule_);
+      events.Normalise();
+      auto row = [&](const TradeFigure& f, Tri status) -> Status {
+        TradeRow r;
+        r.reporter = state_.Slug(t.key.reporter);
+        r.partner = state_.Slug(t.key.partner);
+        r.period = state_.Name(t.key.period);
+        r.flow = FlowName(t.key.flow);
+        r.currency = state_.Name(f.currency);
+        r.amount = f.amount;
+        r.status = status;
+        r.seq = f.at.seq;
+        r.open_events = events.open;
+        r.settled_events = t.settled + events.settled.size();
+        hash_.Trade(r);
+        return sink_->Trade(std::move(r));
+      };
+      auto total = [&](const TradeFigure& f) -> TradeTotal& {
+        return totals[{rank_[t.key.reporter], name_rank[f.currency]}];
+      };
+      if (certain != nullptr) {
+        TWINLINE_RETURN_IF_ERROR(row(*certain, Tri::kYes));
+        TradeTotal& sum = total(*certain);
+        sum.reporter = state_.Slug(t.key.reporter);
+        sum.currency = state_.Name(certain->currency);
+        sum.certain += certain->amount;
+      }
+      if (possible != certain) TWINLINE_RETURN_IF_ERROR(row(*possible, Tri::kMaybe));
+      TradeTotal& sum = total(*possible);
+      sum.reporter = state_.Slug(t.key.reporter);
+      sum.currency = state_.Name(possible->currency);
+      sum.possible += possible->amount;
+    }
+    hash_.Section(totals.size());
+    for (auto& [key, total] : totals) {
+      hash_.Total(total);
+      TWINLINE_RETURN_IF_ERROR(sink_->Total(std::move(total)));
+    }
+    return Status::Ok();
+  }
+
+  State& state_;
+  const int64_t day_;
+  const DateRule rule_;
+  const RowSets rows_;
+  const CountryFn& country_;
+  SnapshotSink* sink_;
+  RowHasher hash_;
+  std::vector<uint32_t> rank_;  // entity index -> position by slug
+  // Count rows by entity index, while counts are selected: complete only
+  // once every edge, counter and report has been evaluated.
+  std::vector<std::unique_ptr<EntityCounts>> counts_;
+  std::map<std::pair<int, uint16_t>, std::string> names_;  // (edge kind or -1 for flows, ordinal)
+};
+
+}  // namespace
+
+Status Evaluate(State& state, int64_t day, DateRule rule, RowSets rows, const CountryFn& country,
+                SnapshotSink* sink) {
+  return Evaluation(state, day, rule, rows & state.rows(), country, sink).Run();
+}
+
+Status Evaluate(State& state, int64_t day, DateRule rule, const CountryFn& country,
+                Snapshot* out) {
+  out->edges.clear();
+  out->counts.clear();
+  out->trade.clear();
+  out->trade_totals.clear();
+  SnapshotCollector collector(out);
+  return Evaluate(state, day, rule, state.rows(), country, &collector);
+}
+
+Status SnapshotCollector::Begin(uint64_t known_seq) {
+  out_->known_seq = known_seq;
+  return Status::Ok();
+}
+Status SnapshotCollector::Edge(EdgeRow row) {
+  out_->edges.push_back(std::move(row));
+  return Status::Ok();
+}
+Status SnapshotCollector::Count(std::string entity, EntityCounts counts) {
+  out_->counts.emplace_hint(out_->counts.end(), std::move(entity), std::move(counts));
+  return Status::Ok();
+}
+Status SnapshotCollector::Trade(TradeRow row) {
+  out_->trade.push_back(std::move(row));
+  return Status::Ok();
+}
+Status SnapshotCollector::Total(TradeTotal total) {
+  out_->trade_totals.push_back(std::move(total));
+  return Status::Ok();
+}
+Status SnapshotCollector::End(const std::string& state_hash) {
+  out_->state_hash = state_hash;
+  return Status::Ok();
+}
+
+std::string SnapshotHash(const Snapshot& s, RowSets rows) {
+  rows &= kAllRows;
+  RowHasher hash(rows);
+  if ((rows & kEdgeRows) != 0) {
+    hash.Section(s.edges.size());
+    for (const EdgeRow& e : s.edges) hash.Edge(e);
+  }
+  if ((rows & kCountRows) != 0) {
+    hash.Section(s.counts.size());
+    for (const auto& [slug, ec] : s.counts) hash.Count(slug, ec);
+  }
+  if ((rows & kTradeRows) != 0) {
+    hash.Section(s.trade.size());
+    for (const TradeRow& t : s.trade) hash.Trade(t);
+    hash.Section(s.trade_totals.size());
+    for (const TradeTotal& t : s.trade_totals) hash.Total(t);
+  }
+  return hash.HexDigest();
 }
 
 }  // namespace twinline::projection_internal

@@ -5,8 +5,9 @@
 //
 // Contract:
 //  * Replay(txn, query) is a deterministic function of (the log up to
-//    query.known_seq, query.as_of_day, query.rule). With or without
-//    checkpoints the Snapshot is identical (same rows, same state_hash).
+//    query.known_seq, query.as_of_day, query.rule, query.rows). With or
+//    without checkpoints the Snapshot is identical (same rows, same
+//    state_hash).
 //  * Every Range has certain <= possible. Under DateRule::kEarliest or
 //    kLatest every status is kNo or kYes and certain == possible.
 //  * Rows are sorted (edges by kind, a, b, subkind; counts by entity; trade
@@ -14,10 +15,15 @@
 //    event of the edge with e <= D; count and trade rows list only their
 //    *open* events (e <= D < l, the ones still uncertain at D) and count the
 //    settled ones (l <= D), so a row's size does not grow with its history.
+//  * Only what is asked is computed: Query::rows selects the row sets
+//    (edges, counts, trade with its totals). A partial selection gives
+//    exactly the selected rows of the full Snapshot, and leaves the others
+//    empty; facts that feed no selected set are neither looked up nor kept.
 //  * Memory grows with entities, edges and their events, report and trade
 //    keys, and unsettled facts, not with the log: events are streamed from
 //    the log's by-date index, and a settled counter fact or report is only
-//    counted.
+//    counted. ReplayInto hands rows to a SnapshotSink one at a time instead
+//    of building the Snapshot, so the rows are never all held at once.
 //  * Diff names the events behind each changed row from the two snapshots
 //    and a few index scans of the log (docs/PROJECTIONS.md §6), not from
 //    per-row lists of every event.
@@ -48,11 +54,22 @@ enum class DateRule : uint8_t {
   kLatest,    // every fact on its latest possible day (most conservative)
 };
 
+// The row sets of a Snapshot, as bits of Query::rows.
+using RowSets = uint8_t;
+inline constexpr RowSets kEdgeRows = 1 << 0;   // Snapshot::edges
+inline constexpr RowSets kCountRows = 1 << 1;  // Snapshot::counts
+inline constexpr RowSets kTradeRows = 1 << 2;  // Snapshot::trade and trade_totals
+inline constexpr RowSets kAllRows = kEdgeRows | kCountRows | kTradeRows;
+
 struct Query {
   int64_t as_of_day = 0;       // D, days since 1970-01-01
   uint64_t known_seq = UINT64_MAX;  // K; UINT64_MAX = everything recorded
   DateRule rule = DateRule::kRange;
   bool use_checkpoints = true;
+  // The row sets to compute; the others stay empty. Counts need the edges'
+  // statuses (partnership and route counts) but not their rows; trade needs
+  // neither. Bits outside kAllRows are ignored.
+  RowSets rows = kAllRows;
 };
 
 // An effective event behind a row, with its occurrence as of the query day
@@ -140,18 +157,63 @@ struct Snapshot {
   std::map<std::string, EntityCounts> counts;  // entities with anything to count
   std::vector<TradeRow> trade;                 // per key: the certain row, and a possible one if it differs
   std::vector<TradeTotal> trade_totals;
-  std::string state_hash;                      // hex SHA-256 over the rows above
+  // Hex SHA-256 over the rows above in a canonical byte form: for the full
+  // selection (kAllRows), over all four row sets; for a partial one, over
+  // the selection and the selected row sets only, so it differs from every
+  // full snapshot's hash. Two snapshots of one selection have the same hash
+  // iff they have the same rows.
+  std::string state_hash;
 };
 
 struct ReplayStats {
-  uint64_t events_applied = 0;       // facts inserted after the checkpoint (or from zero)
+  // Facts inserted after the checkpoint (or from zero); facts that feed no
+  // selected row set are not inserted.
+  uint64_t events_applied = 0;
   std::optional<int64_t> checkpoint_day;  // the checkpoint used, if any
   // Checkpoints at or before the day passed over: built after K, stale
   // (corrections or facts with e <= C recorded since), or failing their hash.
   uint64_t checkpoints_skipped = 0;
 };
 
+// The Snapshot for `query`, collected from ReplayInto. `stats` may be null.
 Status Replay(const ReadTxn& txn, const Query& query, Snapshot* out, ReplayStats* stats = nullptr);
+
+// Receives a replay's rows one at a time, in the order a Snapshot holds
+// them:
+//
+//   Begin, every Edge (Snapshot::edges order), every Count (by entity slug),
+//   every Trade (Snapshot::trade order), every Total, End
+//
+// Only the selected row sets (Query::rows) are delivered; the calls of the
+// others do not happen (Begin and End always do, when the replay succeeds).
+// Rows are handed over by value: move them if kept; the replay keeps
+// nothing of a row after the call. A non-OK Status from any call stops the
+// replay at once and ReplayInto returns it (End is not called); so does an
+// error reading the log, possibly before Begin. The state hash is computed as
+// the rows go by, so a sink that only writes rows out holds one row at a
+// time. A sink is called from the thread that called ReplayInto, while the
+// read transaction is in use: it may read the same transaction (event ids,
+// names) between rows.
+class SnapshotSink {
+ public:
+  virtual ~SnapshotSink() = default;
+  // Before any row: the K actually used (Snapshot::known_seq).
+  virtual Status Begin(uint64_t /*known_seq*/) { return Status::Ok(); }
+  virtual Status Edge(EdgeRow /*row*/) { return Status::Ok(); }
+  virtual Status Count(std::string /*entity*/, EntityCounts /*counts*/) { return Status::Ok(); }
+  virtual Status Trade(TradeRow /*row*/) { return Status::Ok(); }
+  virtual Status Total(TradeTotal /*total*/) { return Status::Ok(); }
+  // After every row: Snapshot::state_hash of the rows delivered.
+  virtual Status End(const std::string& /*state_hash*/) { return Status::Ok(); }
+};
+
+// The replay of Replay, streamed: the same rows in the same order and the
+// same state_hash, delivered to `sink` (borrowed for the call) instead of
+// collected. Memory: the projection state (see the contract at the top)
+// plus one row at a time, plus per-entity count rows while counts are
+// selected (they are complete only after every edge has been evaluated).
+Status ReplayInto(const ReadTxn& txn, const Query& query, SnapshotSink* sink,
+                  ReplayStats* stats = nullptr);
 
 // Checkpoints at the given valid days (typically every year-end that has
 // events), for everything recorded; ready for EventLog::ReplaceCheckpoints.
@@ -216,7 +278,9 @@ struct DiffRow {
 // The rows that differ between two snapshots (two valid dates, or two
 // known-at times, or both), each with its cause events. `txn` is the log
 // both were replayed from (it holds every seq up to both known_seqs); they
-// must share one date rule (else kInvalidArgument). Costs a lookup per
+// must share one date rule and one row selection, and a selection with
+// counts must have the edge rows too, through which the causes of
+// partnership and route counts are found (else kInvalidArgument). Costs a lookup per
 // candidate event: the events the snapshots list (edge events, open
 // events), those whose earliest day lies between the two dates, and those
 // recorded between the two known-at times with the facts they correct.

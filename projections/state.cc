@@ -1,10 +1,10 @@
 // What an effective fact feeds (Classify), inserting facts into the
-// projection state, and compacting it (docs/PROJECTIONS.md §5; the model is
-// at the top of state.h).
+// projection state, and compacting it (docs/PROJECTIONS.md §5; the model and
+// the layout are at the top of state.h).
 #include "projections/state.h"
 
 #include <algorithm>
-#include <unordered_map>
+#include <type_traits>
 
 #include "core/edtf.h"
 
@@ -12,10 +12,29 @@ namespace twinline::projection_internal {
 
 using Which = schema::Payload::Which;
 
-uint32_t State::Intern(std::string_view slug) {
-  auto [it, inserted] = index_.try_emplace(std::string(slug), static_cast<uint32_t>(slugs_.size()));
-  if (inserted) slugs_.emplace_back(slug);
+uint64_t MixHash(uint64_t x) {  // SplitMix64's finaliser
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+uint32_t Interner::Intern(std::string_view s) {
+  auto it = ids_.find(s);
+  if (it != ids_.end()) return it->second;
+  it = ids_.emplace(std::string(s), static_cast<uint32_t>(by_id_.size())).first;
+  by_id_.push_back(&it->first);
   return it->second;
+}
+
+std::vector<uint32_t> Interner::Ranks() const {
+  std::vector<uint32_t> by_text(by_id_.size());
+  for (uint32_t i = 0; i < by_text.size(); ++i) by_text[i] = i;
+  std::sort(by_text.begin(), by_text.end(),
+            [&](uint32_t x, uint32_t y) { return *by_id_[x] < *by_id_[y]; });
+  std::vector<uint32_t> rank(by_text.size());
+  for (uint32_t r = 0; r < by_text.size(); ++r) rank[by_text[r]] = r;
+  return rank;
 }
 
 namespace {
@@ -110,54 +129,102 @@ Feeds Classify(schema::Payload::Reader p) {
   return f;
 }
 
+// Must agree with Classify: which Feeds::Kind each payload kind gives.
+RowSets RowsFed(Which which) {
+  switch (which) {
+    case Which::PARTNERSHIP_ESTABLISHED:
+    case Which::PARTNERSHIP_ENDED:
+    case Which::ROUTE_OPENED:
+    case Which::ROUTE_CLOSED:
+      return kEdgeRows | kCountRows;  // edge rows, and partnership and route counts
+    case Which::FORUM_HELD:
+    case Which::AGREEMENT_SIGNED:
+    case Which::OFFICE_OPENED:
+    case Which::ORGANISATION_FOUNDED:
+    case Which::AWARD_GRANTED:
+    case Which::INITIATIVE_LAUNCHED:
+    case Which::COUNT_REPORTED:
+      return kCountRows;
+    case Which::TRADE_VOLUME_REPORTED:
+      return kTradeRows;
+    default:
+      return 0;
+  }
+}
+
+State::State(RowSets rows) : rows_(rows & kAllRows) {}
+
 bool State::Insert(const Fact& fact) {
+  if ((RowsFed(fact.payload.which()) & rows_) == 0) return false;
   const Dated at{fact.seq, fact.e, fact.l};
   const Feeds f = Classify(fact.payload);
   switch (f.kind) {
     case Feeds::Kind::kNothing:
       return false;
     case Feeds::Kind::kEdge:
-      edges[{f.edge_kind, Intern(f.a), Intern(f.b), f.subkind}].events.push_back({at, f.establish});
-      ++open_items_;
+      InsertEdgeEvent({Intern(f.a), Intern(f.b), f.subkind, f.edge_kind}, at, f.establish);
       break;
     case Feeds::Kind::kCounters:
       for (const auto& [entity, counter] : f.counters) {
-        counters[{Intern(entity), counter}].open.push_back(at);
+        counter_facts.push_back({at, counters.FindOrAdd({Intern(entity), counter})});
       }
-      open_items_ += f.counters.size();
       break;
     case Feeds::Kind::kReport: {
-      ReportKey key{Intern(f.entity), std::string(f.metric),
-                    f.scope.empty() ? kNoEntity : Intern(f.scope)};
-      reports[key].open.push_back({at, std::string(fact.edtf), f.value, f.qualifier});
-      ++open_items_;
+      const ReportKey key{Intern(f.entity), InternName(f.metric),
+                          f.scope.empty() ? kNoEntity : Intern(f.scope)};
+      const uint32_t owner = reports.FindOrAdd(key);
+      report_figures.push_back({{at, f.value, InternName(fact.edtf), f.qualifier}, owner});
       break;
     }
     case Feeds::Kind::kTrade: {
-      TradeKey key{Intern(f.entity), Intern(f.partner), std::string(f.period), f.flow};
-      trade[key].open.push_back({at, std::string(fact.edtf), f.value, std::string(f.currency)});
-      ++open_items_;
+      const TradeKey key{Intern(f.entity), Intern(f.partner), InternName(f.period), f.flow};
+      const uint32_t owner = trade.FindOrAdd(key);
+      trade_figures.push_back({{at, f.value, InternName(f.currency)}, owner});
       break;
     }
   }
   return true;
 }
 
-namespace {
-
-void InsertSorted(std::vector<uint64_t>* seqs, const std::vector<uint64_t>& more) {
-  seqs->insert(seqs->end(), more.begin(), more.end());
-  std::sort(seqs->begin(), seqs->end());
+void State::InsertEdgeEvent(const EdgeKey& key, const Dated& at, bool establish) {
+  edge_events.push_back({at, edges.FindOrAdd(key), establish});
 }
 
-// Collapses the settled events of `edge` that end strictly before every
-// event kept individually. Kept: the unsettled events, and any settled event
-// that could fall on or after a kept one (l >= the least e of the kept),
-// which may in turn pull in more; one pass in order of decreasing l finds
-// that fixpoint because the bound only ever decreases.
-void CompactEdge(int64_t day, EdgeState* edge) {
+namespace {
+
+template <typename Item, typename SeqOf>
+void SortItems(std::vector<Item>* items, SeqOf seq_of) {
+  auto less = [&](const Item& x, const Item& y) {
+    return std::pair(x.owner, seq_of(x)) < std::pair(y.owner, seq_of(y));
+  };
+  if (!std::is_sorted(items->begin(), items->end(), less)) {
+    std::sort(items->begin(), items->end(), less);
+  }
+}
+
+// Keeps the items for which keep(item) is true, in order, and gives back
+// the memory of the others.
+template <typename Item, typename Keep>
+void Filter(std::vector<Item>* items, Keep keep) {
+  size_t n = 0;
+  for (size_t i = 0; i < items->size(); ++i) {
+    if (keep((*items)[i])) (*items)[n++] = (*items)[i];
+  }
+  items->resize(n);
+  items->shrink_to_fit();
+}
+
+// Collapses the settled events of an edge that end strictly before every
+// event kept individually. Kept: the unsettled events, and any settled
+// event that could fall on or after a kept one (l >= the least e of the
+// kept), which may in turn pull in more; one pass in order of decreasing l
+// finds that fixpoint because the bound only ever decreases. Appends the
+// kept events to `kept_out` by seq, and the collapsed ones' seqs to
+// `collapsed`.
+void CompactEdge(int64_t day, PrefixStatus* prefix, std::span<const EdgeEvent> events,
+                 std::vector<EdgeEvent>* kept_out, std::vector<uint64_t>* collapsed) {
   std::vector<EdgeEvent> kept, settled;
-  for (const EdgeEvent& x : edge->events) (x.at.l <= day ? settled : kept).push_back(x);
+  for (const EdgeEvent& x : events) (x.at.l <= day ? settled : kept).push_back(x);
   int64_t bound = INT64_MAX;  // least e among the kept
   for (const EdgeEvent& x : kept) bound = std::min(bound, x.at.e);
   std::sort(settled.begin(), settled.end(),
@@ -167,85 +234,115 @@ void CompactEdge(int64_t day, EdgeState* edge) {
     bound = std::min(bound, settled[first_collapsed].at.e);
     kept.push_back(settled[first_collapsed++]);
   }
-  if (first_collapsed == settled.size()) return;  // nothing to collapse
-
+  if (first_collapsed == settled.size()) {  // nothing to collapse
+    kept_out->insert(kept_out->end(), events.begin(), events.end());
+    return;
+  }
   // The new prefix: the collapsed events after the old prefix, all on or
   // before `day` in every world, so their status at `day` is final.
-  EdgeState collapsed;
-  collapsed.prefix = edge->prefix;
-  collapsed.events.assign(settled.begin() + first_collapsed, settled.end());
-  Prefix next;
-  next.range = EdgeStatusRange(collapsed, day);
-  next.earliest = EdgeActivePlaced(collapsed, day, DateRule::kEarliest);
-  next.latest = EdgeActivePlaced(collapsed, day, DateRule::kLatest);
-  next.seqs = std::move(edge->prefix.seqs);
-  std::vector<uint64_t> more;
-  for (const EdgeEvent& x : collapsed.events) more.push_back(x.at.seq);
-  InsertSorted(&next.seqs, more);
-  edge->prefix = std::move(next);
+  const std::span<const EdgeEvent> now(settled.data() + first_collapsed,
+                                       settled.size() - first_collapsed);
+  PrefixStatus next;
+  next.range = EdgeStatusRange(*prefix, now, day);
+  next.earliest = EdgeActivePlaced(*prefix, now, day, DateRule::kEarliest);
+  next.latest = EdgeActivePlaced(*prefix, now, day, DateRule::kLatest);
+  *prefix = next;
+  for (const EdgeEvent& x : now) collapsed->push_back(x.at.seq);
   std::sort(kept.begin(), kept.end(),
             [](const EdgeEvent& x, const EdgeEvent& y) { return x.at.seq < y.at.seq; });
-  edge->events = std::move(kept);
+  kept_out->insert(kept_out->end(), kept.begin(), kept.end());
 }
 
-// Settles the reports with l <= day: the greatest becomes best_settled and
-// the others are only counted. Their seqs go to `settled_seqs`.
-template <typename Figure>
-void CompactReports(int64_t day, ReportState<Figure>* r, std::vector<uint64_t>* settled_seqs) {
-  std::vector<Figure> open;
-  for (Figure& f : r->open) {
-    if (f.at.l > day) {
-      open.push_back(std::move(f));
-      continue;
+// Settles the reports with l <= day: per key the greatest becomes `best`
+// and the others are only counted. (entity, seq) of each settled count
+// report goes to `settling` (trade reports are no entity's events).
+template <typename Entry, typename Figure>
+void CompactReports(int64_t day, Table<Entry>* keys, std::vector<OpenFigure<Figure>>* figures,
+                    std::vector<std::pair<uint32_t, uint64_t>>* settling) {
+  Filter(figures, [&](const OpenFigure<Figure>& open) {
+    const Figure& f = open.figure;
+    if (f.at.l > day) return true;
+    Entry& r = (*keys)[open.owner];
+    ++r.settled;
+    if constexpr (std::is_same_v<Entry, Report>) settling->emplace_back(r.key.entity, f.at.seq);
+    if (!r.has_best || f.at.Order() > r.best.at.Order()) {
+      r.best = f;
+      r.has_best = true;
     }
-    ++r->settled;
-    if (settled_seqs != nullptr) settled_seqs->push_back(f.at.seq);
-    if (!r->best_settled || f.at.Order() > r->best_settled->at.Order()) {
-      r->best_settled = std::move(f);
-    }
-  }
-  r->open = std::move(open);
+    return false;
+  });
 }
 
 }  // namespace
 
-void State::Compact(int64_t day) {
-  open_items_ = 0;
-  for (auto& [key, edge] : edges) {
-    CompactEdge(day, &edge);
-    open_items_ += edge.events.size();
+void State::Normalise() {
+  SortItems(&edge_events, [](const EdgeEvent& x) { return x.at.seq; });
+  SortItems(&counter_facts, [](const CounterFact& x) { return x.at.seq; });
+  SortItems(&report_figures, [](const OpenFigure<CountFigure>& x) { return x.figure.at.seq; });
+  SortItems(&trade_figures, [](const OpenFigure<TradeFigure>& x) { return x.figure.at.seq; });
+}
+
+void State::CompactEdges(int64_t day) {
+  std::vector<EdgeEvent> kept;
+  std::vector<std::pair<uint32_t, uint64_t>> collapsed;  // (edge, seq)
+  std::vector<uint64_t> seqs;
+  GroupCursor<EdgeEvent> groups(edge_events);
+  // Only edges with events can change; visit them in index order.
+  for (size_t i = 0; i < edge_events.size();) {
+    const uint32_t owner = edge_events[i].owner;
+    const std::span<const EdgeEvent> events = groups.Next(owner);
+    i += events.size();
+    seqs.clear();
+    CompactEdge(day, &edges[owner].prefix, events, &kept, &seqs);
+    for (uint64_t seq : seqs) collapsed.emplace_back(owner, seq);
   }
-  // The counter and report events settling now, per entity, to count each
-  // distinct event once (an office may feed two counters of one entity; both
-  // copies have the same days, so they settle in the same compaction).
-  std::unordered_map<uint32_t, std::vector<uint64_t>> settling;
-  for (auto& [key, c] : counters) {
-    std::vector<Dated> open;
-    for (const Dated& x : c.open) {
-      if (x.l <= day) {
-        ++c.settled;
-        settling[key.first].push_back(x.seq);
-      } else {
-        open.push_back(x);
-      }
+  edge_events = std::move(kept);
+  edge_events.shrink_to_fit();
+  if (!KeepsEdgeSeqs() || collapsed.empty()) return;
+
+  // Regroup the prefix seqs: every edge's old ones, then its new ones.
+  std::sort(collapsed.begin(), collapsed.end());
+  std::vector<uint64_t> pool;
+  pool.reserve(prefix_seqs.size() + collapsed.size());
+  size_t next = 0;
+  for (uint32_t i = 0; i < edges.size(); ++i) {
+    Edge& edge = edges[i];
+    const size_t begin = pool.size();
+    const auto old = PrefixSeqs(i);
+    pool.insert(pool.end(), old.begin(), old.end());
+    const size_t middle = pool.size();
+    for (; next < collapsed.size() && collapsed[next].first == i; ++next) {
+      pool.push_back(collapsed[next].second);
     }
-    c.open = std::move(open);
-    open_items_ += c.open.size();
+    std::inplace_merge(pool.begin() + begin, pool.begin() + middle, pool.end());
+    edge.seqs_begin = static_cast<uint32_t>(begin);
+    edge.seqs_count = static_cast<uint32_t>(pool.size() - begin);
   }
-  for (auto& [key, r] : reports) {
-    CompactReports(day, &r, &settling[key.entity]);
-    open_items_ += r.open.size();
-  }
-  for (auto& [key, r] : trade) {
-    CompactReports(day, &r, nullptr);
-    open_items_ += r.open.size();
-  }
-  for (auto& [entity, seqs] : settling) {
-    if (seqs.empty()) continue;
-    std::sort(seqs.begin(), seqs.end());
-    seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
+  prefix_seqs = std::move(pool);
+}
+
+void State::Compact(int64_t day) {
+  Normalise();
+  CompactEdges(day);
+  // The counter and report events settling now, as (entity, seq), to count
+  // each distinct event of an entity once (an office may feed two counters
+  // of one entity; both copies have the same days, so they settle in the
+  // same compaction).
+  std::vector<std::pair<uint32_t, uint64_t>> settling;
+  Filter(&counter_facts, [&](const CounterFact& x) {
+    if (x.at.l > day) return true;
+    CounterEntry& c = counters[x.owner];
+    ++c.settled;
+    settling.emplace_back(c.key.entity, x.at.seq);
+    return false;
+  });
+  CompactReports(day, &reports, &report_figures, &settling);
+  CompactReports(day, &trade, &trade_figures, nullptr);
+  std::sort(settling.begin(), settling.end());
+  settling.erase(std::unique(settling.begin(), settling.end()), settling.end());
+  for (const auto& [entity, seq] : settling) {
     if (entity_settled.size() <= entity) entity_settled.resize(entity + 1, 0);
-    entity_settled[entity] += seqs.size();
+    ++entity_settled[entity];
   }
 }
 
@@ -254,7 +351,7 @@ Inserter::Inserter(State* state, std::optional<int64_t> compacted_at)
 
 bool Inserter::Insert(const Fact& fact) {
   // The threshold and why: state.h.
-  if (state_->OpenItems() > kMinOpenItems + 2 * open_after_ + state_->Keys() &&
+  if (state_->OpenItems() > kMinOpenItems + 2 * open_after_ + state_->Keys() / 4 &&
       fact.e != kUnboundedStart && (!compacted_at_ || fact.e - 1 > *compacted_at_)) {
     CompactAt(fact.e - 1);
   }

@@ -3,11 +3,11 @@
 // projection.h).
 //
 // The model (docs/PROJECTIONS.md §5): a State is built by *inserting*
-// effective facts; insertion is order-independent, so a State is a function
-// of the set of facts inserted. Evaluate(state, D) is a separate, pure step
-// and needs only the facts with earliest day e <= D. Compact(C) collapses
-// what is settled at C (latest day l <= C) without changing any answer for
-// D >= C, provided every fact inserted afterwards has e > C:
+// effective facts; insertion is order-independent, so a State's answers are
+// a function of the set of facts inserted. Evaluate(state, D) is a separate,
+// pure step and needs only the facts with earliest day e <= D. Compact(C)
+// collapses what is settled at C (latest day l <= C) without changing any
+// answer for D >= C, provided every fact inserted afterwards has e > C:
 //
 //  * counters keep the *number* of their settled facts and the (seq, e, l)
 //    of the others;
@@ -25,13 +25,32 @@
 // and trade keys + unsettled facts: nothing is kept per settled counter
 // fact or report. Edges keep their prefix seqs because an EdgeRow lists
 // every event of the edge, and an edge has few.
+//
+// Layout (what a key costs). Keys live in Tables: one flat array of entries
+// in insertion order plus an open-addressing index of 4-byte slots, no
+// allocation per key. Strings are interned: entity slugs as entity indexes,
+// metrics, periods, currencies and report dates as name ids. The facts
+// still held individually (the *open items*: edge events, counter facts,
+// count and trade reports not collapsed yet) live in one flat vector per
+// kind, each item naming its key by index, sorted by (key, seq) after
+// Normalise() or Compact(); nothing per key holds a vector of its own. An
+// edge's prefix seqs live in one shared pool. Per key that is about 24-40
+// bytes of entry plus 8-16 of index (an edge's entry, a trade key's 72),
+// against ~250 with std::map nodes, strings and a vector per key.
+//
+// A State keeps only what its row sets (projection.h, Query::rows) need:
+// edges for edge rows or counts, their prefix seqs for edge rows only,
+// counters and reports for counts, trade for trade. Insert ignores the
+// facts that feed none of them.
 #ifndef TWINLINE_PROJECTIONS_STATE_H_
 #define TWINLINE_PROJECTIONS_STATE_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
-#include <map>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -69,11 +88,32 @@ Tri Occurrence(int64_t e, int64_t l, int64_t day, DateRule rule);
 Status FindSuperseding(const ReadTxn& txn, std::string_view id, uint64_t known_seq,
                        bool* superseded, std::optional<uint64_t>* amended_by = nullptr);
 
+// The row sets a fact of this payload kind feeds (for an amendment, ask for
+// its replacement's kind): edges feed edge rows and counts, counters and
+// reports counts, trade reports trade; anything else nothing.
+RowSets RowsFed(schema::Payload::Which which);
+
 // Calls fn for every effective fact at `known_seq` with after_day < e <=
-// to_day (no lower bound when after_day is empty), in order of (e, seq),
-// streamed from the by-date index. Stops early when fn returns false.
+// to_day (no lower bound when after_day is empty) that feeds one of `rows`,
+// in order of (e, seq), streamed from the by-date index. Facts that feed
+// none are skipped before their supersession is looked up. Stops early when
+// fn returns false.
+//
+// Every kReleaseEvery events visited it asks the log to release its mapped
+// pages (ReadTxn::ReleaseMappedPages), between records: a scan of the whole
+// log would otherwise keep every page it touched resident (10^7 events:
+// ~10 GB of RSS). Nothing fn receives is held across records, so nothing
+// refers to a released page (which would only fault back in anyway). The
+// interval trades RSS for re-faults: the kernel maps up to 16 neighbouring
+// cached pages per fault, so N random events keep up to ~N x 64 KiB
+// resident. Measured on a 10^6-event log (counts from zero): every 8192
+// events, peak file RSS 408 MB and 2.6 s of system time; 1024: 100 MB and
+// 5.0 s; 256: 44 MB and 7.7 s.
+// TODO(perf): release on a budget of resident pages instead of a count.
+inline constexpr uint64_t kReleaseEvery = 1024;
 Status ScanEffectiveFacts(const ReadTxn& txn, uint64_t known_seq, std::optional<int64_t> after_day,
-                          int64_t to_day, const std::function<bool(const Fact&)>& fn);
+                          int64_t to_day, const std::function<bool(const Fact&)>& fn,
+                          RowSets rows = kAllRows);
 
 // The ISO country of `slug` from its registration effective at known_seq
 // (following amendments), whatever the valid day; empty when the entity is
@@ -88,6 +128,109 @@ std::string PartnershipKindName(uint16_t ordinal);
 std::string RouteModeName(uint16_t ordinal);
 std::string TradeFlowName(uint16_t ordinal);
 std::string QualifierName(uint16_t ordinal);
+
+// --- Building blocks of the state (state.cc) -------------------------------
+
+// Strings with dense ids 0..n-1 in order of first appearance. Ids are stable
+// for the Interner's lifetime.
+class Interner {
+ public:
+  uint32_t Intern(std::string_view s);
+  const std::string& operator[](uint32_t id) const { return *by_id_[id]; }
+  size_t size() const { return by_id_.size(); }
+  // rank[id] = the position of string `id` in byte order among all of them.
+  std::vector<uint32_t> Ranks() const;
+
+ private:
+  struct Hash {  // transparent: looking up a string_view allocates nothing
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> ids_;
+  std::vector<const std::string*> by_id_;  // the keys of ids_ (node-based: stable)
+};
+
+uint64_t MixHash(uint64_t x);
+
+// Entries with dense indexes 0..n-1 in insertion order, found by key through
+// an open-addressing index (linear probing, at most half full). Entry has a
+// member `key` whose type has == and `uint64_t Hash() const`. Nothing is
+// ever removed.
+template <typename Entry>
+class Table {
+ public:
+  using Key = decltype(Entry::key);
+  static constexpr uint32_t kAbsent = UINT32_MAX;
+
+  // The index of the entry with `key`; appends a value-initialised entry
+  // with that key when there is none (*added, if given, says which).
+  uint32_t FindOrAdd(const Key& key, bool* added = nullptr) {
+    if (2 * (entries_.size() + 1) > slots_.size()) Grow();
+    size_t slot = Slot(key);
+    if (slots_[slot] != kAbsent) {
+      if (added != nullptr) *added = false;
+      return slots_[slot];
+    }
+    const auto index = static_cast<uint32_t>(entries_.size());
+    entries_.emplace_back();
+    entries_.back().key = key;
+    slots_[slot] = index;
+    if (added != nullptr) *added = true;
+    return index;
+  }
+  size_t size() const { return entries_.size(); }
+  Entry& operator[](uint32_t i) { return entries_[i]; }
+  const Entry& operator[](uint32_t i) const { return entries_[i]; }
+  auto begin() { return entries_.begin(); }
+  auto end() { return entries_.end(); }
+  auto begin() const { return entries_.begin(); }
+  auto end() const { return entries_.end(); }
+
+ private:
+  // The slot holding `key`, or the empty slot where it would go.
+  size_t Slot(const Key& key) const {
+    const size_t mask = slots_.size() - 1;
+    for (size_t slot = MixHash(key.Hash()) & mask;; slot = (slot + 1) & mask) {
+      if (slots_[slot] == kAbsent || entries_[slots_[slot]].key == key) return slot;
+    }
+  }
+  void Grow() {
+    slots_.assign(std::max<size_t>(16, 2 * slots_.size()), kAbsent);
+    for (uint32_t i = 0; i < entries_.size(); ++i) slots_[Slot(entries_[i].key)] = i;
+  }
+
+  std::vector<Entry> entries_;
+  std::vector<uint32_t> slots_;  // kAbsent or an index into entries_; a power of two long
+};
+
+// Open items (State) name the key they belong to by its index, `owner`.
+// ItemsOf: the items of one key, from items sorted by (owner, seq).
+template <typename Item>
+std::span<const Item> ItemsOf(const std::vector<Item>& items, uint32_t owner) {
+  auto lo = std::partition_point(items.begin(), items.end(),
+                                 [&](const Item& x) { return x.owner < owner; });
+  auto hi =
+      std::partition_point(lo, items.end(), [&](const Item& x) { return x.owner == owner; });
+  return {lo, hi};
+}
+
+// The same, for keys visited in increasing index order: O(1) amortised.
+// Borrows `items`, which must not change while the cursor is used.
+template <typename Item>
+class GroupCursor {
+ public:
+  explicit GroupCursor(const std::vector<Item>& items) : items_(items) {}
+  std::span<const Item> Next(uint32_t owner) {
+    while (pos_ < items_.size() && items_[pos_].owner < owner) ++pos_;
+    const size_t begin = pos_;
+    while (pos_ < items_.size() && items_[pos_].owner == owner) ++pos_;
+    return {items_.data() + begin, pos_ - begin};
+  }
+
+ private:
+  const std::vector<Item>& items_;
+  size_t pos_ = 0;
+};
 
 // --- The state (state.cc) -------------------------------------------------
 
@@ -108,69 +251,100 @@ struct Dated {
   auto Order() const { return std::tuple(e, l, seq); }  // "greatest report wins" order
 };
 
+struct EdgeKey {
+  uint32_t a = 0, b = 0;  // entity indexes: partnership a < b by slug; route from, to
+  uint16_t subkind = 0;   // PartnershipKind or RouteMode ordinal
+  EdgeRow::Kind kind = EdgeRow::Kind::kPartnership;
+  bool operator==(const EdgeKey&) const = default;
+  uint64_t Hash() const {
+    return (uint64_t{a} << 32 | b) ^ MixHash(uint64_t{subkind} << 8 | static_cast<uint8_t>(kind));
+  }
+};
+
+// The status of an edge's collapsed settled events, under each rule.
+struct PrefixStatus {
+  Tri range = Tri::kNo;
+  bool earliest = false, latest = false;
+};
+
+struct Edge {
+  EdgeKey key;
+  PrefixStatus prefix;
+  // The collapsed events' seqs, ascending: State::prefix_seqs[seqs_begin,
+  // seqs_begin + seqs_count). Kept only for edge rows.
+  uint32_t seqs_begin = 0, seqs_count = 0;
+};
+
+// An edge event not collapsed into its edge's prefix: in every world it
+// falls after the prefix.
 struct EdgeEvent {
   Dated at;
+  uint32_t owner = 0;      // the edge's index in State::edges
   bool establish = false;  // establish/open, else end/close
 };
 
-// The collapsed settled events of an edge: its status after them under each
-// rule, and their seqs (ascending).
-struct Prefix {
-  Tri range = Tri::kNo;
-  bool earliest = false, latest = false;
-  std::vector<uint64_t> seqs;
+struct CounterKey {
+  uint32_t entity = 0;
+  Counter counter = Counter::kForums;
+  bool operator==(const CounterKey&) const = default;
+  uint64_t Hash() const { return uint64_t{entity} << 8 | static_cast<uint8_t>(counter); }
 };
 
-struct EdgeState {
-  Prefix prefix;
-  std::vector<EdgeEvent> events;  // remaining events, every one after the prefix in every world
-};
-
-struct EdgeKey {
-  EdgeRow::Kind kind = EdgeRow::Kind::kPartnership;
-  uint32_t a = 0, b = 0;  // entity indexes: partnership a < b by slug; route from, to
-  uint16_t subkind = 0;   // PartnershipKind or RouteMode ordinal
-  auto operator<=>(const EdgeKey&) const = default;
-};
-
-struct CounterState {
+struct CounterEntry {
+  CounterKey key;
   uint64_t settled = 0;  // facts settled at a compaction (each occurred, whatever D after it)
-  std::vector<Dated> open;
 };
 
-struct CountFigure {
+struct CounterFact {
   Dated at;
-  std::string date;  // EDTF
-  double value = 0;
-  uint16_t qualifier = 0;
-};
-
-struct TradeFigure {
-  Dated at;
-  std::string date;
-  double amount = 0;
-  std::string currency;
-};
-
-template <typename Figure>
-struct ReportState {
-  std::optional<Figure> best_settled;  // the greatest settled report by (e, l, seq)
-  uint64_t settled = 0;                // how many reports were settled at compactions
-  std::vector<Figure> open;
+  uint32_t owner = 0;  // the counter's index in State::counters
 };
 
 struct ReportKey {
   uint32_t entity = 0;
-  std::string metric;
-  uint32_t scope = kNoEntity;
-  auto operator<=>(const ReportKey&) const = default;
+  uint32_t metric = 0;          // name id
+  uint32_t scope = kNoEntity;   // entity index, or kNoEntity
+  bool operator==(const ReportKey&) const = default;
+  uint64_t Hash() const { return (uint64_t{entity} << 32 | metric) ^ MixHash(scope); }
+};
+
+struct CountFigure {
+  Dated at;
+  double value = 0;
+  uint32_t date = 0;  // name id of the EDTF valid time
+  uint16_t qualifier = 0;
 };
 
 struct TradeKey {
   uint32_t reporter = 0, partner = 0;
-  std::string period;
+  uint32_t period = 0;  // name id
   uint16_t flow = 0;
-  auto operator<=>(const TradeKey&) const = default;
+  bool operator==(const TradeKey&) const = default;
+  uint64_t Hash() const {
+    return (uint64_t{reporter} << 32 | partner) ^ MixHash(uint64_t{period} << 16 | flow);
+  }
+};
+
+struct TradeFigure {
+  Dated at;
+  double amount = 0;
+  uint32_t currency = 0;  // name id
+};
+
+template <typename Key, typename Figure>
+struct ReportEntry {
+  Key key;
+  bool has_best = false;
+  Figure best;           // when has_best: the greatest settled report by (e, l, seq)
+  uint64_t settled = 0;  // how many reports were settled at compactions
+};
+using Report = ReportEntry<ReportKey, CountFigure>;
+using Trade = ReportEntry<TradeKey, TradeFigure>;
+
+template <typename Figure>
+struct OpenFigure {
+  Figure figure;
+  uint32_t owner = 0;  // the key's index in State::reports or State::trade
 };
 
 // What one effective fact feeds (docs/PROJECTIONS.md §3-§4): the edge, the
@@ -202,36 +376,73 @@ Feeds Classify(schema::Payload::Reader payload);
 
 class State {
  public:
-  // Interned entity slugs; indexes are stable for the State's lifetime.
-  uint32_t Intern(std::string_view slug);
-  const std::string& Slug(uint32_t index) const { return slugs_[index]; }
-  size_t EntityCount() const { return slugs_.size(); }
+  // A state keeping what `rows` need (see the top of this file).
+  explicit State(RowSets rows = kAllRows);
+  State(State&&) = default;
+  State& operator=(State&&) = default;
 
-  // Adds one effective fact. Returns false for kinds the projection does not
-  // count (registrations). Order-independent.
+  RowSets rows() const { return rows_; }
+  bool KeepsEdges() const { return (rows_ & (kEdgeRows | kCountRows)) != 0; }
+  bool KeepsEdgeSeqs() const { return (rows_ & kEdgeRows) != 0; }
+  bool KeepsCounts() const { return (rows_ & kCountRows) != 0; }
+  bool KeepsTrade() const { return (rows_ & kTradeRows) != 0; }
+
+  // Interned entity slugs; indexes are stable for the State's lifetime.
+  uint32_t Intern(std::string_view slug) { return entities_.Intern(slug); }
+  const std::string& Slug(uint32_t index) const { return entities_[index]; }
+  size_t EntityCount() const { return entities_.size(); }
+  // Interned metrics, periods, currencies and report dates.
+  uint32_t InternName(std::string_view name) { return names_.Intern(name); }
+  const std::string& Name(uint32_t id) const { return names_[id]; }
+  const Interner& Names() const { return names_; }
+  const Interner& Entities() const { return entities_; }
+
+  // Adds one effective fact. Returns false when it feeds nothing this state
+  // keeps (registrations; trade in a counts-only state, ...).
+  // Order-independent.
   bool Insert(const Fact& fact);
+  // Insert's edge case, by key (for tests that build edges directly).
+  void InsertEdgeEvent(const EdgeKey& key, const Dated& at, bool establish);
 
   // Collapses what is settled at `day` (see the top of this file). Every
   // fact inserted afterwards must have e > day; answers for D >= day do not
-  // change.
+  // change. Leaves the state normalised and its open items' vectors
+  // trimmed to size.
   void Compact(int64_t day);
+
+  // Sorts the open items by (owner, seq), which ItemsOf, GroupCursor, the
+  // evaluation and the checkpoint encoder need; a no-op (one pass) when
+  // they are. Changes no answer. Insert appends unsorted.
+  void Normalise();
 
   // Unsettled items held individually (edge events, counter facts,
   // reports): what Compact can shrink.
-  size_t OpenItems() const { return open_items_; }
-  // Edges, counters, report keys and trade keys: what Compact walks besides
-  // the open items, and what no compaction shrinks.
+  size_t OpenItems() const {
+    return edge_events.size() + counter_facts.size() + report_figures.size() +
+           trade_figures.size();
+  }
+  // Edges, counters, report keys and trade keys: what no compaction shrinks.
   size_t Keys() const { return edges.size() + counters.size() + reports.size() + trade.size(); }
 
   // The number of distinct settled counter and report events of `entity`.
   uint64_t EntitySettled(uint32_t entity) const {
     return entity < entity_settled.size() ? entity_settled[entity] : 0;
   }
+  // Edge `i`'s prefix seqs (empty when they are not kept).
+  std::span<const uint64_t> PrefixSeqs(uint32_t i) const {
+    const Edge& e = edges[i];
+    return {prefix_seqs.data() + e.seqs_begin, e.seqs_count};
+  }
 
-  std::map<EdgeKey, EdgeState> edges;
-  std::map<std::pair<uint32_t, Counter>, CounterState> counters;
-  std::map<ReportKey, ReportState<CountFigure>> reports;
-  std::map<TradeKey, ReportState<TradeFigure>> trade;
+  Table<Edge> edges;
+  std::vector<uint64_t> prefix_seqs;  // by edge, see Edge
+  std::vector<EdgeEvent> edge_events;
+  Table<CounterEntry> counters;
+  std::vector<CounterFact> counter_facts;
+  Table<Report> reports;
+  std::vector<OpenFigure<CountFigure>> report_figures;
+  Table<Trade> trade;
+  std::vector<OpenFigure<TradeFigure>> trade_figures;
   // By entity index (shorter when the last entities have none): how many
   // distinct counter and report events of the entity were settled at a
   // compaction. Not the sum of the counters' `settled`: one office may feed
@@ -239,29 +450,32 @@ class State {
   std::vector<uint64_t> entity_settled;
 
  private:
-  friend Status DecodeState(std::string_view bytes, State* state);
+  void CompactEdges(int64_t day);
 
-  std::vector<std::string> slugs_;
-  std::unordered_map<std::string, uint32_t> index_;
-  size_t open_items_ = 0;
+  RowSets rows_;
+  Interner entities_;
+  Interner names_;
 };
 
 // Inserts facts that arrive in order of e (as ScanEffectiveFacts yields
 // them), compacting the state at e - 1 when its open items exceed
 //
-//     kMinOpenItems + 2 * (open items the last compaction left) + Keys()
+//     kMinOpenItems + 2 * (open items the last compaction left) + Keys() / 4
 //
 // Exact, because every fact with an earlier e is in and every later one
-// has e >= e. Why this threshold: a compaction walks every key and every
-// open item, O(keys + open). Say the last compaction left `a` open items
-// and the next one starts with `o > kMin + 2a + k` of them (k keys). Every
-// open item beyond `a` came from an insert, so at least o - a > (o + k)/2
-// inserts paid for a compaction costing O(o + k): amortised O(1) per insert,
-// however many keys there are (500k edges and few unsettled facts would
-// otherwise compact after every few thousand inserts, each walk costing
-// 500k). And open items never exceed kMin + 2a + k (plus one fact's), where
-// `a` is what compaction cannot collapse (unsettled facts, and edge events
-// kept individually), so memory stays within the bound at the top.
+// has e >= e. Why this threshold: a compaction sorts the open items and
+// walks them and the edges (whose prefix seqs it regroups), O(keys + open
+// log open). Say the last compaction left `a` open items and the next one
+// starts with `o > kMin + 2a + k/4` of them (k keys). Every open item
+// beyond `a` came from an insert, so at least o - a > (o + k/4)/2 inserts
+// paid for a compaction costing O(o log o + k) < O(8 (o - a) log o):
+// amortised O(log) per insert, however many keys there are (500k edges and
+// few unsettled facts would otherwise compact after every few thousand
+// inserts, each walk costing 500k). And open items never exceed
+// kMin + 2a + k/4 (plus one fact's), where `a` is what compaction cannot
+// collapse (unsettled facts, and edge events kept individually), so memory
+// stays within the bound at the top; k/4 rather than k keeps the open items
+// between compactions (~40 bytes each) a small part of the keys' memory.
 class Inserter {
  public:
   // `compacted_at`: the day the state was last compacted at, if ever.
@@ -280,34 +494,67 @@ class Inserter {
 
 // --- Evaluation (evaluate.cc) -----------------------------------------------
 
-// §3 with an initial state: the three-valued status of an edge at `day`.
-Tri EdgeStatusRange(const EdgeState& edge, int64_t day);
+// §3 with an initial state: the three-valued status at `day` of an edge
+// with prefix `prefix` and remaining events `events` (any order).
+Tri EdgeStatusRange(const PrefixStatus& prefix, std::span<const EdgeEvent> events, int64_t day);
 // The plain last-event rule with every event on e (kEarliest) or l (kLatest).
-bool EdgeActivePlaced(const EdgeState& edge, int64_t day, DateRule rule);
+bool EdgeActivePlaced(const PrefixStatus& prefix, std::span<const EdgeEvent> events, int64_t day,
+                      DateRule rule);
 
 using CountryFn = std::function<Status(std::string_view slug, std::string* country)>;
 
-// Fills out->edges, counts, trade, trade_totals and state_hash for `day`
-// under `rule`. Pure apart from `country`, asked for the partners of the
-// partnerships that are (possibly) active.
-Status Evaluate(const State& state, int64_t day, DateRule rule, const CountryFn& country,
+// Evaluates `state` at `day` under `rule` and hands `sink` the rows of the
+// row sets `rows` (which the state must keep), in Snapshot order, with the
+// state hash (SnapshotSink's contract, projection.h). Normalises the state
+// first (no change in meaning). Pure apart from `country`, asked for the
+// partners of the partnerships that are (possibly) active, and the sink.
+Status Evaluate(State& state, int64_t day, DateRule rule, RowSets rows, const CountryFn& country,
+                SnapshotSink* sink);
+// The same, collecting every row set the state keeps into out->edges,
+// counts, trade and trade_totals, and setting out->state_hash; the other
+// fields (query, known_seq) are left as they are.
+Status Evaluate(State& state, int64_t day, DateRule rule, const CountryFn& country,
                 Snapshot* out);
 
-// Hex SHA-256 over a canonical serialisation of the snapshot's rows.
-std::string SnapshotHash(const Snapshot& snapshot);
+// Collects a replay's rows into a Snapshot (Replay is ReplayInto with one).
+// Sets known_seq (Begin), the rows, and state_hash (End); query is left to
+// the caller.
+class SnapshotCollector final : public SnapshotSink {
+ public:
+  explicit SnapshotCollector(Snapshot* out) : out_(out) {}  // `out` borrowed
+  Status Begin(uint64_t known_seq) override;
+  Status Edge(EdgeRow row) override;
+  Status Count(std::string entity, EntityCounts counts) override;
+  Status Trade(TradeRow row) override;
+  Status Total(TradeTotal total) override;
+  Status End(const std::string& state_hash) override;
+
+ private:
+  Snapshot* out_;
+};
+
+// Hex SHA-256 over a canonical serialisation of the snapshot's rows of the
+// row sets `rows` (the state_hash a replay selecting `rows` gives; see
+// Snapshot::state_hash). Rows of other sets are ignored.
+std::string SnapshotHash(const Snapshot& snapshot, RowSets rows = kAllRows);
 
 // --- Checkpoints (checkpoint.cc) ----------------------------------------------
 
-// The stored value of a checkpoint of `state` (already compacted at `day`).
-std::string EncodeCheckpoint(const State& state, int64_t day, uint64_t built_seq);
+// The stored value of a checkpoint of `state`, compacted at `day` and
+// keeping every row set. Normalises it (no change in meaning).
+std::string EncodeCheckpoint(State& state, int64_t day, uint64_t built_seq);
 
-// Decodes a CheckpointState message into an empty State.
+// Decodes a CheckpointState message into an empty State, reading only the
+// parts the state keeps (State::rows). `bytes` need not be aligned.
 Status DecodeState(std::string_view bytes, State* state);
 
-// Loads into `state` the best usable checkpoint for (day, known_seq): the
-// greatest C <= day built at a seq <= known_seq, not invalidated by what was
-// recorded since, whose hash verifies. *checkpoint_day stays empty if none;
-// `skipped` counts candidates passed over.
+// Loads into `state` (empty; what it keeps is decoded) the best usable
+// checkpoint for (day, known_seq): the greatest C <= day built at a seq <=
+// known_seq, not invalidated by what was recorded since, whose hash
+// verifies. *checkpoint_day stays empty if none; `skipped` counts
+// candidates passed over. Decodes straight from the log's map when the
+// stored value is aligned (LMDB puts a large value on its own pages), so
+// the checkpoint is not copied, and releases the map's pages afterwards.
 Status LoadCheckpoint(const ReadTxn& txn, int64_t day, uint64_t known_seq, State* state,
                       std::optional<int64_t>* checkpoint_day, uint64_t* skipped);
 

@@ -113,6 +113,7 @@ Handler ConfigureReplay(CLI::App& cmd);
 Handler ConfigureDiff(CLI::App& cmd);
 Handler ConfigureCheckpoint(CLI::App& cmd);
 Handler ConfigureServe(CLI::App& cmd);
+Handler ConfigureBackup(CLI::App& cmd);
 
 // Declares --db and --log-level on the top-level app.
 void AddGlobalOptions(CLI::App& app, GlobalOptions* options);

@@ -41,6 +41,7 @@ constexpr Verb kVerbs[] = {
      twinline::cli::ConfigureDiff},
     {"checkpoint", "rebuild, list or drop the replay checkpoints", Access::kReadWrite,
      twinline::cli::ConfigureCheckpoint},
+    {"backup", "copy the database consistently while writers go on", Access::kReadOnly, twinline::cli::ConfigureBackup},
     // The server opens the database itself: read-only or not, per --read-only.
     {"serve", "serve the HTTP API (JSON, Server-Sent Events) until SIGINT/SIGTERM",
      Access::kNone, twinline::cli::ConfigureServe},

@@ -14,7 +14,7 @@ packages=(
   libssl-dev                        # SHA-256 hash chain
   libicu-dev                        # Unicode name folding
   libgtest-dev libgmock-dev         # tests
-  libbenchmark-dev                  # bench/
+  libbenchmark-dev libsqlite3-dev   # bench/ (Google Benchmark; the SQLite reference)
   wrk                               # bench/serve_load.sh (HTTP load)
 )
 

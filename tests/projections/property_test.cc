@@ -7,7 +7,9 @@
 //      checkpoints, and
 //   2. equal a naive reference written separately from the specification
 //      (tests/projections/reference.h), which decides edges from §3's
-//      definition by worlds (every placement of their events on days).
+//      definition by worlds (every placement of their events on days);
+// and every partial row selection (Query::rows) must give exactly the
+// selected rows of the full snapshot, streamed in order by ReplayInto.
 // Everything is deterministic: fixed seeds, std::mt19937_64, a FakeClock.
 // A disagreement is reported with (D, K, rule), the differing rows and the
 // log events involved, so it can be replayed by hand.
@@ -32,6 +34,7 @@
 #include "core/edtf.h"
 #include "core/event_log.h"
 #include "projections/projection.h"
+#include "projections/state.h"
 #include "tests/projections/reference.h"
 #include "tests/testing/test_util.h"
 
@@ -1484,6 +1487,163 @@ TEST_F(ProjectionPropertyTest, SettledEventsOverlappingKeptOnesStayExactAtEveryC
   EXPECT_EQ(failures_, 0u);
   EXPECT_GT(checkpointed_, comparisons_ / 2) << "the checkpoints on every day went unused";
   EXPECT_GT(seen_.maybe_edges, 0u);
+}
+
+// A sink that collects the rows like Replay does and checks the order of
+// the calls: Begin, edges, counts, trade rows, totals, End.
+class OrderCheckingSink : public SnapshotSink {
+ public:
+  Status Begin(uint64_t known_seq) override {
+    Enter(0);
+    snapshot.known_seq = known_seq;
+    return Status::Ok();
+  }
+  Status Edge(EdgeRow row) override {
+    Enter(1);
+    snapshot.edges.push_back(std::move(row));
+    return Status::Ok();
+  }
+  Status Count(std::string entity, EntityCounts counts) override {
+    Enter(2);
+    if (!snapshot.counts.empty() && snapshot.counts.rbegin()->first >= entity) in_order = false;
+    snapshot.counts.emplace(std::move(entity), std::move(counts));
+    return Status::Ok();
+  }
+  Status Trade(TradeRow row) override {
+    Enter(3);
+    snapshot.trade.push_back(std::move(row));
+    return Status::Ok();
+  }
+  Status Total(TradeTotal total) override {
+    Enter(4);
+    snapshot.trade_totals.push_back(std::move(total));
+    return Status::Ok();
+  }
+  Status End(const std::string& state_hash) override {
+    Enter(5);
+    snapshot.state_hash = state_hash;
+    return Status::Ok();
+  }
+
+  Snapshot snapshot;
+  bool in_order = true;
+
+ private:
+  // Stages only move forward; Begin and End happen once.
+  void Enter(int stage) {
+    if (stage < stage_ || (stage == stage_ && (stage == 0 || stage == 5)) ||
+        (stage_ == -1 && stage != 0)) {
+      in_order = false;
+    }
+    stage_ = stage;
+  }
+  int stage_ = -1;
+};
+
+// The full snapshot's rows of `rows` only, with the hash a replay selecting
+// them gives.
+Snapshot Restricted(const Snapshot& full, RowSets rows) {
+  Snapshot s;
+  s.known_seq = full.known_seq;
+  if ((rows & kEdgeRows) != 0) s.edges = full.edges;
+  if ((rows & kCountRows) != 0) s.counts = full.counts;
+  if ((rows & kTradeRows) != 0) {
+    s.trade = full.trade;
+    s.trade_totals = full.trade_totals;
+  }
+  s.state_hash = projection_internal::SnapshotHash(full, rows);
+  return s;
+}
+
+// Query::rows. On a random log with checkpoints (some gone stale), for random
+// (D, K, rule): every partial selection, with and without checkpoints (so
+// that checkpoints are decoded in part), gives exactly the full snapshot's
+// rows of the selected sets, the others empty, and the hash of those rows,
+// which is never the full snapshot's; it inserts no more facts than the full
+// replay. ReplayInto delivers the full snapshot's rows in order, with its
+// hash. (The full selection itself is checked against the reference by
+// CheckpointedReplayEqualsFullReplayAndReference.)
+TEST_F(ProjectionPropertyTest, EveryRowSelectionGivesThoseRowsOfTheFullSnapshot) {
+  Generator g(4242);
+  std::vector<Planned> facts = PlanFacts(g, &world_);
+  const auto batches = PlanBatches(g, world_, std::move(facts), 4);
+  std::vector<int64_t> year_ends;
+  for (int y = 1984; y <= 2001; ++y) year_ends.push_back(DaysFromCivil(y, 12, 31));
+  uint64_t compared = 0, from_checkpoint = 0, edge_rows = 0, count_rows = 0, trade_rows = 0;
+  uint64_t checkpointed_by_rows[kAllRows] = {};
+  for (size_t b = 0; b < batches.size(); ++b) {
+    AppendBatch(b, batches[b]);
+    if (HasFatalFailure()) return;
+    // Checkpoints on every year end after batches 1 and 3: the first go
+    // stale with the backdated facts of batches 2 and 3, the second serve.
+    if (b == 1 || b == 3) RebuildCheckpoints(year_ends, /*with_defaults=*/true);
+    if (HasFatalFailure()) return;
+    std::unique_ptr<ReadTxn> txn;
+    ASSERT_TRUE(log_->BeginRead(&txn).ok());
+    for (int q = 0; q < 10; ++q) {
+      Query query;
+      query.as_of_day = RandomDay(g);
+      query.known_seq = RandomKnownSeq(g, *txn);
+      const int r = g.Uniform(0, 9);
+      query.rule = r < 6 ? DateRule::kRange : r < 8 ? DateRule::kEarliest : DateRule::kLatest;
+      query.use_checkpoints = false;  // the full replay from zero
+      const std::string where = "batch " + std::to_string(b) + ": D=" +
+                                FormatDay(query.as_of_day) + " K=" +
+                                std::to_string(query.known_seq) + " rule=" + RuleName(query.rule);
+      Snapshot full;
+      ReplayStats full_stats;
+      ASSERT_TRUE(Replay(*txn, query, &full, &full_stats).ok()) << where;
+      ASSERT_EQ(full.state_hash, projection_internal::SnapshotHash(full)) << where;
+      edge_rows += full.edges.size();
+      count_rows += full.counts.size();
+      trade_rows += full.trade.size();
+
+      OrderCheckingSink sink;
+      ASSERT_TRUE(ReplayInto(*txn, query, &sink).ok()) << where;
+      EXPECT_TRUE(sink.in_order) << where;
+      EXPECT_TRUE(Differences(full, sink.snapshot).empty()) << where;
+      EXPECT_EQ(sink.snapshot.state_hash, full.state_hash) << where;
+
+      for (RowSets rows = 0; rows < kAllRows; ++rows) {
+        for (bool use_checkpoints : {false, true}) {
+          Query partial = query;
+          partial.rows = rows;
+          partial.use_checkpoints = use_checkpoints;
+          const std::string at = where + " rows=" + std::to_string(rows) +
+                                 (use_checkpoints ? " (checkpoints)" : "");
+          Snapshot got;
+          ReplayStats stats;
+          ASSERT_TRUE(Replay(*txn, partial, &got, &stats).ok()) << at;
+          ++compared;
+          if (stats.checkpoint_day) {
+            ++from_checkpoint;
+            ++checkpointed_by_rows[rows];
+          }
+          const Snapshot want = Restricted(full, rows);
+          const std::vector<std::string> diff = Differences(want, got);
+          std::string text;
+          for (size_t i = 0; i < diff.size() && i < 8; ++i) text += "\n  " + diff[i];
+          EXPECT_TRUE(diff.empty()) << at << text;
+          EXPECT_EQ(got.state_hash, want.state_hash) << at;
+          EXPECT_NE(got.state_hash, full.state_hash) << at;
+          if (!use_checkpoints) {
+            EXPECT_LE(stats.events_applied, full_stats.events_applied) << at;
+          }
+          if (HasFailure()) return;
+        }
+      }
+    }
+  }
+  std::cout << "[ property ] " << compared << " partial selections compared ("
+            << from_checkpoint << " from a checkpoint); full snapshots had " << edge_rows
+            << " edge, " << count_rows << " count, " << trade_rows << " trade rows\n";
+  for (RowSets rows = 1; rows < kAllRows; ++rows) {
+    EXPECT_GT(checkpointed_by_rows[rows], 0u)
+        << "no replay selecting rows=" << int(rows) << " decoded a checkpoint";
+  }
+  EXPECT_GT(edge_rows, 100u);
+  EXPECT_GT(count_rows, 100u);
+  EXPECT_GT(trade_rows, 100u);
 }
 
 TEST_F(ProjectionPropertyTest, ResolveKnownAtMapsSeqsTimesAndDatesToBatchEnds) {

@@ -516,7 +516,10 @@ inline Snapshot Evaluate(const std::vector<Event>& log, int64_t as_of, uint64_t 
     return best;
   };
 
-  for (const auto& [key, list] : reports) {
+  for (const auto& kv : reports) {
+    // Not a structured binding: the lambda below captures `key`, which clang < 16 cannot.
+    const auto& key = kv.first;
+    const auto& list = kv.second;
     const Effective* certain = greatest(list, true);
     const Effective* possible = greatest(list, false);
     auto entry = [&](const Effective* f, Tri status) {
@@ -548,7 +551,10 @@ inline Snapshot Evaluate(const std::vector<Event>& log, int64_t as_of, uint64_t 
   out.counts = std::move(counts);
 
   std::map<std::pair<std::string, std::string>, TradeTotal> totals;
-  for (const auto& [key, list] : trade) {
+  for (const auto& kv : trade) {
+    // Not a structured binding: the lambda below captures `key`, which clang < 16 cannot.
+    const auto& key = kv.first;
+    const auto& list = kv.second;
     const Effective* certain = greatest(list, true);
     const Effective* possible = greatest(list, false);
     std::vector<EventMark> open;

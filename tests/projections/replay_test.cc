@@ -11,10 +11,16 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/edtf.h"
@@ -575,6 +581,42 @@ TEST_F(ReplayTest, DiffRefusesSnapshotsUnderDifferentRules) {
       Status::Code::kInvalidArgument);
 }
 
+// Diff compares like with like: two snapshots of one row selection, and
+// counts only with the edge rows their causes are found through. Snapshots
+// of edges and counts give the full diff's partnership, route and count
+// rows, with the same causes.
+TEST_F(ReplayTest, DiffComparesSnapshotsOfOneRowSelection) {
+  auto replay = [&](const std::string& as_of, RowSets rows) {
+    Query q;
+    q.as_of_day = AsOf(as_of);
+    q.rows = rows;
+    return log_->ReplayQuery(q);
+  };
+  std::vector<DiffRow> rows;
+  auto txn = log_->Txn();
+  EXPECT_EQ(Diff(*txn, replay("1990", kAllRows), replay("2020", kTradeRows), &rows).code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_EQ(Diff(*txn, replay("1990", kCountRows), replay("2020", kCountRows), &rows).code(),
+            Status::Code::kInvalidArgument);
+
+  std::vector<DiffRow> full, partial;
+  ASSERT_TRUE(Diff(*txn, replay("1990", kAllRows), replay("2020", kAllRows), &full).ok());
+  const RowSets edges_and_counts = kEdgeRows | kCountRows;
+  ASSERT_TRUE(
+      Diff(*txn, replay("1990", edges_and_counts), replay("2020", edges_and_counts), &partial)
+          .ok());
+  auto key = [](const DiffRow& r) {
+    return std::tuple(r.what, r.key, r.before, r.after, r.cause_seqs);
+  };
+  std::vector<decltype(key(full[0]))> want, got;
+  for (const DiffRow& r : full) {
+    if (r.what != "trade") want.push_back(key(r));
+  }
+  for (const DiffRow& r : partial) got.push_back(key(r));
+  EXPECT_GT(want.size(), 10u);
+  EXPECT_EQ(got, want);
+}
+
 // --known-at: "@N" is seq N (capped at the log's end); a time or an EDTF date
 // is every event recorded by then. The dataset was recorded just now, so
 // 1990 knows nothing and 2999 everything.
@@ -1120,25 +1162,194 @@ TEST(CheckpointTest, SettledEventsAreCountedNotKept) {
 // q establish [-5, -1] ends before all three and does collapse.
 TEST(CheckpointTest, PrefixHoldsOnlyEventsBeforeEveryKeptOne) {
   namespace internal = projection_internal;
-  internal::EdgeState edge;
-  edge.events = {{{1, 1, 5}, true}, {{2, 0, 10}, false}, {{3, 8, 20}, false}, {{4, -5, -1}, true}};
+  const std::vector<internal::EdgeEvent> events = {{{1, 1, 5}, 0, true},
+                                                   {{2, 0, 10}, 0, false},
+                                                   {{3, 8, 20}, 0, false},
+                                                   {{4, -5, -1}, 0, true}};
   internal::State state;
-  state.edges[{}] = edge;
+  for (const internal::EdgeEvent& x : events) state.InsertEdgeEvent({}, x.at, x.establish);
   state.Compact(10);
-  const internal::EdgeState& compacted = state.edges.begin()->second;
-  EXPECT_EQ(compacted.prefix.seqs, std::vector<uint64_t>{4});
-  EXPECT_EQ(compacted.prefix.range, Tri::kYes);
-  ASSERT_EQ(compacted.events.size(), 3u);
-  EXPECT_EQ(internal::EdgeStatusRange(edge, 10), Tri::kMaybe);
+  ASSERT_EQ(state.edges.size(), 1u);
+  const internal::PrefixStatus& prefix = state.edges[0].prefix;
+  const std::span<const uint64_t> seqs = state.PrefixSeqs(0);
+  EXPECT_EQ(std::vector<uint64_t>(seqs.begin(), seqs.end()), std::vector<uint64_t>{4});
+  EXPECT_EQ(prefix.range, Tri::kYes);
+  ASSERT_EQ(state.edge_events.size(), 3u);
+  const internal::PrefixStatus none;  // no events collapsed: inactive
+  EXPECT_EQ(internal::EdgeStatusRange(none, events, 10), Tri::kMaybe);
   for (int64_t day = 10; day <= 22; ++day) {
-    EXPECT_EQ(internal::EdgeStatusRange(compacted, day), internal::EdgeStatusRange(edge, day))
+    EXPECT_EQ(internal::EdgeStatusRange(prefix, state.edge_events, day),
+              internal::EdgeStatusRange(none, events, day))
         << day;
     for (DateRule rule : {DateRule::kEarliest, DateRule::kLatest}) {
-      EXPECT_EQ(internal::EdgeActivePlaced(compacted, day, rule),
-                internal::EdgeActivePlaced(edge, day, rule))
+      EXPECT_EQ(internal::EdgeActivePlaced(prefix, state.edge_events, day, rule),
+                internal::EdgeActivePlaced(none, events, day, rule))
           << day;
     }
   }
+}
+
+// A state keeps only what its row sets need: a counts-only state keeps the
+// edges but not their prefix seqs, and no trade; a trade-only state only
+// trade. Facts it does not keep are refused, and the replay does not count
+// them as applied.
+TEST_F(ReplayTest, AStateKeepsOnlyWhatItsRowSetsNeed) {
+  auto txn = log_->Txn();
+  const int64_t day = AsOf("2025");
+  std::map<RowSets, projection_internal::State> states;
+  for (RowSets rows : {kAllRows, kCountRows, kTradeRows, kEdgeRows}) {
+    projection_internal::State& state = states.emplace(rows, rows).first->second;
+    ASSERT_TRUE(projection_internal::ScanEffectiveFacts(
+                    *txn, UINT64_MAX, std::nullopt, day,
+                    [&](const projection_internal::Fact& f) {
+                      state.Insert(f);
+                      return true;
+                    },
+                    rows)
+                    .ok());
+    state.Compact(day);
+  }
+  const auto& all = states.at(kAllRows);
+  const auto& counts = states.at(kCountRows);
+  const auto& trade = states.at(kTradeRows);
+  const auto& edges = states.at(kEdgeRows);
+  ASSERT_GT(all.edges.size(), 0u);
+  ASSERT_GT(all.trade.size(), 0u);
+  ASSERT_GT(all.counters.size(), 0u);
+  ASSERT_FALSE(all.prefix_seqs.empty());
+  EXPECT_EQ(counts.edges.size(), all.edges.size());
+  EXPECT_TRUE(counts.prefix_seqs.empty());
+  EXPECT_EQ(counts.counters.size(), all.counters.size());
+  EXPECT_EQ(counts.trade.size(), 0u);
+  EXPECT_EQ(trade.trade.size(), all.trade.size());
+  EXPECT_EQ(trade.edges.size() + trade.counters.size() + trade.reports.size(), 0u);
+  EXPECT_EQ(edges.prefix_seqs, all.prefix_seqs);
+  EXPECT_EQ(edges.counters.size() + edges.reports.size() + edges.trade.size(), 0u);
+
+  Query q;
+  q.as_of_day = day;
+  q.use_checkpoints = false;
+  ReplayStats all_stats, trade_stats, count_stats;
+  Snapshot snap;
+  ASSERT_TRUE(Replay(*txn, q, &snap, &all_stats).ok());
+  q.rows = kTradeRows;
+  ASSERT_TRUE(Replay(*txn, q, &snap, &trade_stats).ok());
+  q.rows = kCountRows;
+  ASSERT_TRUE(Replay(*txn, q, &snap, &count_stats).ok());
+  EXPECT_GT(trade_stats.events_applied, 0u);
+  EXPECT_GT(count_stats.events_applied, 0u);
+  EXPECT_EQ(trade_stats.events_applied + count_stats.events_applied, all_stats.events_applied);
+}
+
+// ReplayInto stops at the first error a sink returns and hands it back: no
+// row after it, and no End.
+TEST_F(ReplayTest, ASinkErrorStopsTheReplay) {
+  struct Failing : SnapshotSink {
+    int edges = 0, counts = 0, ends = 0;
+    Status Edge(EdgeRow) override {
+      return ++edges == 3 ? Status::IOError("disk full while writing rows") : Status::Ok();
+    }
+    Status Count(std::string, EntityCounts) override {
+      ++counts;
+      return Status::Ok();
+    }
+    Status End(const std::string&) override {
+      ++ends;
+      return Status::Ok();
+    }
+  } sink;
+  Query q;
+  q.as_of_day = AsOf("2025");
+  auto txn = log_->Txn();
+  const Status st = ReplayInto(*txn, q, &sink);
+  EXPECT_EQ(st.code(), Status::Code::kIOError);
+  EXPECT_EQ(st.message(), "disk full while writing rows");
+  EXPECT_EQ(sink.edges, 3);
+  EXPECT_EQ(sink.counts, 0);
+  EXPECT_EQ(sink.ends, 0);
+}
+
+// The resident size, in kB, of this process's mappings of `file`
+// (/proc/self/smaps), or nullopt where there is no /proc.
+std::optional<uint64_t> MappedResidentKb(const std::string& file) {
+  std::ifstream smaps("/proc/self/smaps");
+  if (!smaps) return std::nullopt;
+  uint64_t total = 0;
+  bool ours = false;
+  std::string line;
+  while (std::getline(smaps, line)) {
+    if (!line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) &&
+        line.find('-') != std::string::npos && line.find(':') > line.find(' ')) {
+      ours = line.size() >= file.size() && line.compare(line.size() - file.size(), file.size(), file) == 0;
+      continue;
+    }
+    if (ours && line.rfind("Rss:", 0) == 0) total += std::stoull(line.substr(4));
+  }
+  return total;
+}
+
+// ReadTxn::ReleaseMappedPages drops the pages a scan made resident, and
+// changes nothing a reader sees: the same transaction reads the same
+// events afterwards, and a replay long enough to release pages on the way
+// (ScanEffectiveFacts, every kReleaseEvery events) answers as before.
+TEST(ReleaseMappedPagesTest, DropsResidentPagesAndChangesNoData) {
+  test::TempDir dir("twinline-release");
+  std::string ndjson;
+  const std::string source =
+      R"("sources":[{"title":"Release","publisher":"twinline tests","published":"2001-01-01","language":"en"}])";
+  for (const char* slug : {"alpha", "beta"}) {
+    ndjson += R"({"kind":"entity_registered","date":"1899","entity":")" + std::string(slug) +
+              R"(","type":"city","names":[{"text":")" + slug + R"(","lang":"en"}],"country":"DE",)" +
+              source + "}\n";
+  }
+  const int n = static_cast<int>(projection_internal::kReleaseEvery) * 2 + 100;
+  for (int i = 0; i < n; ++i) {
+    ndjson += R"({"kind":"forum_held","date":")" + FormatDay(DaysFromCivil(1900, 1, 1) + i % 30000) +
+              R"(","host":"alpha","name":"Forum )" + std::to_string(i) + "\"," + source + "}\n";
+  }
+  test::WriteFile(dir / "events.ndjson", ndjson);
+  for (std::vector<std::string> args : {std::vector<std::string>{"init"},
+                                        std::vector<std::string>{"import", dir / "events.ndjson"}}) {
+    args.insert(args.begin(), {TWINLINE_BIN, "--db", dir / "db"});
+    test::RunResult r = test::RunProgram(args, "", dir.path());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+  std::unique_ptr<EventLog> log;
+  OpenOptions options;
+  options.read_only = true;
+  ASSERT_TRUE(EventLog::Open(dir / "db", options, &log).ok());
+  std::unique_ptr<ReadTxn> txn;
+  ASSERT_TRUE(log->BeginRead(&txn).ok());
+
+  auto ids = [&] {
+    std::vector<std::string> out;
+    EXPECT_TRUE(txn->Scan(1, UINT64_MAX, [&](schema::Event::Reader ev) {
+                     out.push_back(Str(ev.getId()));
+                     return true;
+                   }).ok());
+    return out;
+  };
+  const std::vector<std::string> before = ids();
+  ASSERT_EQ(before.size(), static_cast<size_t>(n + 2));
+  std::error_code error;
+  const std::string data = std::filesystem::canonical(dir.path() / "db" / "data.mdb", error).string();
+  ASSERT_FALSE(error) << error.message();
+  const std::optional<uint64_t> resident = MappedResidentKb(data);
+  if (!resident) GTEST_SKIP() << "no /proc/self/smaps";
+  EXPECT_GT(*resident, 0u);
+  txn->ReleaseMappedPages();
+  EXPECT_EQ(MappedResidentKb(data), std::optional<uint64_t>(0));
+  EXPECT_EQ(ids(), before);
+  EXPECT_GT(MappedResidentKb(data).value_or(0), 0u);
+
+  Query q;
+  q.as_of_day = DaysFromCivil(2000, 12, 31);
+  q.use_checkpoints = false;
+  Snapshot snap;
+  ReplayStats stats;
+  ASSERT_TRUE(Replay(*txn, q, &snap, &stats).ok());
+  EXPECT_EQ(stats.events_applied, static_cast<uint64_t>(n));
+  EXPECT_EQ(CountsOf(snap, "alpha").forums, R(n, n));
 }
 
 }  // namespace

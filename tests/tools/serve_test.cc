@@ -1,7 +1,8 @@
 // End-to-end checks of `twinline serve`: the real binary (TWINLINE_BIN) on an
 // ephemeral loopback port over a temporary copy of the bundled dataset
 // (data/seed.ndjson, 96 events), spoken to by a small Beast client; the CLI
-// runs alongside it as a separate process, as users run it.
+// runs alongside it as a separate process, as users run it. Replay and diff
+// answers are compared with what the CLI prints on the same database.
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -11,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -480,6 +482,20 @@ class ServeTest : public ::testing::Test {
     return HttpConnection(server_.port()).Send(http::verb::post, target, body, headers);
   }
 
+  // GET `target` and `twinline ARGS...` on the same database: the body must
+  // be the CLI's stdout, byte for byte, served as `content_type`.
+  void ExpectSameAsCli(const std::string& target, const std::vector<std::string>& args,
+                       const std::string& content_type) {
+    test::RunResult cli = Twl(args);
+    ASSERT_EQ(cli.exit_code, 0) << cli.err;
+    ASSERT_FALSE(cli.out.empty());
+    HttpResult r = Get(target);
+    ASSERT_TRUE(r.ok) << target << ": " << r.error;
+    EXPECT_EQ(r.status, 200) << target << ": " << r.body;
+    EXPECT_EQ(r.headers["content-type"], content_type) << target;
+    EXPECT_EQ(r.body, cli.out) << target;
+  }
+
   uint64_t LastSeq() { return CliJson({"stats", "--format", "json"}).value("events", uint64_t{0}); }
 
   static test::TempDir* seeded_;
@@ -669,6 +685,332 @@ TEST_F(ServeTest, KeepAliveConnectionServesSeveralRequests) {
     HttpResult r = c.Send(http::verb::get, "/v1/health");
     ASSERT_EQ(r.status, 200) << r.error;
   }
+}
+
+// ---------------------------------------------------------------------------
+// Replay and diff
+
+TEST_F(ServeTest, ReplayAnswersAreByteIdenticalToTheCli) {
+  StartServer();
+  struct Case {
+    std::string target;
+    std::vector<std::string> args;
+    std::string content_type;
+  };
+  const std::vector<Case> cases = {
+      {"/v1/replay?as_of=2025", {"replay", "--as-of", "2025", "--format", "json"}, "application/json"},
+      {"/v1/replay?as_of=1981&entity=%E6%88%90%E9%83%BD",  // 成都
+       {"replay", "--as-of", "1981", "--entity", "成都", "--format", "json"}, "application/json"},
+      {"/v1/replay?as_of=2000&entity=huangnixiang&dates=earliest&format=csv",
+       {"replay", "--as-of", "2000", "--entity", "huangnixiang", "--dates", "earliest", "--format", "csv"},
+       "text/csv; charset=utf-8"},
+      {"/v1/replay?as_of=2025&entity=chengdu&format=table",
+       {"replay", "--as-of", "2025", "--entity", "chengdu"}, "text/plain; charset=utf-8"},
+      {"/v1/replay?as_of=2024-06&projection=trade",
+       {"replay", "--as-of", "2024-06", "--projection", "trade", "--format", "json"}, "application/json"},
+      {"/v1/replay?as_of=2024&projection=trade&format=csv",
+       {"replay", "--as-of", "2024", "--projection", "trade", "--format", "csv"}, "text/csv; charset=utf-8"},
+      {"/v1/replay?as_of=2025&projection=network",
+       {"replay", "--as-of", "2025", "--projection", "network", "--format", "json"}, "application/json"},
+      {"/v1/replay?as_of=2025&projection=network&format=graphml",
+       {"replay", "--as-of", "2025", "--projection", "network", "--format", "graphml"},
+       "application/graphml+xml"},
+      {"/v1/replay?as_of=2025&projection=network&format=geojson",
+       {"replay", "--as-of", "2025", "--projection", "network", "--format", "geojson"},
+       "application/geo+json"},
+      {"/v1/replay?as_of=2025&projection=network&format=table",
+       {"replay", "--as-of", "2025", "--projection", "network"}, "text/plain; charset=utf-8"},
+      {"/v1/replay?as_of=2025&projection=timeline&entity=%E9%87%8D%E5%BA%86",  // 重庆
+       {"replay", "--as-of", "2025", "--projection", "timeline", "--entity", "重庆", "--format", "json"},
+       "application/json"},
+      {"/v1/replay?as_of=2025&projection=timeline&entity=chengdu&known_at=@60&format=table",
+       {"replay", "--as-of", "2025", "--projection", "timeline", "--entity", "chengdu", "--known-at", "@60"},
+       "text/plain; charset=utf-8"},
+      {"/v1/replay?from=2019&to=2025",
+       {"replay", "--from", "2019", "--to", "2025", "--format", "json"}, "application/json"},
+      {"/v1/replay?from=2019&to=2025&format=csv",
+       {"replay", "--from", "2019", "--to", "2025"}, "text/csv; charset=utf-8"},
+      {"/v1/replay?from=2023-01&to=2024-06&step=month&entity=chengdu&dates=latest&format=table",
+       {"replay", "--from", "2023-01", "--to", "2024-06", "--step", "month", "--entity", "chengdu",
+        "--dates", "latest", "--format", "table"},
+       "text/plain; charset=utf-8"},
+  };
+  for (const Case& c : cases) ExpectSameAsCli(c.target, c.args, c.content_type);
+}
+
+TEST_F(ServeTest, DiffAnswersAreByteIdenticalToTheCli) {
+  StartServer();
+  ExpectSameAsCli("/v1/diff?from=2003&to=2005", {"diff", "2003", "2005", "--format", "json"},
+                  "application/json");
+  ExpectSameAsCli("/v1/diff?from=2003&to=2005&format=table", {"diff", "2003", "2005"},
+                  "text/plain; charset=utf-8");
+  ExpectSameAsCli("/v1/diff?from=2020&to=2025&entity=Qingdao&projection=network&format=table",
+                  {"diff", "2020", "2025", "--entity", "Qingdao", "--projection", "network"},
+                  "text/plain; charset=utf-8");
+  ExpectSameAsCli("/v1/diff?from=2000&to=2025&known_at=@50&dates=earliest&projection=counts",
+                  {"diff", "2000", "2025", "--known-at", "@50", "--dates", "earliest", "--projection",
+                   "counts", "--format", "json"},
+                  "application/json");
+}
+
+TEST_F(ServeTest, ReplayCountsAreCertainPossibleRangesOnTheAsOfDay) {
+  StartServer();
+  // Chengdu–Montpellier is dated 1981: possible within the year, certain at its end.
+  HttpResult r = Get("/v1/replay?as_of=1981-06-30&entity=Chengdu");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["as_of"], "1981-06-30");
+  EXPECT_EQ(r.json["known_seq"], kSeedEvents);
+  EXPECT_EQ(r.json["dates"], "range");
+  ASSERT_EQ(r.json["entities"].size(), 1u) << r.body;
+  Json partnerships = r.json["entities"]["chengdu"]["partnerships"];
+  EXPECT_EQ(partnerships["certain"], 0);
+  EXPECT_EQ(partnerships["possible"], 1);
+  r = Get("/v1/replay?as_of=1981&entity=chengdu");
+  ASSERT_EQ(r.status, 200) << r.body;
+  partnerships = r.json["entities"]["chengdu"]["partnerships"];
+  EXPECT_EQ(partnerships["certain"], 1);
+  EXPECT_EQ(partnerships["by_country"]["FR"]["certain"], 1);
+  // The entity's own figure beside what the log knows.
+  r = Get("/v1/replay?as_of=2025&entity=chengdu");
+  ASSERT_EQ(r.status, 200) << r.body;
+  bool found = false;
+  for (const Json& rep : r.json["entities"]["chengdu"]["reported"]) {
+    if (rep["metric"] != "partner_cities" || rep["scope"] != "") continue;
+    found = true;
+    EXPECT_EQ(rep["value"], 241);
+    EXPECT_EQ(rep["log_knows"]["certain"], 1);
+  }
+  EXPECT_TRUE(found) << r.body;
+}
+
+TEST_F(ServeTest, ReplayTradeIsPossibleDuringItsPeriodAndCertainAfter) {
+  StartServer();
+  HttpResult r = Get("/v1/replay?as_of=2024-06&projection=trade");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.json["trade"].size(), 1u) << r.body;
+  EXPECT_EQ(r.json["trade"][0]["reporter"], "chengdu");
+  EXPECT_EQ(r.json["trade"][0]["status"], "maybe");
+  EXPECT_EQ(r.json["totals"][0]["certain"], 0.0);
+  EXPECT_EQ(r.json["totals"][0]["possible"], 142160000000.0);
+  r = Get("/v1/replay?as_of=2024&projection=trade");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["trade"][0]["status"], "yes");
+  EXPECT_EQ(r.json["totals"][0]["certain"], 142160000000.0);
+  r = Get("/v1/replay?as_of=2010&projection=trade");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.json["trade"].empty()) << r.body;
+}
+
+TEST_F(ServeTest, ReplayNetworkComesAsJsonGraphmlOrGeojson) {
+  StartServer();
+  HttpResult r = Get("/v1/replay?as_of=2025&projection=network");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["nodes"].size(), 16u);
+  EXPECT_EQ(r.json["edges"].size(), 10u);
+  r = Get("/v1/replay?as_of=2025&projection=network&format=graphml");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers["content-type"], "application/graphml+xml");
+  EXPECT_EQ(r.body.rfind("<?xml", 0), 0u) << r.body.substr(0, 100);
+  EXPECT_THAT(r.body, HasSubstr("<node id=\"chongqing\">"));
+  r = Get("/v1/replay?as_of=2025&projection=network&format=geojson");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers["content-type"], "application/geo+json");
+  const Json geo = Json::parse(r.body, nullptr, false);
+  EXPECT_EQ(geo["type"], "FeatureCollection");
+  EXPECT_EQ(geo["features"].size(), 12u);
+  // In 1900 only the ties with an open start ("../2023-10-06") may exist:
+  // possible edges, none certain; read at their latest day, none at all.
+  r = Get("/v1/replay?as_of=1900&projection=network");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.json["edges"].size(), 2u) << r.body;
+  for (const Json& e : r.json["edges"]) EXPECT_EQ(e["status"], "maybe") << r.body;
+  r = Get("/v1/replay?as_of=1900&projection=network&dates=latest");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.json["nodes"].empty()) << r.body;
+  EXPECT_TRUE(r.json["edges"].empty()) << r.body;
+}
+
+TEST_F(ServeTest, ReplayTimelineTellsOneEntitysStoryWithSources) {
+  StartServer();
+  HttpResult r = Get("/v1/replay?as_of=2025&projection=timeline&entity=%E9%87%8D%E5%BA%86");  // 重庆
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["entity"], "chongqing");
+  ASSERT_EQ(r.json["events"].size(), 5u) << r.body;
+  const Json& first = r.json["events"][0];
+  EXPECT_EQ(first["date"], "2004-07-22");
+  EXPECT_EQ(first["kind"], "partnership_established");
+  EXPECT_EQ(first["id"], "ev-658f2256f99761dd");
+  ASSERT_EQ(first["sources"].size(), 1u);
+  EXPECT_EQ(first["sources"][0]["publisher"], "nrwheute");
+  // Nothing of it had happened by 2000.
+  r = Get("/v1/replay?as_of=2000&projection=timeline&entity=chongqing");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.json["events"].empty()) << r.body;
+}
+
+TEST_F(ServeTest, ReplaySeriesHasOneRowPerStep) {
+  StartServer();
+  HttpResult r = Get("/v1/replay?from=2019&to=2025");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["step"], "year");
+  ASSERT_EQ(r.json["series"].size(), 7u) << r.body;
+  EXPECT_EQ(r.json["series"][0]["date"], "2019-12-31");
+  EXPECT_EQ(r.json["series"][6]["date"], "2025-12-31");
+  EXPECT_EQ(r.json["series"][6]["partnerships"]["certain"], 6);
+  EXPECT_EQ(r.json["series"][6]["trade"]["CNY"]["certain"], 142160000000.0);
+  r = Get("/v1/replay?from=2023-01&to=2024-06&step=month&entity=chengdu");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["entity"], "chengdu");
+  ASSERT_EQ(r.json["series"].size(), 18u) << r.body;
+  EXPECT_EQ(r.json["series"][1]["date"], "2023-02-28");
+  r = Get("/v1/replay?from=2019&to=2025&format=csv");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers["content-type"], "text/csv; charset=utf-8");
+  EXPECT_EQ(std::count(r.body.begin(), r.body.end(), '\n'), 8) << r.body;  // header + 7
+}
+
+TEST_F(ServeTest, ReplaySeesWhatAnotherProcessAppendsAndKnownAtLooksBack) {
+  StartServer();
+  const std::string retraction =
+      R"({"kind":"retraction","date":"2024?","target":"ev-658f2256f99761dd","reason":"serve test",)" +
+      std::string(kSource) + "}";
+  test::RunResult appended = Twl({"append"}, retraction);
+  ASSERT_EQ(appended.exit_code, 0) << appended.err;
+  const std::string retraction_id = appended.out.substr(9, appended.out.find(' ', 9) - 9);
+  ASSERT_EQ(retraction_id.rfind("ev-", 0), 0u) << appended.out;
+
+  HttpResult r = Get("/v1/replay?as_of=2024&entity=chongqing");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["known_seq"], kSeedEvents + 1);
+  EXPECT_EQ(r.json["entities"]["chongqing"]["partnerships"]["certain"], 0);
+  r = Get("/v1/replay?as_of=2024&entity=chongqing&known_at=@96");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["known_seq"], kSeedEvents);
+  EXPECT_EQ(r.json["entities"]["chongqing"]["partnerships"]["certain"], 1);
+}
+
+TEST_F(ServeTest, ReplaySeriesLongerThanTheServersStepLimitIsRefused) {
+  StartServer({"--max-series-steps", "5"});
+  HttpResult r = Get("/v1/replay?from=2021&to=2025");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["series"].size(), 5u);
+  r = Get("/v1/replay?from=2020&to=2025");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(Error(r).value("field", ""), "step");
+  EXPECT_THAT(Error(r).value("message", ""), HasSubstr("more than 5 steps from 2020-12-31"));
+  // The default limit is the server's, not the CLI's 2400.
+  server_.Stop(SIGTERM);
+  StartServer();
+  EXPECT_EQ(Get("/v1/replay?from=1786&to=2025").status, 200);  // 240 year ends
+  EXPECT_EQ(Get("/v1/replay?from=1785&to=2025").status, 400);
+}
+
+TEST_F(ServeTest, DiffBetweenTwoValidDatesNamesTheEventsBehindEachRow) {
+  StartServer();
+  HttpResult r = Get("/v1/diff?from=2003&to=2005");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["from"]["as_of"], "2003-12-31");
+  EXPECT_EQ(r.json["to"]["as_of"], "2005-12-31");
+  ASSERT_EQ(r.json["differences"].size(), 7u) << r.body;
+  for (const Json& d : r.json["differences"]) {
+    EXPECT_EQ(d["change"], "added");
+    ASSERT_EQ(d["events"].size(), 1u);
+    EXPECT_EQ(d["events"][0]["id"], "ev-658f2256f99761dd");
+    EXPECT_TRUE(d["corrections"].empty());
+  }
+  EXPECT_EQ(r.json["differences"][0]["key"], "chongqing — duesseldorf (sister_city)");
+  r = Get("/v1/diff?from=2020&to=2025&entity=qingdao&projection=network");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.json["differences"].size(), 2u) << r.body;
+  EXPECT_EQ(r.json["differences"][0]["what"], "route");
+  r = Get("/v1/diff?from=2025&to=2025&format=table");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_THAT(r.body, HasSubstr("no differences\n"));
+}
+
+TEST_F(ServeTest, DiffBetweenTwoRecordedTimesNamesTheCorrection) {
+  StartServer();
+  const std::string retraction =
+      R"({"kind":"retraction","date":"2024?","target":"ev-658f2256f99761dd","reason":"serve test",)" +
+      std::string(kSource) + "}";
+  test::RunResult appended = Twl({"append"}, retraction);
+  ASSERT_EQ(appended.exit_code, 0) << appended.err;
+  const std::string retraction_id = appended.out.substr(9, appended.out.find(' ', 9) - 9);
+
+  const std::string target = "/v1/diff?as_of=2024&known_at=@96&vs_known_at=@97&projection=network";
+  HttpResult r = Get(target);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["from"]["known_seq"], kSeedEvents);
+  EXPECT_EQ(r.json["to"]["known_seq"], kSeedEvents + 1);
+  ASSERT_EQ(r.json["differences"].size(), 1u) << r.body;
+  const Json& d = r.json["differences"][0];
+  EXPECT_EQ(d["change"], "removed");
+  EXPECT_EQ(d["key"], "chongqing — duesseldorf (sister_city)");
+  ASSERT_EQ(d["corrections"].size(), 1u) << r.body;
+  EXPECT_EQ(d["corrections"][0]["id"], retraction_id);
+  EXPECT_EQ(d["corrections"][0]["kind"], "retraction");
+  ExpectSameAsCli(target + "&format=table",
+                  {"diff", "--as-of", "2024", "--known-at", "@96", "--vs-known-at", "@97",
+                   "--projection", "network"},
+                  "text/plain; charset=utf-8");
+}
+
+TEST_F(ServeTest, ReplayAndDiffRefuseBadParametersNamingThem) {
+  StartServer();
+  struct Case {
+    std::string target;
+    int status;
+    std::string field;    // empty: the error names none
+    std::string message;  // a part of it
+  };
+  const std::vector<Case> cases = {
+      {"/v1/replay?as_of=2024&asof=2024", 400, "asof", "unknown parameter 'asof'"},
+      {"/v1/replay?as_of=2024&no_checkpoints=1", 400, "no_checkpoints", "unknown parameter"},
+      {"/v1/replay?as_of=2021-02-30", 400, "as_of", "day 30 does not exist in 2021-02"},
+      {"/v1/replay?as_of=2000/..", 400, "as_of", "has an open or unknown end"},
+      {"/v1/replay?as_of=2024&known_at=@abc", 400, "known_at", ""},
+      {"/v1/replay?as_of=2024&as_of=2025", 400, "as_of", "given more than once"},
+      {"/v1/replay?as_of=", 400, "as_of", "needs a value"},
+      {"/v1/replay", 400, "as_of", "give as_of=DATE, or from/to for a time series"},
+      {"/v1/replay?as_of=2024&from=2000&to=2001", 400, "as_of", "give either as_of"},
+      {"/v1/replay?as_of=2024&entity=Dusseldorff", 404, "entity", "unknown entity 'Dusseldorff'"},
+      {"/v1/replay?as_of=2024&projection=timeline", 400, "projection", "give entity"},
+      {"/v1/replay?as_of=2024&projection=graph", 400, "projection", "'graph' is not one of"},
+      {"/v1/replay?as_of=2024&format=graphml", 400, "format",
+       "format=graphml does not apply to projection=counts (use table, json, csv)"},
+      {"/v1/replay?as_of=2024&projection=timeline&entity=chengdu&format=csv", 400, "format",
+       "does not apply to projection=timeline"},
+      {"/v1/replay?as_of=2024&format=xml", 400, "format", "format=xml does not apply"},
+      {"/v1/replay?as_of=2024&dates=middle", 400, "dates", "'middle' is not one of"},
+      {"/v1/replay?from=2000&to=2001&projection=trade", 400, "projection", "drop projection"},
+      {"/v1/replay?from=2000", 400, "to", "needs both from and to"},
+      {"/v1/replay?from=2025&to=2000", 400, "from", "from=2025 is after to=2000"},
+      {"/v1/replay?from=2000&to=2001&step=week", 400, "step", "'week' is not one of year, month"},
+      {"/v1/replay?from=1000&to=2025&step=month", 400, "step", "more than 240 steps"},
+      {"/v1/diff?from=2003", 400, "", "give two valid dates (from and to)"},
+      {"/v1/diff?from=2021-02-30&to=2025", 400, "from", "day 30 does not exist in 2021-02"},
+      {"/v1/diff?from=2020&to=2025-13", 400, "to", "month 13"},
+      {"/v1/diff?vs_known_at=@1", 400, "as_of", "give as_of"},
+      {"/v1/diff?as_of=2024", 400, "as_of", "as_of goes with vs_known_at"},
+      {"/v1/diff?from=2003&to=2005&as_of=2024&vs_known_at=@2", 400, "", "not both"},
+      {"/v1/diff?as_of=2024&vs_known_at=@zz", 400, "vs_known_at", ""},
+      {"/v1/diff?from=2003&to=2005&entity=Nowhere", 404, "entity", "unknown entity 'Nowhere'"},
+      {"/v1/diff?from=2003&to=2005&format=csv", 400, "format", "'csv' is not one of table, json"},
+      {"/v1/diff?from=2003&to=2005&projection=timeline", 400, "projection", "is not one of"},
+      {"/v1/diff?from=2003&to=2005&limit=3", 400, "limit", "unknown parameter 'limit'"},
+  };
+  for (const Case& c : cases) {
+    HttpResult r = Get(c.target);
+    ASSERT_TRUE(r.ok) << c.target << ": " << r.error;
+    EXPECT_EQ(r.status, c.status) << c.target << ": " << r.body;
+    EXPECT_EQ(r.headers["content-type"], "application/json") << c.target;
+    const Json e = Error(r);
+    EXPECT_EQ(e.value("field", ""), c.field) << c.target << ": " << r.body;
+    EXPECT_THAT(e.value("message", ""), HasSubstr(c.message)) << c.target;
+  }
+  HttpResult r = Post("/v1/replay?as_of=2024", "{}");
+  EXPECT_EQ(r.status, 405) << r.body;
+  EXPECT_EQ(r.headers["allow"], "GET");
 }
 
 // ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <vector>
 
 #include "core/edtf.h"
@@ -13,8 +14,10 @@
 #include "projections/projection.h"
 #include "tools/batch_decode.h"
 #include "tools/cli.h"
+#include "tools/diff_view.h"
 #include "tools/event_query.h"
 #include "tools/json_views.h"
+#include "tools/replay_view.h"
 #include "tools/server/auth.h"
 
 namespace twinline::server {
@@ -66,15 +69,23 @@ std::string CodeFor(Status::Code code) {
   return "internal";
 }
 
-Response MakeJson(http::status status, std::string body, unsigned version, bool keep_alive) {
+// `body` as it is, with its media type.
+Response MakeBody(http::status status, std::string_view content_type, std::string body,
+                  unsigned version, bool keep_alive) {
   Response res{status, version};
-  res.set(http::field::content_type, "application/json");
+  res.set(http::field::content_type,
+          boost::beast::string_view(content_type.data(), content_type.size()));
   res.set(http::field::cache_control, "no-store");
   res.keep_alive(keep_alive);
   res.body() = std::move(body);
-  res.body() += '\n';
   res.prepare_payload();
   return res;
+}
+
+// One line of JSON and a newline.
+Response MakeJson(http::status status, std::string body, unsigned version, bool keep_alive) {
+  body += '\n';
+  return MakeBody(status, "application/json", std::move(body), version, keep_alive);
 }
 
 Response ErrorJson(http::status status, Json error, unsigned version, bool keep_alive) {
@@ -248,6 +259,29 @@ std::vector<std::string> SplitKinds(const Params& params) {
   return kinds;
 }
 
+// Replay and diff parameters hold dates and names: an empty one is refused
+// rather than read as "not given".
+Status CheckNotEmpty(const Params& params) {
+  for (const auto& [key, value] : params) {
+    if (value.empty()) return Status::InvalidArgument("needs a value").WithField(key);
+  }
+  return Status::Ok();
+}
+
+// Copies the parameter `key`, when given, into `*into`.
+void Take(const Params& params, const std::string& key, std::string* into) {
+  if (const std::string* v = Param(params, key)) *into = *v;
+}
+
+// The media type of a replay or diff answer in `format`.
+std::string_view ContentTypeFor(std::string_view format) {
+  if (format == "csv") return "text/csv; charset=utf-8";
+  if (format == "table") return "text/plain; charset=utf-8";
+  if (format == "graphml") return "application/graphml+xml";
+  if (format == "geojson") return "application/geo+json";
+  return "application/json";
+}
+
 std::string_view MediaType(std::string_view content_type) {
   content_type = content_type.substr(0, content_type.find(';'));
   while (!content_type.empty() && content_type.back() == ' ') content_type.remove_suffix(1);
@@ -288,8 +322,9 @@ void Routes::Handle(const Request& req, Respond respond) const {
     const char* methods;  // for Allow
   };
   static constexpr Endpoint kEndpoints[] = {
-      {"/v1/health", "GET"},   {"/v1/events", "GET, POST"}, {"/v1/entities", "GET"},
-      {"/v1/stats", "GET"},    {"/v1/subscribe", "GET"},
+      {"/v1/health", "GET"},    {"/v1/events", "GET, POST"}, {"/v1/entities", "GET"},
+      {"/v1/stats", "GET"},     {"/v1/replay", "GET"},       {"/v1/diff", "GET"},
+      {"/v1/subscribe", "GET"},
   };
   const Endpoint* endpoint = nullptr;
   for (const Endpoint& e : kEndpoints) {
@@ -318,6 +353,8 @@ void Routes::Handle(const Request& req, Respond respond) const {
   }
   if (path == "/v1/events") return respond(GetEvents(req, params));
   if (path == "/v1/entities") return respond(Entities(req, params));
+  if (path == "/v1/replay") return respond(Replay(req, params));
+  if (path == "/v1/diff") return respond(Diff(req, params));
   if (path == "/v1/stats") {
     s = CheckParams(params, {});
     return respond(s.ok() ? Stats(req) : StatusResponse(s, Origin::kParameters, version, keep_alive));
@@ -534,10 +571,13 @@ void Routes::PostEvents(const Request& req, const Params& params, Respond respon
       nlohmann::json json;
       try {
         json = nlohmann::json::parse(req.body());
-      } catch (const nlohmann::json::parse_error& e) {
-        // "[json.exception.parse_error.101] parse error at line 1, column 7: ..."
+      } catch (const nlohmann::json::exception& e) {
+        // "[json.exception.parse_error.101] parse error at line 1, column 7: ...",
+        // or a number no double holds: "[json.exception.out_of_range.406]
+        // number overflow parsing '1e400'" (not a parse_error).
         std::string what = e.what();
-        const size_t at = what.find("parse error");
+        size_t at = what.find("parse error");
+        if (at == std::string::npos && what.find("] ") != std::string::npos) at = what.find("] ") + 2;
         return respond(ErrorResponse(http::status::bad_request, "invalid_json",
                                      "the body is not JSON: " +
                                          (at == std::string::npos ? what : what.substr(at)),
@@ -617,6 +657,72 @@ Response Routes::Stats(const Request& req) const {
   if (!s.ok()) return StatusResponse(s, Origin::kParameters, req.version(), req.keep_alive());
   return MakeJson(http::status::ok, cli::DumpJson(cli::StatsJson(st)), req.version(),
                   req.keep_alive());
+}
+
+Response Routes::Replay(const Request& req, const Params& params) const {
+  const unsigned version = req.version();
+  const bool keep_alive = req.keep_alive();
+  auto fail = [&](const Status& s) { return StatusResponse(s, Origin::kParameters, version, keep_alive); };
+  Status s = CheckParams(params, {"as_of", "known_at", "projection", "entity", "dates", "format",
+                                  "from", "to", "step"});
+  if (s.ok()) s = CheckNotEmpty(params);
+  if (!s.ok()) return fail(s);
+  cli::ReplayRequest r;
+  r.style = cli::ParamStyle::kUrl;
+  r.format = "json";  // an HTTP client reads JSON unless it asks otherwise
+  r.max_steps = options_.max_series_steps;
+  Take(params, "as_of", &r.as_of);
+  Take(params, "from", &r.from);
+  Take(params, "to", &r.to);
+  Take(params, "step", &r.step);
+  Take(params, "projection", &r.projection);
+  Take(params, "format", &r.format);
+  Take(params, "known_at", &r.common.known_at);
+  Take(params, "dates", &r.common.dates);
+  Take(params, "entity", &r.common.entity);
+  std::string format;
+  s = cli::ReplayFormat(r, &format);  // before the snapshot: reads nothing
+  if (!s.ok()) return fail(s);
+
+  cli::Snapshot snap;
+  s = cli::BeginSnapshot(*log_, &snap);
+  if (!s.ok()) return fail(s);
+  std::ostringstream body;
+  s = cli::RenderReplay(snap, r, body, logger_.get());
+  if (!s.ok()) return fail(s);
+  return MakeBody(http::status::ok, ContentTypeFor(format), std::move(body).str(), version,
+                  keep_alive);
+}
+
+Response Routes::Diff(const Request& req, const Params& params) const {
+  const unsigned version = req.version();
+  const bool keep_alive = req.keep_alive();
+  auto fail = [&](const Status& s) { return StatusResponse(s, Origin::kParameters, version, keep_alive); };
+  Status s = CheckParams(params, {"from", "to", "as_of", "known_at", "vs_known_at", "projection",
+                                  "entity", "dates", "format"});
+  if (s.ok()) s = CheckNotEmpty(params);
+  if (!s.ok()) return fail(s);
+  cli::DiffRequest r;
+  r.style = cli::ParamStyle::kUrl;
+  r.format = "json";
+  Take(params, "from", &r.from);
+  Take(params, "to", &r.to);
+  Take(params, "as_of", &r.as_of);
+  Take(params, "vs_known_at", &r.vs_known_at);
+  Take(params, "projection", &r.projection);
+  Take(params, "format", &r.format);
+  Take(params, "known_at", &r.common.known_at);
+  Take(params, "dates", &r.common.dates);
+  Take(params, "entity", &r.common.entity);
+
+  cli::Snapshot snap;
+  s = cli::BeginSnapshot(*log_, &snap);
+  if (!s.ok()) return fail(s);
+  std::ostringstream body;
+  s = cli::RenderDiff(snap, r, body);
+  if (!s.ok()) return fail(s);
+  return MakeBody(http::status::ok, ContentTypeFor(r.format), std::move(body).str(), version,
+                  keep_alive);
 }
 
 }  // namespace twinline::server

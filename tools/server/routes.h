@@ -10,13 +10,25 @@
 //                       import`; `expect_seq` answered with 409 on conflict
 //   GET  /v1/entities   every entity, or `name`: one, by slug or any name
 //   GET  /v1/stats      what `twinline stats --format json` prints
+//   GET  /v1/replay     the network on a valid date (`as_of`) as known at a
+//                       recorded time (`known_at`): `projection` counts,
+//                       trade, network or timeline, `entity`, `dates`; or a
+//                       time series (`from`, `to`, `step`). What `twinline
+//                       replay` prints, byte for byte (tools/replay_view.h)
+//   GET  /v1/diff       what changed between two valid dates (`from`, `to`),
+//                       or at one (`as_of`) between two recorded times
+//                       (`known_at`, `vs_known_at`): `twinline diff`'s
+//                       answer (tools/diff_view.h)
 //   GET  /v1/subscribe  Server-Sent Events; parsed here (SubscribeStart), the
 //                       stream itself is the server's (server.h)
 //
 // Contract:
-//  * Every answer is JSON ("application/json", one line and a newline). A
-//    failure is {"error": {"code", "message", "field"?, "line"?|"index"?}}
-//    with a 4xx status that names the problem, or 5xx when the database
+//  * Every answer is JSON ("application/json", one line and a newline),
+//    except replay and diff answers asked for in another `format`: csv
+//    (text/csv), table (text/plain, as the CLI prints it), graphml
+//    (application/graphml+xml), geojson (application/geo+json). A failure
+//    is always JSON: {"error": {"code", "message", "field"?, "line"?|
+//    "index"?}} with a 4xx status that names the problem, or 5xx when the database
 //    failed. Status codes map to HTTP in one place (HttpStatusFor):
 //    invalid argument 400 (parameters, a body of the wrong shape) / 422 (an
 //    event in the body), not found 404 (parameters) / 422 (an entity an
@@ -25,10 +37,20 @@
 //  * Unknown parameters are refused (400), as the JSON codec refuses
 //    unknown fields: a typo never silently widens a query.
 //  * Reads run on the calling thread, each in its own LMDB read transaction
-//    (a consistent snapshot; any number in parallel). A write is decoded on
-//    the calling thread against a snapshot, then handed to the
-//    GroupCommitter; it is answered only once durable. Nothing is written
-//    unless the whole batch decodes and appends.
+//    (a consistent snapshot; any number in parallel). A replay or diff is a
+//    read like any other: it holds its I/O thread while it replays (a time
+//    series at most `max_series_steps` replays), and its answer is built
+//    in memory before it is sent. A write is decoded on the calling thread
+//    against a snapshot, then handed to the GroupCommitter; it is answered
+//    only once durable. Nothing is written unless the whole batch decodes
+//    and appends.
+//  * Replay and diff: the parameters are the CLI flags with '_' for '-'
+//    (as_of = --as-of) and fill the same request (replay_view.h,
+//    diff_view.h), so format=json is byte-identical to the CLI's --format
+//    json; `format` defaults to json here. An empty value is refused; so
+//    is a bad date (400, the EDTF parser's message, `field` the parameter),
+//    a format the projection does not have (400), and an unknown entity
+//    (404).
 //  * Paging (GET /v1/events): events come in seq order; at most `limit`
 //    (default 100, at most 1000) and at most `scan_budget` records looked at
 //    per page. The answer carries "next_after" (pass it as `after` with the
@@ -82,6 +104,7 @@ struct RouteOptions {
   uint64_t default_limit = 100;
   uint64_t max_limit = 1000;
   uint64_t scan_budget = 10000;
+  size_t max_series_steps = 240;  // GET /v1/replay?from&to: replays per request
 };
 
 class Routes {
@@ -115,6 +138,8 @@ class Routes {
   void PostEvents(const Request& req, const Params& params, Respond respond) const;
   Response Entities(const Request& req, const Params& params) const;
   Response Stats(const Request& req) const;
+  Response Replay(const Request& req, const Params& params) const;
+  Response Diff(const Request& req, const Params& params) const;
 
   const EventLog* const log_;
   GroupCommitter* const committer_;

@@ -114,6 +114,7 @@ Status Server::Start(EventLog* log, const ServerOptions& options,
   RouteOptions route_options;
   route_options.read_only = options.read_only;
   route_options.token = options.token;
+  route_options.max_series_steps = options.max_series_steps;
   s.routes = std::make_unique<Routes>(log, s.committer.get(), s.hub.get(), route_options, logger);
   s.ctx.options = &s.options;
   s.ctx.routes = s.routes.get();

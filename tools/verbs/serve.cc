@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "tools/cli.h"
+#include "tools/replay_view.h"
 #include "tools/server/auth.h"
 #include "tools/server/server.h"
 
@@ -31,6 +32,7 @@ struct ServeFlags {
   std::string listen = "127.0.0.1:8080";
   std::string token_file;
   bool read_only = false;
+  bool no_verify = false;
   unsigned threads = 0;
   size_t max_body = size_t{8} << 20;
   size_t max_header = size_t{16} << 10;
@@ -38,6 +40,7 @@ struct ServeFlags {
   double read_timeout = 10, idle_timeout = 60, write_timeout = 10;
   double heartbeat = 15, poll_interval = 0.025, shutdown_grace = 10;
   size_t sse_queue = 1024;
+  size_t max_series_steps = 240;
   CLI::Option* log_level = nullptr;  // the global --log-level, to see if it was given
 };
 
@@ -78,6 +81,8 @@ Handler ConfigureServe(CLI::App& cmd) {
                  "file holding the bearer token that writes must carry (required for writes on "
                  "a non-loopback address)");
   cmd.add_flag("--read-only", f->read_only, "open the database read-only and refuse writes");
+  cmd.add_flag("--no-verify", f->no_verify,
+               "start even if the quick startup check of the database (`verify --quick`) fails");
   cmd.add_option("--threads", f->threads, "I/O threads (0 = one per core)")->capture_default_str();
   cmd.add_option("--max-body", f->max_body, "largest request body, bytes (413 beyond)")
       ->check(CLI::PositiveNumber)
@@ -104,6 +109,10 @@ Handler ConfigureServe(CLI::App& cmd) {
                  "events a live subscriber may fall behind before it is dropped")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd.add_option("--max-series-steps", f->max_series_steps,
+                 "steps (one replay each) a GET /v1/replay time series may have (400 beyond)")
+      ->check(CLI::Range(size_t{1}, kMaxSeriesSteps))
+      ->capture_default_str();
   if (cmd.get_parent() != nullptr) f->log_level = cmd.get_parent()->get_option_no_throw("--log-level");
 
   return [f](Context& ctx) -> Status {
@@ -128,6 +137,7 @@ Handler ConfigureServe(CLI::App& cmd) {
     options.poll_interval = Millis(f->poll_interval);
     options.shutdown_grace = Millis(f->shutdown_grace);
     options.sse_queue = f->sse_queue;
+    options.max_series_steps = f->max_series_steps;
 
     // Signals first, so that one arriving during startup is not fatal.
     boost::asio::io_context signal_io;
@@ -142,6 +152,16 @@ Handler ConfigureServe(CLI::App& cmd) {
       ctx.error_hint = "create one with: twinline --db " + ctx.db_path + " init";
     }
     TWINLINE_RETURN_IF_ERROR(s);
+    // Refuse to serve a damaged log (unless told to): the version, the
+    // counts and the last records (EventLog::QuickVerify).
+    if (!f->no_verify) {
+      VerifyReport checked;
+      s = log->QuickVerify(kQuickVerifyTail, &checked);
+      if (!s.ok()) {
+        ctx.error_hint = "not serving; `twinline verify` checks the whole log, `serve --no-verify` starts anyway";
+        return s;
+      }
+    }
 
     std::unique_ptr<server::Server> server;
     TWINLINE_RETURN_IF_ERROR(server::Server::Start(log.get(), options, ctx.logger, &server));

@@ -1,0 +1,129 @@
+// What the libFuzzer targets share: a checked-invariant macro and a scratch
+// database holding the bundled dataset (data/seed.ndjson), so that entity
+// references, event ids, retractions and amendments in fuzzed input can
+// name things that exist.
+//
+// A fuzz target is a process-wide singleton by nature (libFuzzer calls
+// LLVMFuzzerTestOneInput again and again in one process), so the database
+// is created on first use and removed when the process exits normally; a
+// crashing run leaves its /tmp/twinline-fuzz-* directory behind.
+#ifndef TWINLINE_TESTS_FUZZ_FUZZ_SUPPORT_H_
+#define TWINLINE_TESTS_FUZZ_FUZZ_SUPPORT_H_
+
+#include <stdlib.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+
+#include "core/event_log.h"
+#include "core/names.h"
+#include "events/entity_resolver.h"
+#include "tools/batch_decode.h"
+
+// A broken promise of the code under test: print and abort, so libFuzzer
+// records the input as a crash.
+#define FUZZ_CHECK(cond, ...)                                                     \
+  do {                                                                            \
+    if (!(cond)) {                                                                \
+      std::fprintf(stderr, "FUZZ_CHECK failed at %s:%d: %s\n  ", __FILE__,        \
+                   __LINE__, #cond);                                              \
+      std::fprintf(stderr, __VA_ARGS__);                                          \
+      std::fprintf(stderr, "\n");                                                 \
+      std::abort();                                                               \
+    }                                                                             \
+  } while (0)
+
+namespace twinline::fuzz {
+
+// Dies with `what` unless `s` is OK: the fixture itself failed, not the
+// code under test.
+inline void MustBeOk(const Status& s, const char* what) {
+  if (!s.ok()) {
+    std::fprintf(stderr, "fuzz fixture: %s: %s\n", what, s.ToString().c_str());
+    std::abort();
+  }
+}
+
+// A database directory under /tmp holding data/seed.ndjson (96 events),
+// removed on destruction.
+class SeedDatabase {
+ public:
+  SeedDatabase() {
+    std::string tmpl = "/tmp/twinline-fuzz-XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) {
+      std::perror("mkdtemp");
+      std::abort();
+    }
+    dir_ = tmpl;
+    Status s;
+    folder_ = NameFolder::Create(&s);
+    MustBeOk(s, "NameFolder::Create");
+    Open();
+  }
+  ~SeedDatabase() {
+    log_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  SeedDatabase(const SeedDatabase&) = delete;
+  SeedDatabase& operator=(const SeedDatabase&) = delete;
+
+  EventLog& log() { return *log_; }
+  const NameFolder& folder() const { return *folder_; }
+  // The log's last seq right after the seed was loaded.
+  uint64_t seed_last_seq() const { return seed_last_seq_; }
+
+  // Throws the database away and loads the seed again (for targets whose
+  // input appends: keeps the log small and the runs comparable). The caller
+  // must have dropped everything that borrows log().
+  void Reset() {
+    log_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_ / "db", ignored);
+    Open();
+  }
+
+ private:
+  void Open() {
+    OpenOptions options;
+    options.create_if_missing = true;
+    options.map_size = size_t{1} << 30;
+    MustBeOk(EventLog::Open((dir_ / "db").string(), options, &log_), "EventLog::Open");
+    std::ifstream in(std::string(TWINLINE_SOURCE_DIR) + "/data/seed.ndjson", std::ios::binary);
+    const std::string seed{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (seed.empty()) {
+      std::fprintf(stderr, "fuzz fixture: cannot read %s/data/seed.ndjson\n", TWINLINE_SOURCE_DIR);
+      std::abort();
+    }
+    std::unique_ptr<ReadTxn> txn;
+    MustBeOk(log_->BeginRead(&txn), "BeginRead");
+    LogEntityResolver resolver(txn.get(), folder_.get());
+    cli::DecodedBatch batch;
+    int64_t failed_at = -1;
+    MustBeOk(cli::DecodeNdjsonBatch(seed, resolver, DecodeOptions(), &batch, &failed_at),
+             "decoding data/seed.ndjson");
+    txn.reset();
+    AppendResult result;
+    MustBeOk(log_->Append(batch.events, AppendOptions(), &result), "appending data/seed.ndjson");
+    seed_last_seq_ = result.last_seq;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<NameFolder> folder_;
+  std::unique_ptr<EventLog> log_;
+  uint64_t seed_last_seq_ = 0;
+};
+
+// The one database of this process.
+inline SeedDatabase& Db() {
+  static SeedDatabase db;  // destroyed at exit: removes the directory
+  return db;
+}
+
+}  // namespace twinline::fuzz
+
+#endif  // TWINLINE_TESTS_FUZZ_FUZZ_SUPPORT_H_

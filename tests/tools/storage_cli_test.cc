@@ -1,0 +1,383 @@
+// End-to-end checks of the storage behaviours through the real binary
+// (TWINLINE_BIN): a read-only database is still read and never written, a
+// newer format is refused untouched, a flipped byte is found by `verify` and
+// stops `serve` (unless --no-verify), and `backup` copies consistently while
+// another process appends.
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <lmdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/testing/test_util.h"
+
+extern char** environ;
+
+namespace twinline {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using Result = test::RunResult;
+using test::ReadFile;
+using test::WriteFile;
+using namespace std::chrono_literals;
+
+constexpr char kSource[] =
+    R"("sources":[{"title":"Storage CLI test","publisher":"twinline tests","published":"2025","language":"en"}])";
+
+std::string EntityLine(const std::string& slug, const std::string& name) {
+  return R"({"kind":"entity_registered","date":"2004","entity":")" + slug +
+         R"(","type":"city","country":"DE","names":[{"text":")" + name + R"(","lang":"en"}],)" +
+         kSource + "}\n";
+}
+
+// A count_reported fact; a different `value` is a different fact. `title`
+// replaces the source title (to find the record's bytes in data.mdb).
+std::string CountEvent(int value, const std::string& title = "Storage CLI test") {
+  return R"({"kind":"count_reported","date":"2025-04-17","entity":"chengdu","metric":"routes","value":)" +
+         std::to_string(value) + R"(,"sources":[{"title":")" + title +
+         R"(","publisher":"twinline tests","published":"2025","language":"en"}]})";
+}
+
+class StorageCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = (dir_ / "db").string();
+    // Other users (the read-only runs below) must reach the files.
+    fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_read | fs::perms::others_exec);
+  }
+
+  Result Exec(std::vector<std::string> argv, const std::string& input = "") {
+    Result run = test::RunProgram(std::move(argv), input, dir_);
+    EXPECT_NE(run.exit_code, -1) << run.err;
+    return run;
+  }
+  // `twinline --db DB args...`, as `prefix` (e.g. setpriv) when given.
+  Result Twl(std::vector<std::string> args, const std::string& input = "", std::string db = "",
+             const std::vector<std::string>& prefix = {}) {
+    args.insert(args.begin(), {TWINLINE_BIN, "--db", db.empty() ? db_ : db});
+    args.insert(args.begin(), prefix.begin(), prefix.end());
+    return Exec(args, input);
+  }
+
+  void Seed(std::string db = "") {
+    ASSERT_EQ(Twl({"init"}, "", db).exit_code, 0);
+    const std::string file = (dir_ / "seed.ndjson").string();
+    WriteFile(file, EntityLine("chengdu", "Chengdu") + EntityLine("montpellier", "Montpellier"));
+    Result r = Twl({"import", file}, "", db);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    for (int v = 1; v <= 5; ++v) ASSERT_EQ(Twl({"append"}, CountEvent(v), db).exit_code, 0);
+  }
+
+  uint64_t LastSeq(std::string db = "") {
+    Result r = Twl({"stats", "--format", "json"}, "", db);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.exit_code == 0 ? nlohmann::json::parse(r.out)["events"].get<uint64_t>() : 0;
+  }
+
+  // Runs the binary as an unprivileged user when we are root (root ignores
+  // file permissions); empty when we are not root.
+  std::vector<std::string> AsUser() {
+    if (geteuid() != 0) return {};
+    return {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
+  }
+
+  // Flips one bit of every copy of `marker` in DIR/data.mdb (LMDB is
+  // copy-on-write: stale pages may hold older copies of the record).
+  static size_t FlipMarker(const fs::path& dir, const std::string& marker) {
+    const fs::path data = dir / "data.mdb";
+    std::string bytes = ReadFile(data);
+    size_t flipped = 0;
+    for (size_t pos = bytes.find(marker); pos != std::string::npos;
+         pos = bytes.find(marker, pos + 1)) {
+      bytes[pos + 3] ^= 0x01;
+      ++flipped;
+    }
+    WriteFile(data, bytes);
+    return flipped;
+  }
+
+  test::TempDir temp_{"twinline-storage-cli-test"};
+  fs::path dir_ = temp_.path();
+  std::string db_;
+};
+
+// ---------------------------------------------------------------------------
+// Read-only databases.
+
+// chmod a-w on the directory and every file in it: LMDB cannot use its lock
+// file, so reads fall back to MDB_NOLOCK; writes fail with exit 5.
+class ReadOnlyDatabaseTest : public StorageCliTest {
+ protected:
+  void SetUp() override {
+    StorageCliTest::SetUp();
+    if (geteuid() == 0 && !fs::exists("/usr/bin/setpriv")) GTEST_SKIP() << "root without setpriv";
+    Seed();
+    head_ = Head();
+    out_ = (dir_ / "out").string();  // where the unprivileged user may write
+    fs::create_directory(out_);
+    fs::permissions(out_, fs::perms::all);
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    fs::permissions(db_, fs::perms::owner_all, fs::perm_options::add, ignored);
+    for (const char* f : {"data.mdb", "lock.mdb"}) {
+      fs::permissions(fs::path(db_) / f, fs::perms::owner_write, fs::perm_options::add, ignored);
+    }
+  }
+  std::string Head() {
+    Result r = Twl({"stats", "--format", "json"});
+    return nlohmann::json::parse(r.out)["head"].get<std::string>();
+  }
+  void MakeReadOnly() {
+    const auto r = fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read;
+    for (const auto& e : fs::directory_iterator(db_)) fs::permissions(e.path(), r);
+    fs::permissions(db_,
+                    r | fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec);
+  }
+  void ReadVerbsWorkAndWritesFail() {
+    const std::string bytes = ReadFile(fs::path(db_) / "data.mdb");
+    const auto user = AsUser();
+    for (const std::vector<std::string>& args :
+         std::vector<std::vector<std::string>>{{"log", "--entity", "Chengdu"},
+                                               {"replay", "--as-of", "2025", "--format", "json"},
+                                               {"verify"},
+                                               {"export"},
+                                               {"stats"},
+                                               {"backup", out_ + "/copy"}}) {
+      Result r = Twl(args, "", "", user);
+      EXPECT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
+    }
+    EXPECT_THAT(Twl({"verify"}, "", "", user).out, HasSubstr(head_));
+    EXPECT_EQ(Twl({"stats", "--format", "json"}, "", out_ + "/copy", user).exit_code, 0);
+
+    for (const std::vector<std::string>& args :
+         std::vector<std::vector<std::string>>{{"append"}, {"init"}, {"checkpoint"}}) {
+      Result r = Twl(args, CountEvent(99), "", user);
+      EXPECT_EQ(r.exit_code, 5) << args[0] << ": " << r.err;
+      EXPECT_THAT(r.err, HasSubstr("read-only: cannot open '" + db_ + "' for writing"));
+      EXPECT_THAT(r.err, HasSubstr("verbs that only read"));
+    }
+    EXPECT_EQ(ReadFile(fs::path(db_) / "data.mdb"), bytes);
+  }
+  std::string head_, out_;
+};
+
+TEST_F(ReadOnlyDatabaseTest, EverythingReadOnlyIsReadWithoutTheLockFileAndNeverWritten) {
+  MakeReadOnly();
+  ReadVerbsWorkAndWritesFail();
+}
+
+TEST_F(ReadOnlyDatabaseTest, ReadOnlyDirectoryWithoutALockFileIsRead) {
+  fs::remove(fs::path(db_) / "lock.mdb");
+  MakeReadOnly();
+  ReadVerbsWorkAndWritesFail();
+  EXPECT_FALSE(fs::exists(fs::path(db_) / "lock.mdb"));
+}
+
+// ---------------------------------------------------------------------------
+// Format version.
+
+TEST_F(StorageCliTest, NewerFormatIsRefusedByEveryVerbAndNeverWritten) {
+  Seed();
+  {
+    MDB_env* env = nullptr;
+    ASSERT_EQ(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 16);
+    ASSERT_EQ(mdb_env_open(env, db_.c_str(), 0, 0644), 0);
+    MDB_txn* txn = nullptr;
+    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+    MDB_dbi meta;
+    ASSERT_EQ(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    std::string key = "format_version", value = "7";
+    MDB_val k{key.size(), key.data()}, v{value.size(), value.data()};
+    ASSERT_EQ(mdb_put(txn, meta, &k, &v, 0), 0);
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+  }
+  const std::string bytes = ReadFile(fs::path(db_) / "data.mdb");
+  const std::string file = (dir_ / "more.ndjson").string();
+  WriteFile(file, CountEvent(42) + "\n");
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"log"},
+                                             {"verify"},
+                                             {"replay", "--as-of", "2025"},
+                                             {"backup", (dir_ / "b").string()},
+                                             {"append"},
+                                             {"import", file},
+                                             {"init"},
+                                             {"checkpoint"},
+                                             {"serve", "--listen", "127.0.0.1:0"}}) {
+    Result r = Twl(args, CountEvent(42));
+    EXPECT_EQ(r.exit_code, 5) << args[0] << ": " << r.err;
+    EXPECT_THAT(r.err,
+                HasSubstr("was written by a newer twinline (format 7, this build reads up to 1)"))
+        << args[0];
+  }
+  EXPECT_EQ(ReadFile(fs::path(db_) / "data.mdb"), bytes);
+  EXPECT_FALSE(fs::exists(dir_ / "b"));
+}
+
+// ---------------------------------------------------------------------------
+// Corruption: verify and serve.
+
+TEST_F(StorageCliTest, FlippedByteIsNamedByVerifyAndStopsServeUnlessToldNotToVerify) {
+  Seed();
+  const std::string marker = "FLIP-ME-IN-THE-TAIL";
+  ASSERT_EQ(Twl({"append"}, CountEvent(100, marker)).exit_code, 0);
+  const uint64_t flipped_seq = LastSeq();
+  ASSERT_EQ(Twl({"append"}, CountEvent(101)).exit_code, 0);
+  EXPECT_EQ(Twl({"verify", "--quick"}).exit_code, 0);
+
+  const fs::path copy = dir_ / "corrupted";
+  fs::copy(db_, copy);
+  ASSERT_GT(FlipMarker(copy, marker), 0u);
+
+  const std::string seq_re = "seq " + std::to_string(flipped_seq) + "\\b";
+  Result r = Twl({"verify"}, "", copy.string());
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("corruption: "));
+  EXPECT_THAT(r.err, testing::ContainsRegex(seq_re));
+  r = Twl({"verify", "--quick"}, "", copy.string());
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_THAT(r.err, testing::ContainsRegex(seq_re));
+
+  // serve checks before it listens: it exits at once, naming the seq.
+  r = Twl({"serve", "--listen", "127.0.0.1:0"}, "", copy.string());
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_THAT(r.err, testing::ContainsRegex(seq_re));
+  EXPECT_THAT(r.err, HasSubstr("--no-verify"));
+  EXPECT_THAT(r.out, Not(HasSubstr("listening")));
+
+  // --no-verify: it serves anyway.
+  std::vector<std::string> argv = {TWINLINE_BIN, "--db",        copy.string(), "serve",
+                                   "--listen",   "127.0.0.1:0", "--no-verify"};
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  std::vector<char*> raw;
+  for (std::string& a : argv) raw.push_back(a.data());
+  raw.push_back(nullptr);
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, raw[0], &actions, nullptr, raw.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  close(fds[1]);
+  std::string line;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (line.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fds[0], POLLIN, 0};
+    if (poll(&p, 1, 200) <= 0) continue;
+    char buf[256];
+    const ssize_t n = read(fds[0], buf, sizeof buf);
+    if (n <= 0) break;
+    line.append(buf, static_cast<size_t>(n));
+  }
+  close(fds[0]);
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_THAT(line, testing::StartsWith("listening on http://127.0.0.1:"));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+
+  EXPECT_EQ(Twl({"verify"}).exit_code, 0);  // the original is untouched
+}
+
+// ---------------------------------------------------------------------------
+// Backup.
+
+TEST_F(StorageCliTest, BackupWhileAnotherProcessAppendsIsAConsistentVerifiedPrefix) {
+  Seed();
+  const uint64_t seeded = LastSeq();
+  constexpr int kAppends = 40;
+  // Another process appends one event at a time while the backup runs.
+  const std::string script =
+      "for i in $(seq 1000 " + std::to_string(999 + kAppends) +
+      "); do "
+      "echo '{\"kind\":\"count_reported\",\"date\":\"2025-04-17\",\"entity\":\"chengdu\","
+      "\"metric\":\"routes\",\"value\":'$i',\"sources\":[{\"title\":\"Storage CLI test\","
+      "\"publisher\":\"twinline tests\",\"published\":\"2025\",\"language\":\"en\"}]}' "
+      "| \"$0\" --db \"$1\" append >/dev/null || exit 1; done";
+  std::vector<std::string> argv = {"/bin/sh", "-c", script, TWINLINE_BIN, db_};
+  std::vector<char*> raw;
+  for (std::string& a : argv) raw.push_back(a.data());
+  raw.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  pid_t writer = 0;
+  ASSERT_EQ(posix_spawn(&writer, raw[0], &actions, nullptr, raw.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+
+  // Back up once the writer is under way.
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (LastSeq() < seeded + 5 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  const std::string dest = (dir_ / "backup").string();
+  Result backup = Twl({"backup", dest, "--format", "json"});
+  int status = 0;
+  waitpid(writer, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  const nlohmann::json j = nlohmann::json::parse(backup.out);
+  const uint64_t at = j["last_seq"].get<uint64_t>();
+  const uint64_t final_seq = LastSeq();
+  EXPECT_EQ(final_seq, seeded + kAppends);
+  EXPECT_GE(at, seeded + 5);
+  EXPECT_LE(at, final_seq);
+
+  // The copy verifies, ends at `at` and replays as the original did then.
+  Result verify = Twl({"verify"}, "", dest);
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
+  EXPECT_THAT(verify.out, HasSubstr(j["head"].get<std::string>()));
+  EXPECT_EQ(LastSeq(dest), at);
+  Result copy = Twl({"replay", "--as-of", "2025", "--format", "json"}, "", dest);
+  Result original = Twl(
+      {"replay", "--as-of", "2025", "--format", "json", "--known-at", "@" + std::to_string(at)});
+  ASSERT_EQ(copy.exit_code, 0) << copy.err;
+  ASSERT_EQ(original.exit_code, 0) << original.err;
+  EXPECT_EQ(copy.out, original.out);
+  Result copy_log = Twl({"log", "--format", "ndjson"}, "", dest);
+  Result original_log = Twl({"log", "--format", "ndjson", "--seq", ".." + std::to_string(at)});
+  ASSERT_EQ(original_log.exit_code, 0) << original_log.err;
+  EXPECT_EQ(copy_log.out, original_log.out);
+
+  // Never over a non-empty directory; no temporary directory left behind.
+  Result again = Twl({"backup", dest});
+  EXPECT_EQ(again.exit_code, 2) << again.err;
+  EXPECT_THAT(again.err, HasSubstr("not an empty directory"));
+  for (const auto& e : fs::directory_iterator(dir_)) {
+    EXPECT_THAT(e.path().filename().string(), Not(HasSubstr(".tmp-")));
+  }
+}
+
+TEST_F(StorageCliTest, CompactBackupVerifiesFully) {
+  Seed();
+  const std::string dest = (dir_ / "compact").string();
+  Result r = Twl({"backup", dest, "--compact", "--verify"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("(compacted)"));
+  EXPECT_THAT(r.out, HasSubstr("seq 1.." + std::to_string(LastSeq())));
+  EXPECT_EQ(Twl({"verify"}, "", dest).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace twinline

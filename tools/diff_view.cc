@@ -1,0 +1,275 @@
+#include "tools/diff_view.h"
+
+#include <algorithm>
+#include <array>
+
+#include "events/json_codec.h"
+
+namespace twinline::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// Which DiffRow::what values a --projection shows.
+bool Shows(const std::string& projection, const std::string& what) {
+  if (projection == "network") return what == "partnership" || what == "route";
+  if (projection == "counts") return what == "count" || what == "reported";
+  if (projection == "trade") return what == "trade";
+  return true;
+}
+
+struct Cause {
+  uint64_t seq = 0;
+  std::string id, kind;
+};
+
+struct Row {
+  DiffRow diff;
+  std::vector<Cause> causes;       // the events behind the change
+  std::vector<Cause> corrections;  // recorded-time diff: corrections in (lo, hi] targeting them
+};
+
+// Recorded-time window whose corrections count as causes: (lo, hi]; empty
+// (lo == hi) for a valid-date diff.
+struct Window {
+  uint64_t lo = 0, hi = 0;
+};
+
+// Fills `row` with `diff`, the id and kind of each event behind it and, for
+// a recorded-time diff, the retractions and amendments recorded within the
+// window that target those events (a retracted fact is a cause of the row
+// that disappears; its retraction is why).
+Status Explain(const ReadTxn& txn, const DiffRow& diff, const Window& window, Row* row) {
+  row->diff = diff;
+  for (uint64_t seq : diff.cause_seqs) {
+    Cause c{seq, "", ""};
+    TWINLINE_RETURN_IF_ERROR(txn.Get(seq, [&](schema::Event::Reader ev) {
+      c.id = ev.getId();
+      c.kind = KindName(ev.getPayload().which());
+    }));
+    row->causes.push_back(std::move(c));
+  }
+  if (window.lo == window.hi) return Status::Ok();
+  auto known = [&](uint64_t seq) {
+    auto same = [&](const Cause& c) { return c.seq == seq; };
+    return std::any_of(row->causes.begin(), row->causes.end(), same) ||
+           std::any_of(row->corrections.begin(), row->corrections.end(), same);
+  };
+  for (const Cause& cause : row->causes) {
+    TWINLINE_RETURN_IF_ERROR(txn.ScanReferences(cause.id, [&](schema::Event::Reader ref) {
+      const auto which = ref.getPayload().which();
+      const bool correction =
+          which == schema::Payload::RETRACTION || which == schema::Payload::AMENDMENT;
+      if (correction && ref.getSeq() > window.lo && ref.getSeq() <= window.hi &&
+          !known(ref.getSeq())) {
+        row->corrections.push_back({ref.getSeq(), ref.getId(), std::string(KindName(which))});
+      }
+      return true;
+    }));
+  }
+  std::sort(row->corrections.begin(), row->corrections.end(),
+            [](const Cause& a, const Cause& b) { return a.seq < b.seq; });
+  return Status::Ok();
+}
+
+char Sign(DiffRow::Change change) {
+  switch (change) {
+    case DiffRow::Change::kAdded:
+      return '+';
+    case DiffRow::Change::kRemoved:
+      return '-';
+    case DiffRow::Change::kChanged:
+      return '~';
+  }
+  return '~';
+}
+
+std::string_view ChangeName(DiffRow::Change change) {
+  switch (change) {
+    case DiffRow::Change::kAdded:
+      return "added";
+    case DiffRow::Change::kRemoved:
+      return "removed";
+    case DiffRow::Change::kChanged:
+      return "changed";
+  }
+  return "changed";
+}
+
+std::string ValueText(const DiffRow& d) {
+  switch (d.change) {
+    case DiffRow::Change::kAdded:
+      return d.after;
+    case DiffRow::Change::kRemoved:
+      return d.before;
+    case DiffRow::Change::kChanged:
+      return d.before + " → " + d.after;
+  }
+  return "";
+}
+
+// A table row names at most this many events; --format json lists them all.
+constexpr size_t kCausesShown = 5;
+
+// "ev-1, ev-2; corrected by ev-3 (retraction)".
+std::string CausesText(const Row& row) {
+  std::string out;
+  for (size_t i = 0; i < row.causes.size() && i < kCausesShown; ++i) {
+    out += (out.empty() ? "" : ", ") + row.causes[i].id;
+  }
+  if (row.causes.size() > kCausesShown) {
+    out += " and " + std::to_string(row.causes.size() - kCausesShown) + " more";
+  }
+  std::string corrections;
+  for (const Cause& c : row.corrections) {
+    corrections += (corrections.empty() ? "" : ", ") + c.id + " (" + c.kind + ")";
+  }
+  if (!corrections.empty()) out += (out.empty() ? "" : "; ") + ("corrected by " + corrections);
+  return out;
+}
+
+Json CausesJson(const std::vector<Cause>& causes) {
+  Json out = Json::array();
+  for (const Cause& c : causes) out.push_back(Json{{"seq", c.seq}, {"id", c.id}, {"kind", c.kind}});
+  return out;
+}
+
+void PrintTable(const twinline::Snapshot& from, const twinline::Snapshot& to,
+                const std::vector<Row>& rows, std::ostream& out) {
+  out << "--- " << DescribeSnapshot(from) << '\n' << "+++ " << DescribeSnapshot(to) << '\n';
+  if (rows.empty()) {
+    out << "no differences\n";
+    return;
+  }
+  // Columns padded by display width: "± key  what  value  causes".
+  std::vector<std::array<std::string, 4>> cells;
+  std::array<size_t, 3> widths{};
+  size_t added = 0, removed = 0, changed = 0;
+  for (const Row& r : rows) {
+    cells.push_back({std::string(1, Sign(r.diff.change)) + " " + r.diff.key, r.diff.what,
+                     ValueText(r.diff), CausesText(r)});
+    for (size_t c = 0; c < widths.size(); ++c) {
+      widths[c] = std::max(widths[c], DisplayWidth(cells.back()[c]));
+    }
+    added += r.diff.change == DiffRow::Change::kAdded ? 1 : 0;
+    removed += r.diff.change == DiffRow::Change::kRemoved ? 1 : 0;
+    changed += r.diff.change == DiffRow::Change::kChanged ? 1 : 0;
+  }
+  for (const auto& row : cells) {
+    std::string line;
+    for (size_t c = 0; c < widths.size(); ++c) {
+      line += row[c] + std::string(widths[c] - DisplayWidth(row[c]) + 2, ' ');
+    }
+    line += row[3];
+    line.erase(line.find_last_not_of(' ') + 1);
+    out << line << '\n';
+  }
+  out << rows.size() << (rows.size() == 1 ? " difference: " : " differences: ") << added
+      << " added, " << removed << " removed, " << changed << " changed\n";
+}
+
+void PrintJson(const twinline::Snapshot& from, const twinline::Snapshot& to,
+               const std::vector<Row>& rows, std::ostream& out) {
+  Json list = Json::array();
+  for (const Row& r : rows) {
+    Json j{{"change", ChangeName(r.diff.change)}, {"what", r.diff.what}, {"key", r.diff.key}};
+    if (r.diff.change != DiffRow::Change::kAdded) j["before"] = r.diff.before;
+    if (r.diff.change != DiffRow::Change::kRemoved) j["after"] = r.diff.after;
+    j["events"] = CausesJson(r.causes);
+    j["corrections"] = CausesJson(r.corrections);
+    list.push_back(std::move(j));
+  }
+  out << DumpJson(Json{{"from", DescribeSnapshotJson(from)},
+                       {"to", DescribeSnapshotJson(to)},
+                       {"differences", std::move(list)}})
+      << '\n';
+}
+
+// The two queries a request asks for.
+Status BuildQueries(const DiffRequest& r, Snapshot& snap, Query* from, Query* to,
+                    std::string* entity) {
+  const ParamStyle style = r.style;
+  const bool flags = style == ParamStyle::kFlags;
+  // On a command line the two valid dates are positional: FROM TO.
+  const std::string from_name = flags ? "FROM" : "from", to_name = flags ? "TO" : "to";
+  const std::string two_dates = flags ? "FROM TO" : "from and to";
+  const std::string as_of = ParamName(style, "as_of"),
+                    vs_known_at = ParamName(style, "vs_known_at");
+  const bool by_known_at = !r.vs_known_at.empty();
+  if (by_known_at) {
+    if (!r.from.empty() || !r.to.empty()) {
+      return Status::InvalidArgument("give either " + two_dates + " (two valid dates) or " + as_of +
+                                     " with " + vs_known_at + " (two recorded times), not both");
+    }
+    if (r.as_of.empty()) {
+      return Status::InvalidArgument(vs_known_at + " compares one valid date: give " + as_of)
+          .WithField(as_of);
+    }
+  } else {
+    if (!r.as_of.empty()) {
+      return Status::InvalidArgument(as_of + " goes with " + vs_known_at +
+                                     "; to compare two valid dates give " + two_dates)
+          .WithField(as_of);
+    }
+    if (r.from.empty() || r.to.empty()) {
+      return Status::InvalidArgument("give two valid dates (" + two_dates + "), or " +
+                                     ParamSetting(style, "as_of", "D") + (flags ? " " : "&") +
+                                     ParamSetting(style, "known_at", "A") + (flags ? " " : "&") +
+                                     ParamSetting(style, "vs_known_at", "B"));
+    }
+  }
+  if (!r.projection.empty()) {
+    TWINLINE_RETURN_IF_ERROR(
+        CheckChoice(style, "projection", r.projection, {"all", "counts", "trade", "network"}));
+  }
+  if (!r.format.empty()) {
+    TWINLINE_RETURN_IF_ERROR(CheckChoice(style, "format", r.format, {"table", "json"}));
+  }
+  TWINLINE_RETURN_IF_ERROR(ResolveProjectionParams(r.common, style, snap, from, entity));
+  *to = *from;
+  if (by_known_at) {
+    TWINLINE_RETURN_IF_ERROR(ParseAsOfDay(r.as_of, as_of, &from->as_of_day));
+    to->as_of_day = from->as_of_day;
+    Status s = ResolveKnownAt(*snap.txn, r.vs_known_at, &to->known_seq);
+    if (!s.ok()) return s.WithField(vs_known_at);
+  } else {
+    TWINLINE_RETURN_IF_ERROR(ParseAsOfDay(r.from, from_name, &from->as_of_day));
+    TWINLINE_RETURN_IF_ERROR(ParseAsOfDay(r.to, to_name, &to->as_of_day));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status RenderDiff(Snapshot& snap, const DiffRequest& r, std::ostream& out) {
+  Query from_query, to_query;
+  std::string entity;
+  TWINLINE_RETURN_IF_ERROR(BuildQueries(r, snap, &from_query, &to_query, &entity));
+
+  twinline::Snapshot from, to;
+  TWINLINE_RETURN_IF_ERROR(Replay(*snap.txn, from_query, &from));
+  TWINLINE_RETURN_IF_ERROR(Replay(*snap.txn, to_query, &to));
+  if (!entity.empty()) {
+    RestrictToEntity(entity, &from);
+    RestrictToEntity(entity, &to);
+  }
+
+  const Window window{std::min(from.known_seq, to.known_seq),
+                      std::max(from.known_seq, to.known_seq)};
+  const std::string projection = r.projection.empty() ? "all" : r.projection;
+  std::vector<Row> rows;
+  std::vector<DiffRow> diff;
+  TWINLINE_RETURN_IF_ERROR(twinline::Diff(*snap.txn, from, to, &diff));
+  for (const DiffRow& d : diff) {
+    if (!Shows(projection, d.what)) continue;
+    TWINLINE_RETURN_IF_ERROR(Explain(*snap.txn, d, window, &rows.emplace_back()));
+  }
+  if (r.format == "json") {
+    PrintJson(from, to, rows, out);
+  } else {
+    PrintTable(from, to, rows, out);
+  }
+  return Status::Ok();
+}
+
+}  // namespace twinline::cli

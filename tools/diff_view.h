@@ -1,0 +1,57 @@
+// Diff answers, rendered: what `twinline diff` prints and GET /v1/diff sends,
+// from one request and one entry point, so both give the same bytes. A diff
+// compares two replays (docs/PROJECTIONS.md) like a diff tool: `+` rows that
+// appear, `-` rows that go, `~` rows whose value changes (before → after),
+// every row naming the events that caused it. The two replays are either
+//
+//   two valid dates at one recorded time      from, to [, known_at]
+//   one valid date at two recorded times      as_of, known_at, vs_known_at
+//
+// For a recorded-time diff the causes also include the corrections
+// (retractions, amendments) recorded between the two times that target the
+// events behind a row: a row that disappears because a fact was retracted
+// names the retraction.
+//
+// Contract:
+//  * RenderDiff checks the request, resolves it in `snap` (one read
+//    transaction: both replays see the same log), replays both sides and
+//    writes the difference to `out`: "table" (the default; "no differences"
+//    when there are none, and a summary line) or "json" (every row, with all
+//    its events and corrections). `projection` narrows the rows: network
+//    (partnerships, routes), counts (counts and reported figures), trade;
+//    all by default. Output is deterministic.
+//  * Every error of the request is found before the first byte is written:
+//    a bad combination, date, value or known-at time is kInvalidArgument, an
+//    unknown entity kNotFound, each naming the parameter in the request's
+//    ParamStyle (projection_request.h; the two valid dates are FROM and TO
+//    on a command line, where they are positional). Only a failing database
+//    (corruption, I/O) can stop output part-way.
+#ifndef TWINLINE_TOOLS_DIFF_VIEW_H_
+#define TWINLINE_TOOLS_DIFF_VIEW_H_
+
+#include <iosfwd>
+#include <string>
+
+#include "core/status.h"
+#include "tools/cli.h"
+#include "tools/projection_request.h"
+
+namespace twinline::cli {
+
+// A diff as asked; empty strings are "not given".
+struct DiffRequest {
+  std::string from, to;     // two valid dates (the LAST day of each)
+  std::string as_of;        // or one valid date ...
+  std::string vs_known_at;  // ... at common.known_at and at this recorded time
+  std::string projection;   // all (default) | counts | trade | network
+  std::string format;       // table (default) | json
+  ProjectionFlags common;   // known_at, dates, entity, no_checkpoints
+  ParamStyle style = ParamStyle::kFlags;
+};
+
+// Writes the difference `request` asks for to `out`.
+Status RenderDiff(Snapshot& snap, const DiffRequest& request, std::ostream& out);
+
+}  // namespace twinline::cli
+
+#endif  // TWINLINE_TOOLS_DIFF_VIEW_H_

@@ -1,0 +1,689 @@
+#include "tools/replay_view.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+#include <optional>
+
+#include "core/edtf.h"
+#include "events/json_codec.h"
+#include "projections/network.h"
+
+namespace twinline::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// The per-entity counters, in the order the table prints them.
+struct Measure {
+  const char* name;    // JSON key and CSV measure
+  const char* header;  // table column
+  Range EntityCounts::*field;
+};
+constexpr Measure kMeasures[] = {
+    {"partnerships", "PARTNERSHIPS", &EntityCounts::partnerships},
+    {"routes", "ROUTES", &EntityCounts::routes},
+    {"forums", "FORUMS", &EntityCounts::forums},
+    {"agreements", "AGREEMENTS", &EntityCounts::agreements},
+    {"offices", "OFFICES", &EntityCounts::offices},
+    {"offices_hosted", "HOSTED", &EntityCounts::offices_hosted},
+    {"organisations", "ORGS", &EntityCounts::organisations},
+    {"awards", "AWARDS", &EntityCounts::awards},
+    {"initiatives", "INITIATIVES", &EntityCounts::initiatives},
+};
+
+// What a projection renders from: the read transaction (for ids, names and
+// sources), the snapshot (already restricted to --entity) and where to write.
+struct View {
+  const ReadTxn& txn;
+  const twinline::Snapshot& snap;
+  const std::string& entity;  // resolved slug, or empty
+  const std::string& format;
+  std::ostream& out;
+};
+
+// 142160000000 (no separators, no exponent): numbers for CSV.
+std::string PlainNumber(double value) {
+  char buf[400];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::fixed);
+  return ec == std::errc() ? std::string(buf, end) : "0";
+}
+
+Json RangeJson(const Range& r) { return Json{{"certain", r.certain}, {"possible", r.possible}}; }
+
+Json MarksJson(const std::vector<EventMark>& marks) {
+  Json out = Json::array();
+  for (const EventMark& m : marks)
+    out.push_back(Json{{"seq", m.seq}, {"occurred", TriName(m.occurred)}});
+  return out;
+}
+
+// "sister_city 1, friendship_city 0–1", or "-".
+std::string Breakdown(const std::map<std::string, Range>& ranges) {
+  std::string out;
+  for (const auto& [key, range] : ranges) {
+    if (!out.empty()) out += ", ";
+    out += (key.empty() ? "(none)" : key) + " " + FormatRange(range);
+  }
+  return out.empty() ? "-" : out;
+}
+
+// ---------------------------------------------------------------------------
+// counts
+
+// What the log itself knows about a figure an entity reports, where the two
+// measure the same thing: partner_cities ~ its partnerships (by the scope's
+// country when the scope is a country), partner_countries ~ the distinct
+// countries of its partners, routes ~ its routes. Other metrics (events
+// held, companies, ...) have no counterpart in the log.
+std::optional<Range> LogKnows(const ReportedCount& r, const EntityCounts& c,
+                              const EntityDirectory& scopes) {
+  if (r.metric == "partner_cities") {
+    if (r.scope.empty()) return c.partnerships;
+    auto scope = scopes.find(r.scope);
+    if (scope == scopes.end() || scope->second.type != "country") return std::nullopt;
+    auto it = c.partnerships_by_country.find(scope->second.country);
+    return it == c.partnerships_by_country.end() ? Range{} : it->second;
+  }
+  if (r.metric == "partner_countries" && r.scope.empty()) {
+    Range countries;
+    for (const auto& [country, range] : c.partnerships_by_country) {
+      if (country.empty()) continue;
+      countries.certain += range.certain > 0 ? 1 : 0;
+      countries.possible += range.possible > 0 ? 1 : 0;
+    }
+    return countries;
+  }
+  if (r.metric == "routes" && r.scope.empty()) return c.routes;
+  return std::nullopt;
+}
+
+Status ReportedLine(const View& v, const ReportedCount& r, const EntityCounts& c,
+                    const EntityDirectory& scopes, std::string* line) {
+  std::string id;
+  TWINLINE_RETURN_IF_ERROR(EventIdAt(v.txn, r.seq, &id));
+  *line = "reports " + r.metric + (r.scope.empty() ? "" : " in " + r.scope) + " " +
+          QualifierSymbol(r.qualifier) + " " + FormatNumber(r.value) + " (" + r.date + ", " + id +
+          (r.status == Tri::kMaybe ? ", possibly not yet" : "") + ")";
+  if (auto knows = LogKnows(r, c, scopes)) *line += "; the log knows " + FormatRange(*knows);
+  return Status::Ok();
+}
+
+Status LoadScopes(const ReadTxn& txn, const EntityCounts& c, EntityDirectory* scopes) {
+  std::set<std::string> slugs;
+  for (const ReportedCount& r : c.reported) {
+    if (!r.scope.empty()) slugs.insert(r.scope);
+  }
+  return LoadEntityDirectory(txn, slugs, scopes);
+}
+
+Status PrintCounts(const View& v) {
+  // With --entity, the entity has a row even when it has nothing to count yet.
+  std::map<std::string, EntityCounts> rows = v.snap.counts;
+  if (!v.entity.empty()) rows.try_emplace(v.entity);
+
+  if (v.format == "csv") {
+    v.out << "entity,measure,certain,possible\n";
+    for (const auto& [slug, c] : rows) {
+      for (const Measure& m : kMeasures) {
+        const Range& r = c.*m.field;
+        v.out << slug << ',' << m.name << ',' << r.certain << ',' << r.possible << '\n';
+      }
+    }
+    return Status::Ok();
+  }
+
+  if (v.format == "json") {
+    Json entities = Json::object();
+    for (const auto& [slug, c] : rows) {
+      Json j = Json::object();
+      for (const Measure& m : kMeasures) j[m.name] = RangeJson(c.*m.field);
+      Json by_kind = Json::object(), by_country = Json::object(), by_mode = Json::object();
+      for (const auto& [k, r] : c.partnerships_by_kind) by_kind[k] = RangeJson(r);
+      for (const auto& [k, r] : c.partnerships_by_country) by_country[k] = RangeJson(r);
+      for (const auto& [k, r] : c.routes_by_mode) by_mode[k] = RangeJson(r);
+      j["partnerships"]["by_kind"] = std::move(by_kind);
+      j["partnerships"]["by_country"] = std::move(by_country);
+      j["routes"]["by_mode"] = std::move(by_mode);
+      EntityDirectory scopes;
+      TWINLINE_RETURN_IF_ERROR(LoadScopes(v.txn, c, &scopes));
+      Json reported = Json::array();
+      for (const ReportedCount& r : c.reported) {
+        std::string id;
+        TWINLINE_RETURN_IF_ERROR(EventIdAt(v.txn, r.seq, &id));
+        Json jr{{"metric", r.metric}, {"scope", r.scope},
+                {"value", r.value},   {"qualifier", r.qualifier},
+                {"date", r.date},     {"status", TriName(r.status)},
+                {"seq", r.seq},       {"id", id}};
+        if (auto knows = LogKnows(r, c, scopes)) jr["log_knows"] = RangeJson(*knows);
+        reported.push_back(std::move(jr));
+      }
+      j["reported"] = std::move(reported);
+      j["open_events"] = MarksJson(c.open_events);
+      j["settled_events"] = c.settled_events;
+      entities[slug] = std::move(j);
+    }
+    Json j = DescribeSnapshotJson(v.snap);
+    j["entities"] = std::move(entities);
+    v.out << DumpJson(j) << '\n';
+    return Status::Ok();
+  }
+
+  std::vector<std::string> headers{"ENTITY"};
+  for (const Measure& m : kMeasures) headers.push_back(m.header);
+  Table table(headers);
+  for (size_t i = 1; i < headers.size(); ++i) table.AlignRight(i);
+  for (const auto& [slug, c] : rows) {
+    std::vector<std::string> row{slug};
+    for (const Measure& m : kMeasures) row.push_back(FormatRange(c.*m.field));
+    table.AddRow(std::move(row));
+  }
+  v.out << DescribeSnapshot(v.snap) << '\n';
+  table.Print(v.out);
+  if (v.entity.empty()) return Status::Ok();
+
+  const EntityCounts& c = rows.at(v.entity);
+  v.out << '\n';
+  PrintFields(v.out, {{"partnerships by kind", Breakdown(c.partnerships_by_kind)},
+                      {"partnerships by country", Breakdown(c.partnerships_by_country)},
+                      {"routes by mode", Breakdown(c.routes_by_mode)}});
+  EntityDirectory scopes;
+  TWINLINE_RETURN_IF_ERROR(LoadScopes(v.txn, c, &scopes));
+  for (const ReportedCount& r : c.reported) {
+    std::string line;
+    TWINLINE_RETURN_IF_ERROR(ReportedLine(v, r, c, scopes, &line));
+    v.out << line << '\n';
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------
+// trade
+
+std::string TradeStatus(Tri status) { return status == Tri::kYes ? "certain" : "possible"; }
+
+// "142,160,000,000", or "0–142,160,000,000" (certain–possible).
+std::string FormatAmounts(double certain, double possible) {
+  return FormatNumber(certain) + (possible == certain ? "" : "–" + FormatNumber(possible));
+}
+
+Status PrintTrade(const View& v) {
+  std::vector<std::string> ids;
+  for (const TradeRow& t : v.snap.trade) {
+    TWINLINE_RETURN_IF_ERROR(EventIdAt(v.txn, t.seq, &ids.emplace_back()));
+  }
+  if (v.format == "csv") {
+    v.out << "reporter,partner,period,flow,amount,currency,status,event\n";
+    for (size_t i = 0; i < v.snap.trade.size(); ++i) {
+      const TradeRow& t = v.snap.trade[i];
+      // Slugs, EDTF periods, flows, ISO currencies and ids need no quoting;
+      // the amount is written plain (no thousands separators).
+      v.out << t.reporter << ',' << t.partner << ',' << t.period << ',' << t.flow << ','
+            << PlainNumber(t.amount) << ',' << t.currency << ',' << TradeStatus(t.status) << ','
+            << ids[i] << '\n';
+    }
+    return Status::Ok();
+  }
+  if (v.format == "json") {
+    Json rows = Json::array();
+    for (size_t i = 0; i < v.snap.trade.size(); ++i) {
+      const TradeRow& t = v.snap.trade[i];
+      rows.push_back(Json{{"reporter", t.reporter},
+                          {"partner", t.partner},
+                          {"period", t.period},
+                          {"flow", t.flow},
+                          {"amount", t.amount},
+                          {"currency", t.currency},
+                          {"status", TriName(t.status)},
+                          {"seq", t.seq},
+                          {"id", ids[i]},
+                          {"open_events", MarksJson(t.open_events)},
+                          {"settled_events", t.settled_events}});
+    }
+    Json totals = Json::array();
+    for (const TradeTotal& t : v.snap.trade_totals) {
+      totals.push_back(Json{{"reporter", t.reporter},
+                            {"currency", t.currency},
+                            {"certain", t.certain},
+                            {"possible", t.possible}});
+    }
+    Json j = DescribeSnapshotJson(v.snap);
+    j["trade"] = std::move(rows);
+    j["totals"] = std::move(totals);
+    v.out << DumpJson(j) << '\n';
+    return Status::Ok();
+  }
+  v.out << DescribeSnapshot(v.snap) << '\n';
+  if (v.snap.trade.empty()) {
+    v.out << "no trade figures\n";
+    return Status::Ok();
+  }
+  Table table(
+      {"REPORTER", "PARTNER", "PERIOD", "FLOW", "AMOUNT", "CURRENCY", "STATUS", "SOURCE-EVENT"});
+  table.AlignRight(4);
+  for (size_t i = 0; i < v.snap.trade.size(); ++i) {
+    const TradeRow& t = v.snap.trade[i];
+    table.AddRow({t.reporter, t.partner, t.period, t.flow, FormatNumber(t.amount), t.currency,
+                  TradeStatus(t.status), ids[i]});
+  }
+  table.Print(v.out);
+  v.out << '\n';
+  for (const TradeTotal& t : v.snap.trade_totals) {
+    v.out << "total reported by " << t.reporter << ": " << FormatAmounts(t.certain, t.possible)
+          << ' ' << t.currency << '\n';
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------
+// network
+
+Status PrintNetwork(const View& v) {
+  EntityDirectory entities;
+  TWINLINE_RETURN_IF_ERROR(LoadEntityDirectory(v.txn, EdgeEndpoints(v.snap), &entities));
+  const Network net = BuildNetwork(v.snap, entities);
+  if (v.format == "json") {
+    WriteNetworkJson(net, v.out);
+    return Status::Ok();
+  }
+  if (v.format == "graphml") {
+    WriteNetworkGraphMl(net, v.out);
+    return Status::Ok();
+  }
+  if (v.format == "geojson") {
+    WriteNetworkGeoJson(net, v.out);
+    return Status::Ok();
+  }
+  size_t certain_edges = 0;
+  for (const EdgeRow& e : net.edges) certain_edges += e.status == Tri::kYes ? 1 : 0;
+  v.out << DescribeSnapshot(v.snap) << '\n';
+  PrintFields(v.out,
+              {{"nodes", std::to_string(net.nodes.size())},
+               {"edges", std::to_string(net.edges.size()) + " (" + std::to_string(certain_edges) +
+                             " certain, " + std::to_string(net.edges.size() - certain_edges) +
+                             " possible)"},
+               {"components",
+                std::to_string(net.components_certain.size()) + " over certain edges, " +
+                    std::to_string(net.components_possible.size()) + " over possible edges"}});
+  if (net.hubs.empty()) return Status::Ok();
+  v.out << "\nhubs:\n";
+  Table table({"ENTITY", "NAME", "TYPE", "DEGREE", "COMPONENT"});
+  table.AlignRight(3);
+  table.AlignRight(4);
+  for (size_t i : net.hubs) {
+    const NetworkNode& n = net.nodes[i];
+    const size_t size = net.components_possible[n.component_possible].size();
+    table.AddRow({n.slug, n.info.name, n.info.type, FormatRange(n.degree),
+                  std::to_string(size) + (size == 1 ? " node" : " nodes")});
+  }
+  table.Print(v.out);
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------
+// timeline
+
+// An amendment stands for its replacement (docs/PROJECTIONS.md, 1), so the
+// story tells the corrected fact, marked as such.
+std::string EffectiveSummary(schema::Event::Reader ev) {
+  if (!ev.getPayload().isAmendment()) return SummarizeEvent(ev);
+  auto amendment = ev.getPayload().getAmendment();
+  capnp::MallocMessageBuilder message;
+  auto copy = message.initRoot<schema::Event>();
+  copy.setSeq(ev.getSeq());
+  copy.setRecordedAt(ev.getRecordedAt());
+  copy.setId(ev.getId());
+  copy.setSources(ev.getSources());
+  copy.setValidTime(amendment.getValidTime());
+  copy.setPayload(amendment.getReplacement());
+  return SummarizeEvent(copy.asReader()) + " (as amended)";
+}
+
+struct SourceRef {
+  std::string title, publisher, published, language, url, quote, event_id;
+};
+
+Status CollectSources(const ReadTxn& txn, const std::vector<uint64_t>& seqs,
+                      std::vector<SourceRef>* out) {
+  for (uint64_t seq : seqs) {
+    TWINLINE_RETURN_IF_ERROR(txn.Get(seq, [&](schema::Event::Reader ev) {
+      for (auto s : ev.getSources()) {
+        out->push_back({s.getTitle(), s.getPublisher(), s.getPublished(), s.getLanguage(),
+                        s.getUrl(), s.getQuote(), ev.getId()});
+      }
+    }));
+  }
+  return Status::Ok();
+}
+
+Status PrintTimeline(const View& v, const Query& query) {
+  std::vector<TimelineEntry> entries;
+  TWINLINE_RETURN_IF_ERROR(Timeline(v.txn, v.entity, query, &entries));
+  Table table({"DATE", "KIND", "SUMMARY", "OCCURRED", "SOURCES", "ID"});
+  table.AlignRight(4);
+  Json list = Json::array();
+  for (const TimelineEntry& e : entries) {
+    std::string summary;
+    Json event;
+    TWINLINE_RETURN_IF_ERROR(v.txn.Get(e.seq, [&](schema::Event::Reader ev) {
+      summary = EffectiveSummary(ev);
+      if (v.format == "json") event = EncodeEvent(ev);
+    }));
+    std::vector<SourceRef> sources;
+    TWINLINE_RETURN_IF_ERROR(CollectSources(v.txn, e.source_seqs, &sources));
+    if (v.format == "json") {
+      Json js = Json::array();
+      for (const SourceRef& s : sources) {
+        Json j{{"title", s.title},
+               {"publisher", s.publisher},
+               {"published", s.published},
+               {"language", s.language}};
+        if (!s.url.empty()) j["url"] = s.url;
+        if (!s.quote.empty()) j["quote"] = s.quote;
+        j["event"] = s.event_id;
+        js.push_back(std::move(j));
+      }
+      Json j{{"seq", e.seq},
+             {"id", e.id},
+             {"kind", e.kind},
+             {"date", e.date},
+             {"occurred", TriName(e.occurred)}};
+      if (!e.amends.empty()) j["amends"] = e.amends;
+      j["summary"] = summary;
+      j["sources"] = std::move(js);
+      j["event"] = std::move(event);
+      list.push_back(std::move(j));
+      continue;
+    }
+    table.AddRow({e.date, e.kind, summary, std::string(TriName(e.occurred)),
+                  std::to_string(sources.size()), e.id});
+    for (const SourceRef& s : sources) {
+      table.AddNote("source: " + s.title + " — " + s.publisher + ", " + s.published + " (" +
+                    s.language + ")" + (s.url.empty() ? "" : " " + s.url));
+    }
+  }
+  if (v.format == "json") {
+    Json j = DescribeSnapshotJson(v.snap);
+    j["entity"] = v.entity;
+    j["events"] = std::move(list);
+    v.out << DumpJson(j) << '\n';
+    return Status::Ok();
+  }
+  v.out << v.entity << ", " << DescribeSnapshot(v.snap) << '\n';
+  table.Print(v.out);
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------
+// time series
+
+struct Amount {
+  double certain = 0, possible = 0;
+};
+
+// The key figures of one step. With an entity (the snapshot restricted to
+// it), `partnered` counts its partners; otherwise every entity with a
+// partnership.
+struct SeriesPoint {
+  int64_t day = 0;
+  Range partnerships, routes, partnered;
+  std::map<std::string, Amount> trade;  // currency -> totals
+};
+
+SeriesPoint MeasureStep(const twinline::Snapshot& snap, const std::string& entity) {
+  SeriesPoint p;
+  p.day = snap.query.as_of_day;
+  std::map<std::string, Tri> partnered;  // slug -> best status of its partnerships
+  for (const EdgeRow& e : snap.edges) {
+    const bool certain = e.status == Tri::kYes;
+    Range& r = e.kind == EdgeRow::Kind::kRoute ? p.routes : p.partnerships;
+    r.certain += certain ? 1 : 0;
+    r.possible += 1;
+    if (e.kind != EdgeRow::Kind::kPartnership) continue;
+    for (const std::string* slug : {&e.a, &e.b}) {
+      if (*slug == entity) continue;
+      Tri& best = partnered[*slug];
+      best = std::max(best, e.status);
+    }
+  }
+  for (const auto& [slug, status] : partnered) {
+    p.partnered.certain += status == Tri::kYes ? 1 : 0;
+    p.partnered.possible += 1;
+  }
+  for (const TradeTotal& t : snap.trade_totals) {
+    Amount& a = p.trade[t.currency];
+    a.certain += t.certain;
+    a.possible += t.possible;
+  }
+  return p;
+}
+
+// The day `months` months after `day`: the same day of the month (clamped to
+// the month's length), or the month's last day when `day` is a last day, so
+// that year-end and month-end steps stay at period ends.
+int64_t AddMonths(int64_t day, int64_t months) {
+  int64_t y = 0;
+  unsigned m = 0, d = 0;
+  CivilFromDays(day, &y, &m, &d);
+  const bool month_end = d == DaysInMonth(y, m);
+  const int64_t index = y * 12 + (m - 1) + months;
+  const int64_t ny = index >= 0 ? index / 12 : (index - 11) / 12;
+  const auto nm = static_cast<unsigned>(index - ny * 12 + 1);
+  const unsigned last = DaysInMonth(ny, nm);
+  return DaysFromCivil(ny, nm, month_end ? last : std::min(d, last));
+}
+
+// The days of a time series: the last day of `from`, then every step until
+// the last day of `to`.
+Status StepDays(const ReplayRequest& r, const std::string& step, std::vector<int64_t>* days) {
+  const ParamStyle style = r.style;
+  if (r.from.empty() || r.to.empty()) {
+    return Status::InvalidArgument("a time series needs both " + ParamName(style, "from") +
+                                   " and " + ParamName(style, "to"))
+        .WithField(ParamName(style, r.from.empty() ? "from" : "to"));
+  }
+  int64_t first = 0, last = 0;
+  TWINLINE_RETURN_IF_ERROR(ParseAsOfDay(r.from, ParamName(style, "from"), &first));
+  TWINLINE_RETURN_IF_ERROR(ParseAsOfDay(r.to, ParamName(style, "to"), &last));
+  if (first > last) {
+    return Status::InvalidArgument(ParamSetting(style, "from", r.from) + " is after " +
+                                   ParamSetting(style, "to", r.to))
+        .WithField(ParamName(style, "from"));
+  }
+  const int64_t months = step == "month" ? 1 : 12;
+  for (int64_t k = 0;; ++k) {
+    const int64_t day = AddMonths(first, k * months);
+    if (day > last) break;
+    if (days->size() == r.max_steps) {
+      return Status::InvalidArgument("more than " + std::to_string(r.max_steps) + " steps from " +
+                                     FormatDay(first) + " to " + FormatDay(last) + " by " + step +
+                                     "; shorten the range or use a longer " +
+                                     ParamName(style, "step"))
+          .WithField(ParamName(style, "step"));
+    }
+    days->push_back(day);
+  }
+  return Status::Ok();
+}
+
+Status PrintSeries(const ReplayRequest& r, const ReadTxn& txn, Query query,
+                   const std::string& entity, const std::string& format, std::ostream& out) {
+  const std::string step = r.step.empty() ? "year" : r.step;
+  std::vector<int64_t> days;
+  TWINLINE_RETURN_IF_ERROR(StepDays(r, step, &days));
+  std::vector<SeriesPoint> points;
+  std::set<std::string> currencies;
+  uint64_t known_seq = 0;
+  query.rows = kEdgeRows | kTradeRows;  // MeasureStep reads no counts
+  for (int64_t day : days) {
+    query.as_of_day = day;
+    twinline::Snapshot snap;
+    TWINLINE_RETURN_IF_ERROR(Replay(txn, query, &snap));
+    if (!entity.empty()) RestrictToEntity(entity, &snap);
+    known_seq = snap.known_seq;
+    points.push_back(MeasureStep(snap, entity));
+    for (const auto& [currency, amount] : points.back().trade) currencies.insert(currency);
+  }
+
+  if (format == "json") {
+    Json rows = Json::array();
+    for (const SeriesPoint& p : points) {
+      Json trade = Json::object();
+      for (const auto& [currency, a] : p.trade) {
+        trade[currency] = Json{{"certain", a.certain}, {"possible", a.possible}};
+      }
+      rows.push_back(Json{{"date", FormatDay(p.day)},
+                          {"partnerships", RangeJson(p.partnerships)},
+                          {"routes", RangeJson(p.routes)},
+                          {"entities_with_partnership", RangeJson(p.partnered)},
+                          {"trade", std::move(trade)}});
+    }
+    Json j{{"from", FormatDay(days.front())},
+           {"to", FormatDay(days.back())},
+           {"step", step},
+           {"known_seq", known_seq},
+           {"dates", DateRuleName(query.rule)}};
+    if (!entity.empty()) j["entity"] = entity;
+    j["series"] = std::move(rows);
+    out << DumpJson(j) << '\n';
+    return Status::Ok();
+  }
+
+  auto amount = [&](const SeriesPoint& p, const std::string& currency) {
+    auto it = p.trade.find(currency);
+    return it == p.trade.end() ? Amount{} : it->second;
+  };
+  if (format == "csv") {
+    // One column per bound, plain numbers: ready for a spreadsheet or pandas.
+    out << "date,partnerships_certain,partnerships_possible,routes_certain,routes_possible,"
+           "entities_with_partnership_certain,entities_with_partnership_possible";
+    for (const std::string& c : currencies)
+      out << ",trade_" << c << "_certain,trade_" << c << "_possible";
+    out << '\n';
+    for (const SeriesPoint& p : points) {
+      out << FormatDay(p.day) << ',' << p.partnerships.certain << ',' << p.partnerships.possible
+          << ',' << p.routes.certain << ',' << p.routes.possible << ',' << p.partnered.certain
+          << ',' << p.partnered.possible;
+      for (const std::string& c : currencies) {
+        const Amount a = amount(p, c);
+        out << ',' << PlainNumber(a.certain) << ',' << PlainNumber(a.possible);
+      }
+      out << '\n';
+    }
+    return Status::Ok();
+  }
+  // For people: certain–possible ranges, grouped numbers.
+  std::vector<std::string> headers{"DATE", "PARTNERSHIPS", "ROUTES",
+                                   entity.empty() ? "ENTITIES WITH PARTNERSHIP" : "PARTNERS"};
+  for (const std::string& c : currencies) headers.push_back("TRADE " + c);
+  Table table(headers);
+  for (size_t i = 1; i < headers.size(); ++i) table.AlignRight(i);
+  for (const SeriesPoint& p : points) {
+    std::vector<std::string> row{FormatDay(p.day), FormatRange(p.partnerships),
+                                 FormatRange(p.routes), FormatRange(p.partnered)};
+    for (const std::string& c : currencies) {
+      const Amount a = amount(p, c);
+      row.push_back(FormatAmounts(a.certain, a.possible));
+    }
+    table.AddRow(std::move(row));
+  }
+  table.Print(out);
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------
+
+// The formats each projection can be written in; the first is the default.
+const std::vector<std::string>& FormatsOf(const std::string& projection) {
+  static const std::map<std::string, std::vector<std::string>> kFormats = {
+      {"counts", {"table", "json", "csv"}},
+      {"trade", {"table", "json", "csv"}},
+      {"network", {"table", "json", "graphml", "geojson"}},
+      {"timeline", {"table", "json"}},
+      {"series", {"csv", "json", "table"}},
+  };
+  return kFormats.at(projection);
+}
+
+bool IsSeries(const ReplayRequest& r) { return !r.from.empty() || !r.to.empty(); }
+
+}  // namespace
+
+Status ReplayFormat(const ReplayRequest& r, std::string* format) {
+  const ParamStyle style = r.style;
+  const bool series = IsSeries(r);
+  if (!r.projection.empty()) {
+    TWINLINE_RETURN_IF_ERROR(
+        CheckChoice(style, "projection", r.projection, {"counts", "trade", "network", "timeline"}));
+  }
+  if (series && !r.step.empty()) {
+    TWINLINE_RETURN_IF_ERROR(CheckChoice(style, "step", r.step, {"year", "month"}));
+  }
+  const std::string as_of = ParamName(style, "as_of");
+  const std::string from_to = ParamName(style, "from") + "/" + ParamName(style, "to");
+  if (series && !r.as_of.empty()) {
+    return Status::InvalidArgument("give either " + as_of + " (one day) or " + from_to +
+                                   " (a series)")
+        .WithField(as_of);
+  }
+  if (!series && r.as_of.empty()) {
+    return Status::InvalidArgument("give " + ParamSetting(style, "as_of", "DATE") + ", or " +
+                                   from_to + " for a time series")
+        .WithField(as_of);
+  }
+  if (series && !r.projection.empty()) {
+    return Status::InvalidArgument("a time series has its own columns; drop " +
+                                   ParamName(style, "projection"))
+        .WithField(ParamName(style, "projection"));
+  }
+  const std::string projection = series ? "series" : r.projection.empty() ? "counts" : r.projection;
+  if (projection == "timeline" && r.common.entity.empty()) {
+    return Status::InvalidArgument("the timeline is one entity's: give " +
+                                   ParamName(style, "entity"))
+        .WithField(ParamName(style, "projection"));
+  }
+  const auto& formats = FormatsOf(projection);
+  *format = r.format.empty() ? formats.front() : r.format;
+  if (std::find(formats.begin(), formats.end(), *format) == formats.end()) {
+    std::string list;
+    for (const std::string& x : formats) list += (list.empty() ? "" : ", ") + x;
+    return Status::InvalidArgument(
+               ParamSetting(style, "format", *format) + " does not apply to " +
+               (series ? "a time series" : ParamSetting(style, "projection", projection)) +
+               " (use " + list + ")")
+        .WithField(ParamName(style, "format"));
+  }
+  return Status::Ok();
+}
+
+Status RenderReplay(Snapshot& snap, const ReplayRequest& r, std::ostream& out,
+                    spdlog::logger* logger) {
+  std::string format;
+  TWINLINE_RETURN_IF_ERROR(ReplayFormat(r, &format));
+  Query query;
+  std::string entity;
+  TWINLINE_RETURN_IF_ERROR(ResolveProjectionParams(r.common, r.style, snap, &query, &entity));
+  if (IsSeries(r)) return PrintSeries(r, *snap.txn, query, entity, format, out);
+
+  TWINLINE_RETURN_IF_ERROR(ParseAsOfDay(r.as_of, ParamName(r.style, "as_of"), &query.as_of_day));
+  twinline::Snapshot state;
+  ReplayStats stats;
+  TWINLINE_RETURN_IF_ERROR(Replay(*snap.txn, query, &state, &stats));
+  if (logger != nullptr) {
+    logger->debug("replayed {} events to {} from {} ({} checkpoints passed over)",
+                  stats.events_applied, FormatDay(query.as_of_day),
+                  stats.checkpoint_day ? "the checkpoint at " + FormatDay(*stats.checkpoint_day)
+                                       : std::string("the start"),
+                  stats.checkpoints_skipped);
+  }
+  if (!entity.empty()) RestrictToEntity(entity, &state);
+
+  const View view{*snap.txn, state, entity, format, out};
+  if (r.projection == "trade") return PrintTrade(view);
+  if (r.projection == "network") return PrintNetwork(view);
+  if (r.projection == "timeline") return PrintTimeline(view, query);
+  return PrintCounts(view);
+}
+
+}  // namespace twinline::cli

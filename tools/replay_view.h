@@ -1,0 +1,81 @@
+// Replay answers, rendered: what `twinline replay` prints and GET /v1/replay
+// sends, from one request and one entry point, so both give the same bytes.
+// A replay is the state of the network on a valid day as the log knew it at
+// a recorded time (docs/PROJECTIONS.md), as one of four projections:
+//
+//   counts    per entity: partnerships, routes, forums, agreements, offices,
+//             awards, ... as certain–possible ranges; for one entity also
+//             the breakdowns and the entity's own reported figures beside
+//             what the log knows                       (table, json, csv)
+//   trade     the trade figures that hold, and totals per reporter and
+//             currency                                 (table, json, csv)
+//   network   the graph (projections/network.h): degrees, components, hubs
+//                                                      (table, json, graphml, geojson)
+//   timeline  one entity's story, with the sources of every event
+//                                                      (table, json)
+//
+// or, with from/to/step instead of as_of, a time series of key figures, one
+// replay per step (csv, json, table).
+//
+// Contract:
+//  * RenderReplay checks the request, resolves it in `snap` (one read
+//    transaction: the answer is consistent even while another process
+//    appends), replays and writes the answer to `out` in the requested
+//    format. The first format a projection lists is its default (an empty
+//    `format`). Output is deterministic: the same log and request give the
+//    same bytes.
+//  * Every error of the request is found before the first byte is written:
+//    a bad combination, date, format, step count or known-at time is
+//    kInvalidArgument, an unknown entity kNotFound, each naming the
+//    parameter in the request's ParamStyle (projection_request.h). Only a
+//    failing database (corruption, I/O) can stop output part-way.
+//  * A time series has at most `max_steps` steps (each one replay); more is
+//    refused, not truncated.
+//  * `out` is written as the answer is produced (tables are laid out first,
+//    then printed); nothing else is kept for the whole answer.
+#ifndef TWINLINE_TOOLS_REPLAY_VIEW_H_
+#define TWINLINE_TOOLS_REPLAY_VIEW_H_
+
+#include <cstddef>
+#include <iosfwd>
+#include <string>
+
+#include "core/status.h"
+#include "tools/cli.h"
+#include "tools/projection_request.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace twinline::cli {
+
+// A time series replays once per step; past this it is a mistake (or a
+// denial of service), not a question.
+inline constexpr size_t kMaxSeriesSteps = 2400;
+
+// A replay as asked; empty strings are "not given".
+struct ReplayRequest {
+  std::string as_of;       // one valid day: the LAST day of this EDTF date
+  std::string from, to;    // or a time series: first and last step
+  std::string step;        // year (default) | month
+  std::string projection;  // counts (default) | trade | network | timeline; not with a series
+  std::string format;      // table | json | csv | graphml | geojson; see above
+  ProjectionFlags common;  // known_at, dates, entity, no_checkpoints
+  ParamStyle style = ParamStyle::kFlags;
+  size_t max_steps = kMaxSeriesSteps;
+};
+
+// The format `request` is answered in (its own, or its projection's
+// default), or the error RenderReplay would return for the combination of
+// parameters it gives. Reads nothing.
+Status ReplayFormat(const ReplayRequest& request, std::string* format);
+
+// Writes the answer to `request` to `out`. `logger` (may be null) gets a
+// debug line on what the replay read (events applied, checkpoint used).
+Status RenderReplay(Snapshot& snap, const ReplayRequest& request, std::ostream& out,
+                    spdlog::logger* logger = nullptr);
+
+}  // namespace twinline::cli
+
+#endif  // TWINLINE_TOOLS_REPLAY_VIEW_H_
