@@ -424,24 +424,6 @@ void AddProjectionFlags(CLI::App& cmd, ProjectionFlags* flags) {
                "replay from the start of the log, ignoring stored checkpoints");
 }
 
-Status ResolveProjectionFlags(const ProjectionFlags& flags, Snapshot& snap, Query* query,
-                              std::string* entity) {
-  if (!flags.known_at.empty()) {
-    Status s = ResolveKnownAt(*snap.txn, flags.known_at, &query->known_seq);
-    if (!s.ok()) return s.WithField("--known-at");
-  }
-  query->rule = flags.dates == "earliest" ? DateRule::kEarliest
-                : flags.dates == "latest" ? DateRule::kLatest
-                                          : DateRule::kRange;
-  query->use_checkpoints = !flags.no_checkpoints;
-  entity->clear();
-  if (!flags.entity.empty()) {
-    Status s = snap.resolver->Resolve(flags.entity, entity);
-    if (!s.ok()) return s.WithField("--entity");
-  }
-  return Status::Ok();
-}
-
 void RestrictToEntity(std::string_view slug, twinline::Snapshot* snapshot) {
   std::erase_if(snapshot->edges, [&](const EdgeRow& e) { return e.a != slug && e.b != slug; });
   std::erase_if(snapshot->counts, [&](const auto& entry) { return entry.first != slug; });

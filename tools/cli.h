@@ -206,12 +206,6 @@ struct ProjectionFlags {
 };
 void AddProjectionFlags(CLI::App& cmd, ProjectionFlags* flags);
 
-// Fills `query` (known_seq, rule, use_checkpoints; as_of_day is left alone)
-// and `entity` (the resolved slug, or empty) from `flags`, reading through
-// `snap` (the CLI's read snapshot above, not a projection Snapshot).
-Status ResolveProjectionFlags(const ProjectionFlags& flags, Snapshot& snap, Query* query,
-                              std::string* entity);
-
 // Keeps only what concerns `slug`: edges touching it, its own counts, trade
 // rows it reports or is the partner of, and the totals it reports.
 void RestrictToEntity(std::string_view slug, twinline::Snapshot* snapshot);
