@@ -5,7 +5,10 @@
 // its id), so nothing about the whole log is held in memory: neither the
 // events nor the set of corrections.
 #include <capnp/schema.h>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <cstdio>
 
 #include "core/edtf.h"
 #include "core/identity.h"
@@ -42,34 +45,105 @@ Status FindSuperseding(const ReadTxn& txn, std::string_view id, uint64_t known_s
   });
 }
 
+namespace {
+
+// Resident pages of the log's map a scan may add before it releases them
+// (state.h, MappedPageBudget).
+constexpr uint64_t kMappedPageBudget = uint64_t{64} << 20;
+
+}  // namespace
+
+MappedPageBudget::MappedPageBudget(const ReadTxn& txn)
+    : MappedPageBudget(txn, kMappedPageBudget) {}
+
+MappedPageBudget::MappedPageBudget(const ReadTxn& txn, uint64_t budget_bytes)
+    : txn_(txn), budget_pages_(budget_bytes / static_cast<uint64_t>(sysconf(_SC_PAGESIZE))) {
+  base_pages_ = ResidentFilePages().value_or(0);
+}
+
+std::optional<uint64_t> MappedPageBudget::ResidentFilePages() {
+  // statm: size resident shared text lib data dt, in pages; `shared` is the
+  // resident file-backed (and shared memory) pages. One small read.
+  const int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  char buf[128];
+  const ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return std::nullopt;
+  buf[n] = '\0';
+  unsigned long long size = 0, resident = 0, shared = 0;
+  if (std::sscanf(buf, "%llu %llu %llu", &size, &resident, &shared) != 3) return std::nullopt;
+  return shared;
+}
+
+void MappedPageBudget::Check() {
+  const std::optional<uint64_t> pages = ResidentFilePages();
+  if (!pages) {  // cannot measure: release as the interval alone says
+    txn_.ReleaseMappedPages();
+    return;
+  }
+  if (*pages > base_pages_ + budget_pages_) {
+    txn_.ReleaseMappedPages();
+    ++releases_;
+  }
+}
+
+namespace {
+
+// The effective fact `ev` stands for at known_seq (§1), if it feeds one of
+// `rows`: false when it is a correction or corroboration, feeds none of
+// them, or is superseded (looked up only for the facts that feed them).
+// `fact` borrows from `ev`.
+bool AsEffectiveFact(const ReadTxn& txn, schema::Event::Reader ev, uint64_t known_seq,
+                     RowSets rows, Fact* fact, Status* error) {
+  auto payload = ev.getPayload();
+  const Which which = payload.which();
+  if (which == Which::RETRACTION || which == Which::CORROBORATION) return false;
+  if (which == Which::AMENDMENT) payload = payload.getAmendment().getReplacement();
+  if ((RowsFed(payload.which()) & rows) == 0) return false;  // not even looked up
+  const std::string_view id(ev.getId().cStr(), ev.getId().size());
+  bool superseded = false;
+  *error = FindSuperseding(txn, id, known_seq, &superseded);
+  if (!error->ok() || superseded) return false;
+  auto date = ev.getValidTime();
+  fact->seq = ev.getSeq();
+  fact->e = date.getEarliest();
+  fact->l = date.getLatest();
+  fact->edtf = std::string_view(date.getEdtf().cStr(), date.getEdtf().size());
+  fact->payload = payload;
+  return true;
+}
+
+}  // namespace
+
 Status ScanEffectiveFacts(const ReadTxn& txn, uint64_t known_seq, std::optional<int64_t> after_day,
                           int64_t to_day, const std::function<bool(const Fact&)>& fn,
                           RowSets rows) {
   if (after_day && *after_day >= to_day) return Status::Ok();
   const int64_t from_day = after_day ? *after_day + 1 : kUnboundedStart;
-  uint64_t visited = 0;
+  MappedPageBudget pages(txn);
   Status inner;
   Status st = txn.ScanStarting(from_day, to_day, [&](schema::Event::Reader ev) {
     // Between records: nothing from earlier callbacks is held (state.h).
-    if (++visited % kReleaseEvery == 0) txn.ReleaseMappedPages();
+    pages.Visited();
     if (ev.getSeq() > known_seq) return true;
-    auto payload = ev.getPayload();
-    const Which which = payload.which();
-    if (which == Which::RETRACTION || which == Which::CORROBORATION) return true;
-    if (which == Which::AMENDMENT) payload = payload.getAmendment().getReplacement();
-    if ((RowsFed(payload.which()) & rows) == 0) return true;  // not even looked up
-    const std::string_view id(ev.getId().cStr(), ev.getId().size());
-    bool superseded = false;
-    inner = FindSuperseding(txn, id, known_seq, &superseded);
-    if (!inner.ok()) return false;
-    if (superseded) return true;
-    auto date = ev.getValidTime();
     Fact fact;
-    fact.seq = ev.getSeq();
-    fact.e = date.getEarliest();
-    fact.l = date.getLatest();
-    fact.edtf = std::string_view(date.getEdtf().cStr(), date.getEdtf().size());
-    fact.payload = payload;
+    if (!AsEffectiveFact(txn, ev, known_seq, rows, &fact, &inner)) return inner.ok();
+    return fn(fact);
+  });
+  TWINLINE_RETURN_IF_ERROR(inner);
+  return st;
+}
+
+Status ScanEffectiveFactsBySeq(const ReadTxn& txn, uint64_t known_seq, int64_t to_day,
+                               const std::function<bool(const Fact&)>& fn, RowSets rows) {
+  MappedPageBudget pages(txn);
+  Status inner;
+  Status st = txn.Scan(1, known_seq, [&](schema::Event::Reader ev) {
+    pages.Visited();
+    if (ev.getValidTime().getEarliest() > to_day) return true;
+    Fact fact;
+    if (!AsEffectiveFact(txn, ev, known_seq, rows, &fact, &inner)) return inner.ok();
     return fn(fact);
   });
   TWINLINE_RETURN_IF_ERROR(inner);

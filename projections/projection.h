@@ -20,8 +20,9 @@
 //    exactly the selected rows of the full Snapshot, and leaves the others
 //    empty; facts that feed no selected set are neither looked up nor kept.
 //  * Memory grows with entities, edges and their events, report and trade
-//    keys, and unsettled facts, not with the log: events are streamed from
-//    the log's by-date index, and a settled counter fact or report is only
+//    keys, and unsettled facts, not with the log: events are streamed (from
+//    the log's by-date index, or for a replay from zero to a late day in
+//    one pass in seq order), and a settled counter fact or report is only
 //    counted. ReplayInto hands rows to a SnapshotSink one at a time instead
 //    of building the Snapshot, so the rows are never all held at once.
 //  * Diff names the events behind each changed row from the two snapshots

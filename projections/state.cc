@@ -20,18 +20,41 @@ uint64_t MixHash(uint64_t x) {  // SplitMix64's finaliser
 }
 
 uint32_t Interner::Intern(std::string_view s) {
-  auto it = ids_.find(s);
-  if (it != ids_.end()) return it->second;
-  it = ids_.emplace(std::string(s), static_cast<uint32_t>(by_id_.size())).first;
-  by_id_.push_back(&it->first);
-  return it->second;
+  if (2 * (strings_.size() + 1) > slots_.size()) Grow();
+  const uint64_t hash = HashOf(s);
+  const uint64_t tag = hash >> 32 << 32;
+  const size_t mask = slots_.size() - 1;
+  for (size_t slot = hash & mask;; slot = (slot + 1) & mask) {
+    const uint64_t word = slots_[slot];
+    if (word == 0) {
+      const auto id = static_cast<uint32_t>(strings_.size());
+      strings_.emplace_back(s);
+      slots_[slot] = tag | (uint64_t{id} + 1);
+      return id;
+    }
+    if ((word & ~uint64_t{0xffffffff}) == tag) {
+      const auto id = static_cast<uint32_t>((word & 0xffffffff) - 1);
+      if (strings_[id] == s) return id;
+    }
+  }
+}
+
+void Interner::Grow() {
+  slots_.assign(std::max<size_t>(64, 2 * slots_.size()), 0);
+  const size_t mask = slots_.size() - 1;
+  for (uint32_t id = 0; id < strings_.size(); ++id) {
+    const uint64_t hash = HashOf(strings_[id]);
+    size_t slot = hash & mask;
+    while (slots_[slot] != 0) slot = (slot + 1) & mask;
+    slots_[slot] = (hash >> 32 << 32) | (uint64_t{id} + 1);
+  }
 }
 
 std::vector<uint32_t> Interner::Ranks() const {
-  std::vector<uint32_t> by_text(by_id_.size());
+  std::vector<uint32_t> by_text(strings_.size());
   for (uint32_t i = 0; i < by_text.size(); ++i) by_text[i] = i;
   std::sort(by_text.begin(), by_text.end(),
-            [&](uint32_t x, uint32_t y) { return *by_id_[x] < *by_id_[y]; });
+            [&](uint32_t x, uint32_t y) { return strings_[x] < strings_[y]; });
   std::vector<uint32_t> rank(by_text.size());
   for (uint32_t r = 0; r < by_text.size(); ++r) rank[by_text[r]] = r;
   return rank;
@@ -154,9 +177,24 @@ RowSets RowsFed(Which which) {
 
 State::State(RowSets rows) : rows_(rows & kAllRows) {}
 
+namespace {
+
+// Makes `f` the key's best settled report if it is greater (§4).
+template <typename Entry, typename Figure>
+void SettleReport(Entry* r, const Figure& f) {
+  ++r->settled;
+  if (!r->has_best || f.at.Order() > r->best.at.Order()) {
+    r->best = f;
+    r->has_best = true;
+  }
+}
+
+}  // namespace
+
 bool State::Insert(const Fact& fact) {
   if ((RowsFed(fact.payload.which()) & rows_) == 0) return false;
   const Dated at{fact.seq, fact.e, fact.l};
+  const bool settled = settle_day_ && fact.l <= *settle_day_;
   const Feeds f = Classify(fact.payload);
   switch (f.kind) {
     case Feeds::Kind::kNothing:
@@ -165,21 +203,42 @@ bool State::Insert(const Fact& fact) {
       InsertEdgeEvent({Intern(f.a), Intern(f.b), f.subkind, f.edge_kind}, at, f.establish);
       break;
     case Feeds::Kind::kCounters:
-      for (const auto& [entity, counter] : f.counters) {
-        counter_facts.push_back({at, counters.FindOrAdd({Intern(entity), counter})});
+      for (size_t i = 0; i < f.counters.size(); ++i) {
+        const uint32_t entity = Intern(f.counters[i].first);
+        const uint32_t owner = counters.FindOrAdd({entity, f.counters[i].second});
+        if (!settled) {
+          counter_facts.push_back({at, owner});
+          continue;
+        }
+        ++counters[owner].settled;
+        // One event of the entity, though it may feed two of its counters.
+        bool seen = false;
+        for (size_t j = 0; j < i; ++j) seen = seen || f.counters[j].first == f.counters[i].first;
+        if (!seen) CountSettled(entity);
       }
       break;
     case Feeds::Kind::kReport: {
       const ReportKey key{Intern(f.entity), InternName(f.metric),
                           f.scope.empty() ? kNoEntity : Intern(f.scope)};
       const uint32_t owner = reports.FindOrAdd(key);
-      report_figures.push_back({{at, f.value, InternName(fact.edtf), f.qualifier}, owner});
+      const CountFigure figure{at, f.value, InternName(fact.edtf), f.qualifier};
+      if (settled) {
+        SettleReport(&reports[owner], figure);
+        CountSettled(key.entity);
+      } else {
+        report_figures.push_back({figure, owner});
+      }
       break;
     }
     case Feeds::Kind::kTrade: {
       const TradeKey key{Intern(f.entity), Intern(f.partner), InternName(f.period), f.flow};
       const uint32_t owner = trade.FindOrAdd(key);
-      trade_figures.push_back({{at, f.value, InternName(f.currency)}, owner});
+      const TradeFigure figure{at, f.value, InternName(f.currency)};
+      if (settled) {
+        SettleReport(&trade[owner], figure);
+      } else {
+        trade_figures.push_back({figure, owner});
+      }
       break;
     }
   }
@@ -263,12 +322,8 @@ void CompactReports(int64_t day, Table<Entry>* keys, std::vector<OpenFigure<Figu
     const Figure& f = open.figure;
     if (f.at.l > day) return true;
     Entry& r = (*keys)[open.owner];
-    ++r.settled;
     if constexpr (std::is_same_v<Entry, Report>) settling->emplace_back(r.key.entity, f.at.seq);
-    if (!r.has_best || f.at.Order() > r.best.at.Order()) {
-      r.best = f;
-      r.has_best = true;
-    }
+    SettleReport(&r, f);
     return false;
   });
 }
@@ -340,10 +395,7 @@ void State::Compact(int64_t day) {
   CompactReports(day, &trade, &trade_figures, nullptr);
   std::sort(settling.begin(), settling.end());
   settling.erase(std::unique(settling.begin(), settling.end()), settling.end());
-  for (const auto& [entity, seq] : settling) {
-    if (entity_settled.size() <= entity) entity_settled.resize(entity + 1, 0);
-    ++entity_settled[entity];
-  }
+  for (const auto& [entity, seq] : settling) CountSettled(entity);
 }
 
 Inserter::Inserter(State* state, std::optional<int64_t> compacted_at)

@@ -47,6 +47,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -54,7 +55,6 @@
 #include <string>
 #include <string_view>
 #include <tuple>
-#include <unordered_map>
 #include <vector>
 
 #include "core/event_log.h"
@@ -93,27 +93,61 @@ Status FindSuperseding(const ReadTxn& txn, std::string_view id, uint64_t known_s
 // reports counts, trade reports trade; anything else nothing.
 RowSets RowsFed(schema::Payload::Which which);
 
+// Keeps this process's resident pages of the log's memory map within a
+// budget during a long scan: a scan of the whole log would otherwise keep
+// every page it touched resident (10^7 events: ~10 GB of RSS, though those
+// pages are the page cache's, shared and clean, which the kernel may drop
+// at any time). Every kCheckEvery records it reads the process's resident
+// file-backed pages (/proc/self/statm, one small read) and, only when they
+// exceed what they were at construction by more than the budget, asks the
+// log to release its mapped pages (ReadTxn::ReleaseMappedPages). Releasing
+// is not free: it walks /proc/self/maps, drops every page of the map (also
+// the B-tree's branch pages, which a by-date scan faults straight back in)
+// and costs system time; releasing every 1,024 events on a 10^6-event log
+// took 7.5 s of system time against 0.4 s without. Call Visited() between
+// records, when nothing from an earlier record is held.
+class MappedPageBudget {
+ public:
+  static constexpr uint64_t kCheckEvery = 1024;
+
+  // The default budget: effective.cc says how much and why.
+  explicit MappedPageBudget(const ReadTxn& txn);
+  MappedPageBudget(const ReadTxn& txn, uint64_t budget_bytes);
+  void Visited() {
+    if (++visited_ % kCheckEvery == 0) Check();
+  }
+  uint64_t releases() const { return releases_; }
+  // The process's resident file-backed pages, if /proc tells.
+  static std::optional<uint64_t> ResidentFilePages();
+
+ private:
+  void Check();
+
+  const ReadTxn& txn_;  // borrowed
+  uint64_t budget_pages_;
+  uint64_t base_pages_ = 0;
+  uint64_t visited_ = 0;
+  uint64_t releases_ = 0;
+};
+
 // Calls fn for every effective fact at `known_seq` with after_day < e <=
 // to_day (no lower bound when after_day is empty) that feeds one of `rows`,
-// in order of (e, seq), streamed from the by-date index. Facts that feed
-// none are skipped before their supersession is looked up. Stops early when
-// fn returns false.
-//
-// Every kReleaseEvery events visited it asks the log to release its mapped
-// pages (ReadTxn::ReleaseMappedPages), between records: a scan of the whole
-// log would otherwise keep every page it touched resident (10^7 events:
-// ~10 GB of RSS). Nothing fn receives is held across records, so nothing
-// refers to a released page (which would only fault back in anyway). The
-// interval trades RSS for re-faults: the kernel maps up to 16 neighbouring
-// cached pages per fault, so N random events keep up to ~N x 64 KiB
-// resident. Measured on a 10^6-event log (counts from zero): every 8192
-// events, peak file RSS 408 MB and 2.6 s of system time; 1024: 100 MB and
-// 5.0 s; 256: 44 MB and 7.7 s.
-// TODO(perf): release on a budget of resident pages instead of a count.
-inline constexpr uint64_t kReleaseEvery = 1024;
+// in order of (e, seq), streamed from the by-date index (one fetch by seq
+// per event). Facts that feed none are skipped before their supersession is
+// looked up. Stops early when fn returns false. Keeps the map's resident
+// pages within a MappedPageBudget.
 Status ScanEffectiveFacts(const ReadTxn& txn, uint64_t known_seq, std::optional<int64_t> after_day,
                           int64_t to_day, const std::function<bool(const Fact&)>& fn,
                           RowSets rows = kAllRows);
+// The same facts (e <= to_day, no lower bound) in order of seq, from one
+// sequential pass over the log (ReadTxn::Scan): several times the rate of
+// the by-date fetches, but it reads the events with e > to_day too, and a
+// State fed in this order cannot be compacted as it goes (compaction needs
+// the facts in order of e): for a replay from zero, into a State that
+// settles at the query's day (State::SettleAt).
+Status ScanEffectiveFactsBySeq(const ReadTxn& txn, uint64_t known_seq, int64_t to_day,
+                               const std::function<bool(const Fact&)>& fn,
+                               RowSets rows = kAllRows);
 
 // The ISO country of `slug` from its registration effective at known_seq
 // (following amendments), whatever the valid day; empty when the entity is
@@ -131,23 +165,28 @@ std::string QualifierName(uint16_t ordinal);
 
 // --- Building blocks of the state (state.cc) -------------------------------
 
-// Strings with dense ids 0..n-1 in order of first appearance. Ids are stable
-// for the Interner's lifetime.
+// Strings with dense ids 0..n-1 in order of first appearance. Ids, and
+// references to the strings, are stable for the Interner's lifetime. Flat:
+// the strings in a deque (no allocation per string beyond its own text, no
+// move), found through an open-addressing index of (hash tag, id) words, so
+// a lookup is one probe and, on a tag match, one comparison; interning is
+// what a replay does most per event.
 class Interner {
  public:
   uint32_t Intern(std::string_view s);
-  const std::string& operator[](uint32_t id) const { return *by_id_[id]; }
-  size_t size() const { return by_id_.size(); }
+  const std::string& operator[](uint32_t id) const { return strings_[id]; }
+  size_t size() const { return strings_.size(); }
   // rank[id] = the position of string `id` in byte order among all of them.
   std::vector<uint32_t> Ranks() const;
 
  private:
-  struct Hash {  // transparent: looking up a string_view allocates nothing
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-  };
-  std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> ids_;
-  std::vector<const std::string*> by_id_;  // the keys of ids_ (node-based: stable)
+  static uint64_t HashOf(std::string_view s) { return std::hash<std::string_view>()(s); }
+  void Grow();
+
+  std::deque<std::string> strings_;
+  // 0 = empty, else (high 32 bits of the hash) << 32 | (id + 1). A power
+  // of two long, at most half full.
+  std::vector<uint64_t> slots_;
 };
 
 uint64_t MixHash(uint64_t x);
@@ -401,6 +440,16 @@ class State {
   // keeps (registrations; trade in a counts-only state, ...).
   // Order-independent.
   bool Insert(const Fact& fact);
+  // From now on Insert settles at `day` what is settled there: a counter
+  // fact, count report or trade report with l <= day is only counted (and
+  // kept as its key's best report), exactly as Compact(day) would settle it,
+  // instead of being held as an open item. Counting and "greatest wins"
+  // do not depend on the order of insertion, so this is exact whatever the
+  // order the facts come in (even by seq), for evaluation at any D >= day;
+  // edges are not affected (their prefix needs the facts in order of e).
+  // For a replay that evaluates at `day` only: such a state must not be
+  // encoded as a checkpoint for an earlier day.
+  void SettleAt(int64_t day) { settle_day_ = day; }
   // Insert's edge case, by key (for tests that build edges directly).
   void InsertEdgeEvent(const EdgeKey& key, const Dated& at, bool establish);
 
@@ -452,7 +501,14 @@ class State {
  private:
   void CompactEdges(int64_t day);
 
+  // Counts one settled counter or report event of `entity` (entity_settled).
+  void CountSettled(uint32_t entity) {
+    if (entity_settled.size() <= entity) entity_settled.resize(entity + 1, 0);
+    ++entity_settled[entity];
+  }
+
   RowSets rows_;
+  std::optional<int64_t> settle_day_;
   Interner entities_;
   Interner names_;
 };

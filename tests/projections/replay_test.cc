@@ -1062,11 +1062,21 @@ TEST(CheckpointTest, CompactingWhileStreamingChangesNoAnswer) {
           plain.Insert(f);
           return true;
         }).ok());
+    // The same facts in seq order, settled at the day as they come in.
+    internal::State by_seq;
+    by_seq.SettleAt(day);
+    ASSERT_TRUE(internal::ScanEffectiveFactsBySeq(*txn, known, day, [&](const internal::Fact& f) {
+                  by_seq.Insert(f);
+                  return true;
+                }).ok());
     for (DateRule rule : {DateRule::kRange, DateRule::kEarliest, DateRule::kLatest}) {
-      Snapshot want, got;
+      Snapshot want, got, settled;
       ASSERT_TRUE(internal::Evaluate(plain, day, rule, country, &want).ok());
       ASSERT_TRUE(internal::Evaluate(compacted, day, rule, country, &got).ok());
+      ASSERT_TRUE(internal::Evaluate(by_seq, day, rule, country, &settled).ok());
       ExpectSameRows(want, got, std::to_string(y));
+      ExpectSameRows(want, settled, std::to_string(y) + ", by seq, settled at the day");
+      EXPECT_EQ(want.state_hash, settled.state_hash) << y;
     }
   }
   log.Checkpoint(YearEnds(1980, 2026));
@@ -1290,8 +1300,9 @@ std::optional<uint64_t> MappedResidentKb(const std::string& file) {
 
 // ReadTxn::ReleaseMappedPages drops the pages a scan made resident, and
 // changes nothing a reader sees: the same transaction reads the same
-// events afterwards, and a replay long enough to release pages on the way
-// (ScanEffectiveFacts, every kReleaseEvery events) answers as before.
+// events afterwards; a MappedPageBudget releases them once they exceed its
+// budget (checked every kCheckEvery records), and a replay answers as
+// before.
 TEST(ReleaseMappedPagesTest, DropsResidentPagesAndChangesNoData) {
   test::TempDir dir("twinline-release");
   std::string ndjson;
@@ -1302,7 +1313,7 @@ TEST(ReleaseMappedPagesTest, DropsResidentPagesAndChangesNoData) {
               R"(","type":"city","names":[{"text":")" + slug + R"(","lang":"en"}],"country":"DE",)" +
               source + "}\n";
   }
-  const int n = static_cast<int>(projection_internal::kReleaseEvery) * 2 + 100;
+  const int n = static_cast<int>(projection_internal::MappedPageBudget::kCheckEvery) * 2 + 100;
   for (int i = 0; i < n; ++i) {
     ndjson += R"({"kind":"forum_held","date":")" + FormatDay(DaysFromCivil(1900, 1, 1) + i % 30000) +
               R"(","host":"alpha","name":"Forum )" + std::to_string(i) + "\"," + source + "}\n";
@@ -1341,6 +1352,18 @@ TEST(ReleaseMappedPagesTest, DropsResidentPagesAndChangesNoData) {
   EXPECT_EQ(MappedResidentKb(data), std::optional<uint64_t>(0));
   EXPECT_EQ(ids(), before);
   EXPECT_GT(MappedResidentKb(data).value_or(0), 0u);
+
+  // A budget of nothing releases at the first check once pages are resident.
+  txn->ReleaseMappedPages();
+  projection_internal::MappedPageBudget budget(*txn, 0);
+  EXPECT_EQ(ids(), before);
+  ASSERT_GT(MappedResidentKb(data).value_or(0), 0u);
+  for (uint64_t i = 0; i < projection_internal::MappedPageBudget::kCheckEvery; ++i) {
+    budget.Visited();
+  }
+  EXPECT_EQ(budget.releases(), 1u);
+  EXPECT_EQ(MappedResidentKb(data), std::optional<uint64_t>(0));
+  EXPECT_EQ(ids(), before);
 
   Query q;
   q.as_of_day = DaysFromCivil(2000, 12, 31);
