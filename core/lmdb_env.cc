@@ -402,7 +402,28 @@ Status Txn::Put(MDB_dbi dbi, std::string_view key, std::string_view value, unsig
                 std::string_view what) {
   MDB_val k = Val(key);
   MDB_val v = Val(value);
-  return Check(mdb_put(txn_, dbi, &k, &v, flags), std::string("writing ") + std::string(what));
+  const int rc = mdb_put(txn_, dbi, &k, &v, flags);
+  if (rc == MDB_SUCCESS) return Status::Ok();  // the message is built only on failure
+  return Check(rc, std::string("writing ") + std::string(what));
+}
+
+Status PutCursor::Open(Txn& txn, MDB_dbi dbi, std::unique_ptr<PutCursor>* out) {
+  MDB_cursor* c = nullptr;
+  int rc = mdb_cursor_open(txn.get(), dbi, &c);
+  if (rc != MDB_SUCCESS) return txn.Check(rc, "opening a cursor");
+  out->reset(new PutCursor(txn, c));
+  return Status::Ok();
+}
+
+PutCursor::~PutCursor() { mdb_cursor_close(cursor_); }
+
+Status PutCursor::Put(std::string_view key, std::string_view value, unsigned flags,
+                      std::string_view what) {
+  MDB_val k = Val(key);
+  MDB_val v = Val(value);
+  const int rc = mdb_cursor_put(cursor_, &k, &v, flags);
+  if (rc == MDB_SUCCESS) return Status::Ok();
+  return txn_.Check(rc, std::string("writing ") + std::string(what));
 }
 
 Status Txn::Clear(MDB_dbi dbi, std::string_view what) {

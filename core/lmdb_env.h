@@ -174,6 +174,7 @@ class Txn {
   Txn(const Env* env, MDB_txn* txn, bool read_only, bool counted)
       : env_(env), txn_(txn), read_only_(read_only), counted_(counted),
         owner_(std::this_thread::get_id()) {}
+  friend class PutCursor;
   Status Check(int rc, std::string_view what);  // LmdbStatus, noting MDB_MAP_FULL
   void End();  // leaves the Env's count once the LMDB transaction is gone
 
@@ -209,6 +210,28 @@ class Cursor {
   MDB_val key_{0, nullptr};
   MDB_val value_{0, nullptr};
   Status status_;
+};
+
+// Writes many entries into one table through one cursor. Given in key
+// order, each put usually lands on the leaf page the previous one did and
+// LMDB skips the descent from the root (mdb_cursor_set checks the cursor's
+// current page first), so sorted bulk puts cost a fraction of scattered
+// mdb_put calls. Borrows `txn`, which must outlive the cursor; a failure
+// (MDB_MAP_FULL included) is noted on the transaction as Txn::Put does.
+class PutCursor {
+ public:
+  static Status Open(Txn& txn, MDB_dbi dbi, std::unique_ptr<PutCursor>* out);
+  ~PutCursor();
+  PutCursor(const PutCursor&) = delete;
+  PutCursor& operator=(const PutCursor&) = delete;
+
+  // As Txn::Put, through the cursor.
+  Status Put(std::string_view key, std::string_view value, unsigned flags, std::string_view what);
+
+ private:
+  PutCursor(Txn& txn, MDB_cursor* c) : txn_(txn), cursor_(c) {}
+  Txn& txn_;
+  MDB_cursor* cursor_;
 };
 
 // Drops this process's resident pages of `env`'s data file mapping

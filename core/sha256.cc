@@ -11,11 +11,28 @@ struct Sha256::Ctx {
   ~Ctx() { EVP_MD_CTX_free(md); }
 };
 
+namespace {
+
+// OpenSSL 3 resolves a legacy EVP_sha256() through its provider registry
+// (EVP_MD_fetch: a lock and a name lookup) on every EVP_DigestInit_ex; an
+// import hashes a few times per event, and the fetch cost more than the
+// hashing. The digest is fetched once and kept: an immutable, thread-safe
+// OpenSSL object, like the one EVP_sha256() returns (no mutable state).
+const EVP_MD* FetchedSha256() {
+  static const EVP_MD* const md = [] {
+    const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return fetched != nullptr ? fetched : EVP_sha256();
+  }();
+  return md;
+}
+
+}  // namespace
+
 Sha256::Sha256() : ctx_(std::make_unique<Ctx>()) {
   ctx_->md = EVP_MD_CTX_new();
   // Failure here means OpenSSL itself is broken or out of memory: a bug or
   // logistics failure, not bad input, hence an exception.
-  if (ctx_->md == nullptr || EVP_DigestInit_ex(ctx_->md, EVP_sha256(), nullptr) != 1) {
+  if (ctx_->md == nullptr || EVP_DigestInit_ex(ctx_->md, FetchedSha256(), nullptr) != 1) {
     throw std::runtime_error("OpenSSL could not initialise SHA-256");
   }
 }

@@ -20,6 +20,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "core/names.h"
@@ -49,7 +50,7 @@ class LogEntityResolver : public EntityResolver {
  private:
   const ReadTxn* txn_;
   const NameFolder* folder_;
-  std::set<std::string> pending_ids_;
+  std::unordered_set<std::string> pending_ids_;  // looked up for every reference
   std::map<std::string, std::set<std::string>> pending_keys_;  // folded key -> ids
   std::map<std::string, std::string> pending_display_;         // id -> first name
 };

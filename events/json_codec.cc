@@ -931,10 +931,48 @@ std::string ExceptionDetail(std::string_view what) {
   return std::string(what.substr(start));
 }
 
+// Parses one JSON value, fast, when it is valid: JSON syntax, nesting no
+// deeper than kMaxNestingDepth and no duplicate member names, which it
+// detects by counting the names of each object (an object with fewer members
+// than names had one) instead of remembering them. Returns false for
+// anything else, leaving ParseJsonText's exact pass to say what is wrong.
+bool ParseValidJsonText(std::string_view text, json* out) {
+  bool refused = false;
+  std::vector<size_t> names;  // member names seen so far, per open object
+  json::parser_callback_t callback = [&](int depth, json::parse_event_t event, json& parsed) {
+    if (refused) return false;  // the value is doomed; build nothing more
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start:
+        if (depth + 1 > kMaxNestingDepth) refused = true;
+        if (event == json::parse_event_t::object_start) names.push_back(0);
+        return !refused;
+      case json::parse_event_t::key:
+        ++names.back();
+        return true;
+      case json::parse_event_t::object_end:
+        if (parsed.size() != names.back()) refused = true;
+        names.pop_back();
+        return !refused;
+      default:
+        return true;
+    }
+  };
+  try {
+    *out = json::parse(text.data(), text.data() + text.size(), callback);
+  } catch (const json::exception&) {
+    return false;
+  }
+  return !refused;
+}
+
 // Parses one JSON value. Beyond JSON syntax it refuses duplicate member names
 // (nlohmann would silently keep the last) and nesting deeper than
-// kMaxNestingDepth; no exception escapes.
+// kMaxNestingDepth; no exception escapes. Valid input (every line of a good
+// file) takes the fast pass alone; anything else is parsed again by the
+// exact pass below, which names the first problem.
 Status ParseJsonText(std::string_view text, json* out) {
+  if (ParseValidJsonText(text, out)) return Status::Ok();
   Status callback_error;
   std::vector<std::set<std::string>> open_objects;  // member names seen so far
   json::parser_callback_t callback = [&](int depth, json::parse_event_t event, json& parsed) {
