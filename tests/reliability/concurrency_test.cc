@@ -94,7 +94,7 @@ TEST_F(ConcurrencyTest, WritersAndReadersSeeOneHistoryOfWholeBatches) {
   const size_t batches = EnvU64("TWINLINE_RELIABILITY_BATCHES", kBatchesPerWriter);
   Server server;
   std::string error;
-  ASSERT_TRUE(server.Start(db_, temp_.path(), &error)) << error;
+  ASSERT_TRUE(StartServer(&server, db_, temp_.path(), &error)) << error;
   const uint16_t port = server.port();
   std::atomic<size_t> conflicts{0}, reads{0};
 
@@ -325,8 +325,8 @@ TEST_F(ConcurrencyTest, WritersAndReadersSeeOneHistoryOfWholeBatches) {
   // The deliberately stale attempts alone make conflicts certain.
   EXPECT_GE(conflicts.load(), 4u);
 
-  server.Kill(SIGTERM);
-  EXPECT_EQ(server.Wait(), 0) << server.Stderr();
+  server.Signal(SIGTERM);
+  EXPECT_EQ(server.WaitExit(), 0) << server.Stderr();
   test::RunResult r = Twl(db_, {"verify"}, temp_.path());
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   std::printf(

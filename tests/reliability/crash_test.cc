@@ -258,18 +258,18 @@ TEST_F(CrashTest, KilledServerKeepsEveryAcknowledgedBatch) {
   std::string db = NewDb("db-0");
   Server server;
   std::string error;
-  ASSERT_TRUE(server.Start(db, temp_.path(), &error)) << error;
+  ASSERT_TRUE(StartServer(&server, db, temp_.path(), &error)) << error;
 
   size_t acknowledged = 0, unanswered_present = 0, unanswered_absent = 0;
   for (size_t round = 0; round < kills; ++round) {
     if (round > 0 && round % kKillsPerDatabase == 0) {
-      server.Kill(SIGTERM);
-      ASSERT_EQ(server.Wait(), 0) << server.Stderr();
+      server.Signal(SIGTERM);
+      ASSERT_EQ(server.WaitExit(), 0) << server.Stderr();
       db = NewDb("db-" + std::to_string(round / kKillsPerDatabase));
       written_.clear();
       acknowledged_.clear();
       fate_.clear();
-      ASSERT_TRUE(server.Start(db, temp_.path(), &error)) << error;
+      ASSERT_TRUE(StartServer(&server, db, temp_.path(), &error)) << error;
     }
     const auto delay = std::chrono::milliseconds(Draw(0, 400));
     const std::string when = "round " + std::to_string(round) + " (kill after " +
@@ -279,8 +279,8 @@ TEST_F(CrashTest, KilledServerKeepsEveryAcknowledgedBatch) {
     {
       Clients clients(server.port(), kClients, "s" + std::to_string(round), rng_());
       std::this_thread::sleep_for(delay);
-      server.Kill(SIGKILL);
-      ASSERT_EQ(server.Wait(), 128 + SIGKILL) << when << ": " << server.Stderr();
+      server.Signal(SIGKILL);
+      ASSERT_EQ(server.WaitExit(), 128 + SIGKILL) << when << ": " << server.Stderr();
       clients.Join();
       ASSERT_TRUE(clients.failures().empty()) << when << ": " << clients.failures().front();
       for (const Clients::Sent& s : clients.sent()) {
@@ -303,14 +303,14 @@ TEST_F(CrashTest, KilledServerKeepsEveryAcknowledgedBatch) {
       ++(fate_[tag] == Fate::kPresent ? unanswered_present : unanswered_absent);
 
     // ... and by a restarted server, which must serve exactly that log.
-    ASSERT_TRUE(server.Start(db, temp_.path(), &error)) << when << ": restart failed: " << error;
+    ASSERT_TRUE(StartServer(&server, db, temp_.path(), &error)) << when << ": restart failed: " << error;
     std::vector<LoggedEvent> served;
     ASSERT_EQ(ReadLogHttp(server.port(), &served), "") << when;
     ASSERT_EQ(served.size(), events.size()) << when;
     for (size_t i = 0; i < served.size(); ++i) ASSERT_EQ(served[i].id, events[i].id) << when;
   }
-  server.Kill(SIGTERM);
-  EXPECT_EQ(server.Wait(), 0) << server.Stderr();
+  server.Signal(SIGTERM);
+  EXPECT_EQ(server.WaitExit(), 0) << server.Stderr();
   ExpectVerifies(db, "at the end");
   std::printf(
       "[ figures  ] serve: %zu kills; %zu batches acknowledged (all present); unanswered when "
@@ -327,7 +327,7 @@ TEST_F(CrashTest, KilledImportDoesNotWedgeARunningServer) {
   std::string db = NewDb("db");
   Server server;
   std::string error;
-  ASSERT_TRUE(server.Start(db, temp_.path(), &error)) << error;
+  ASSERT_TRUE(StartServer(&server, db, temp_.path(), &error)) << error;
   size_t finished = 0;
   for (size_t round = 0; round < kills; ++round) {
     const std::string tag = "w" + std::to_string(round);
@@ -364,8 +364,8 @@ TEST_F(CrashTest, KilledImportDoesNotWedgeARunningServer) {
     ASSERT_EQ(ReadLogHttp(server.port(), &events), "") << when;
     ASSERT_NO_FATAL_FAILURE(CheckLog(events, {tag}, when));
   }
-  server.Kill(SIGTERM);
-  EXPECT_EQ(server.Wait(), 0) << server.Stderr();
+  server.Signal(SIGTERM);
+  EXPECT_EQ(server.WaitExit(), 0) << server.Stderr();
   ExpectVerifies(db, "at the end");
   std::printf("[ figures  ] import beside serve: %zu kills, %zu imports finished first\n",
               kills - finished, finished);

@@ -50,6 +50,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/testing/server_process.h"
 #include "tests/testing/test_util.h"
 
 extern char** environ;
@@ -322,99 +323,14 @@ inline test::RunResult Twl(const std::string& db, std::vector<std::string> args,
   return test::RunProgram(args, input, scratch);
 }
 
-// `twinline serve` on 127.0.0.1 and an ephemeral port.
-class Server {
- public:
-  Server() = default;
-  Server(const Server&) = delete;
-  Server& operator=(const Server&) = delete;
-  ~Server() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      Wait();
-    }
-  }
+// `twinline serve` on 127.0.0.1 and an ephemeral port, two threads.
+using Server = test::ServerProcess;
 
-  // Starts it and waits (up to a hang guard) for "listening on ...". On
-  // failure returns false with what it said in *error.
-  bool Start(const std::string& db, const fs::path& scratch, std::string* error) {
-    stderr_ = scratch / ("serve-" + std::to_string(++starts_) + ".stderr");
-    std::vector<std::string> argv_strings = {Bin(),      "--db",        db,          "serve",
-                                             "--listen", "127.0.0.1:0", "--threads", "2"};
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) {
-      *error = "pipe2 failed";
-      return false;
-    }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-    posix_spawn_file_actions_addopen(&actions, 2, stderr_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    std::vector<char*> argv;
-    for (std::string& a : argv_strings) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    close(fds[1]);
-    if (rc != 0) {
-      close(fds[0]);
-      pid_ = -1;
-      *error = "cannot start " + argv_strings[0];
-      return false;
-    }
-    std::string line;
-    const auto deadline = std::chrono::steady_clock::now() + 60s;  // a hang guard only
-    while (line.find('\n') == std::string::npos) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      pollfd p{fds[0], POLLIN, 0};
-      if (left.count() <= 0) break;
-      const int ready = poll(&p, 1, static_cast<int>(left.count()));
-      if (ready < 0 && errno == EINTR) continue;
-      if (ready <= 0) break;
-      char buf[256];
-      const ssize_t n = read(fds[0], buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      line.append(buf, static_cast<size_t>(n));
-    }
-    close(fds[0]);
-    const std::string prefix = "listening on http://127.0.0.1:";
-    if (line.rfind(prefix, 0) != 0) {
-      kill(pid_, SIGKILL);
-      Wait();
-      *error = "no 'listening on' line; stdout: '" + line + "'; stderr: " + test::ReadFile(stderr_);
-      return false;
-    }
-    port_ = static_cast<uint16_t>(std::stoi(line.substr(prefix.size())));
-    return true;
-  }
-
-  void Kill(int signal) {
-    if (pid_ > 0) kill(pid_, signal);
-  }
-  // Returns the exit code (128 + signal when killed by one).
-  int Wait() {
-    if (pid_ <= 0) return exit_code_;
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return exit_code_;
-  }
-
-  uint16_t port() const { return port_; }
-  std::string Stderr() const { return test::ReadFile(stderr_); }
-
- private:
-  pid_t pid_ = -1;
-  uint16_t port_ = 0;
-  int exit_code_ = -1;
-  int starts_ = 0;
-  fs::path stderr_;
-};
+// Starts (or restarts) `server` on `db`; false with the reason in *error.
+inline bool StartServer(Server* server, const std::string& db, const fs::path& scratch,
+                        std::string* error) {
+  return server->Start(Bin(), db, {"--threads", "2"}, scratch, error);
+}
 
 // ---------------------------------------------------------------------------
 // HTTP: one request per connection (Connection: close), blocking sockets

@@ -170,7 +170,7 @@ TEST_F(ReaderSlotsTest, OpeningTheDatabaseFreesTheSlotsOfDeadReaders) {
 TEST_F(ReaderSlotsTest, ServerReadsAfterDeadReadersFilledEverySlot) {
   Server server;
   std::string error;
-  ASSERT_TRUE(server.Start(db_, temp_.path(), &error)) << error;
+  ASSERT_TRUE(StartServer(&server, db_, temp_.path(), &error)) << error;
   std::vector<std::unique_ptr<BlockedReader>> readers;
   ASSERT_NO_FATAL_FAILURE(HoldSlots(kSlots, &readers));
   for (auto& r : readers) r->Kill();
@@ -183,8 +183,8 @@ TEST_F(ReaderSlotsTest, ServerReadsAfterDeadReadersFilledEverySlot) {
   a = PostBatch(server.port(), BatchNdjson("after", 2));
   ASSERT_TRUE(a.complete) << a.error;
   EXPECT_EQ(a.status, 200) << a.body;
-  server.Kill(SIGTERM);
-  EXPECT_EQ(server.Wait(), 0) << server.Stderr();
+  server.Signal(SIGTERM);
+  EXPECT_EQ(server.WaitExit(), 0) << server.Stderr();
   test::RunResult r = Twl(db_, {"verify"}, temp_.path());
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 }

@@ -3,14 +3,9 @@
 // (data/seed.ndjson, 96 events), spoken to by a small Beast client; the CLI
 // runs alongside it as a separate process, as users run it. Replay and diff
 // answers are compared with what the CLI prints on the same database.
-#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -30,9 +25,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/testing/server_process.h"
 #include "tests/testing/test_util.h"
-
-extern char** environ;
 
 namespace twinline {
 namespace {
@@ -55,104 +49,6 @@ std::string CountEvent(int value, const std::string& metric = "server_test") {
   return std::string(R"({"kind":"count_reported","date":"2025-04-17","entity":"chengdu","metric":")") +
          metric + R"(","value":)" + std::to_string(value) + "," + kSource + "}";
 }
-
-// ---------------------------------------------------------------------------
-// The server process.
-
-class ServerProcess {
- public:
-  ServerProcess() = default;
-  ServerProcess(const ServerProcess&) = delete;
-  ServerProcess& operator=(const ServerProcess&) = delete;
-  ~ServerProcess() {
-    if (pid_ > 0) Stop(SIGKILL);
-  }
-
-  // Starts `twinline --db DB serve --listen 127.0.0.1:0 ARGS...` and waits for
-  // its "listening on http://127.0.0.1:PORT" line. On failure returns false
-  // with what the process said in *error.
-  bool Start(const std::string& db, const std::vector<std::string>& args, const fs::path& scratch,
-             std::string* error) {
-    stderr_path_ = scratch / ("server-" + std::to_string(++starts_) + ".stderr");
-    std::vector<std::string> argv_strings = {TWINLINE_BIN, "--db", db, "serve", "--listen",
-                                             "127.0.0.1:0"};
-    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) return Fail("pipe2 failed", error);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-    posix_spawn_file_actions_addopen(&actions, 2, stderr_path_.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<char*> argv;
-    for (std::string& a : argv_strings) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    close(fds[1]);
-    out_fd_ = fds[0];
-    if (rc != 0) {
-      pid_ = -1;
-      return Fail("cannot start " + argv_strings[0], error);
-    }
-    // The one line, within a deadline.
-    std::string line;
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (line.find('\n') == std::string::npos) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      pollfd p{out_fd_, POLLIN, 0};
-      if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
-      char buf[256];
-      const ssize_t n = read(out_fd_, buf, sizeof buf);
-      if (n <= 0) break;
-      line.append(buf, static_cast<size_t>(n));
-    }
-    const std::string prefix = "listening on http://127.0.0.1:";
-    if (line.rfind(prefix, 0) != 0) {
-      Stop(SIGKILL);
-      return Fail("no 'listening on' line; stdout: '" + line + "'; stderr: " + Stderr(), error);
-    }
-    port_ = static_cast<uint16_t>(std::stoi(line.substr(prefix.size())));
-    return true;
-  }
-
-  // Sends `signal` and waits for the exit; returns the exit code (128 + signal
-  // when killed by one).
-  int Stop(int signal = SIGTERM) {
-    if (pid_ <= 0) return exit_code_;
-    kill(pid_, signal);
-    return WaitExit();
-  }
-  void Signal(int signal) { kill(pid_, signal); }
-  int WaitExit() {
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    if (out_fd_ >= 0) close(out_fd_);
-    out_fd_ = -1;
-    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return exit_code_;
-  }
-
-  uint16_t port() const { return port_; }
-  bool running() const { return pid_ > 0; }
-  std::string Stderr() const { return test::ReadFile(stderr_path_); }
-
- private:
-  static bool Fail(const std::string& why, std::string* error) {
-    *error = why;
-    return false;
-  }
-
-  pid_t pid_ = -1;
-  int out_fd_ = -1;
-  uint16_t port_ = 0;
-  int exit_code_ = -1;
-  int starts_ = 0;
-  fs::path stderr_path_;
-};
 
 // ---------------------------------------------------------------------------
 // A small HTTP client: one request per connection unless a Connection is kept.
@@ -458,7 +354,7 @@ class ServeTest : public ::testing::Test {
 
   void StartServer(const std::vector<std::string>& args = {}) {
     std::string error;
-    ASSERT_TRUE(server_.Start(db_, args, dir_.path(), &error)) << error;
+    ASSERT_TRUE(server_.Start(TWINLINE_BIN, db_, args, dir_.path(), &error)) << error;
   }
 
   test::RunResult Twl(std::vector<std::string> args, const std::string& input = "") {
@@ -501,7 +397,7 @@ class ServeTest : public ::testing::Test {
   static test::TempDir* seeded_;
   test::TempDir dir_{"twinline-serve-test"};
   std::string db_;
-  ServerProcess server_;
+  test::ServerProcess server_;
 };
 
 test::TempDir* ServeTest::seeded_ = nullptr;
