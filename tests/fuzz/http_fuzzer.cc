@@ -26,6 +26,7 @@
 #include <future>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 #include "tests/fuzz/fuzz_support.h"
@@ -41,6 +42,8 @@ using namespace twinline::server;  // NOLINT
 
 // Appended events beyond the seed after which the database is reloaded.
 constexpr uint64_t kResetAfterEvents = 1000;
+// Requests read from one input, one after the other (keep-alive).
+constexpr int kMaxRequests = 8;
 
 // What Server::Start builds around the log, minus the sockets.
 class Stack {
@@ -103,6 +106,13 @@ void CheckResponse(const Response& res, const char* where) {
     // /v1/replay and /v1/diff also answer CSV, text, GraphML, GeoJSON.
     FUZZ_CHECK(!res[http::field::content_type].empty(), "%s: no content type", where);
   }
+  // As HttpSession writes it (http::async_write: the same serializer).
+  std::ostringstream wire;
+  wire << res;
+  const std::string bytes = wire.str();
+  FUZZ_CHECK(bytes.rfind("HTTP/1.", 0) == 0 && bytes.size() >= body.size() &&
+                 bytes.compare(bytes.size() - body.size(), body.size(), body) == 0,
+             "%s: the serialised answer is not a status line, headers and the body", where);
 }
 
 void Answer(const Routes& routes, const Request& req, const char* where) {
@@ -131,32 +141,37 @@ void Answer(const Routes& routes, const Request& req, const char* where) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::unique_ptr<Stack>& stack = TheStack();
 
-  // As HttpSession reads a request (server.h: limits from ServerOptions).
+  // As HttpSession reads requests (server.h: limits from ServerOptions).
   const ServerOptions limits;
-  http::request_parser<http::string_body> parser;
-  parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
-  parser.body_limit(limits.max_body_bytes);
-  parser.eager(true);
-  boost::system::error_code ec;
   boost::asio::const_buffer input(data, size);
-  while (input.size() > 0 && !parser.is_done()) {
-    const size_t used = parser.put(input, ec);
-    input += used;
-    if (ec == http::error::need_more) {
-      ec = {};
-      if (used == 0) break;  // the rest is an incomplete piece: the client went quiet
-    } else if (ec) {
-      break;  // the session answers 400/413/431 and closes
+  for (int n = 0; n < kMaxRequests && input.size() > 0; ++n) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+    parser.body_limit(limits.max_body_bytes);
+    parser.eager(true);
+    boost::system::error_code ec;
+    while (input.size() > 0 && !parser.is_done()) {
+      const size_t used = parser.put(input, ec);
+      input += used;
+      if (ec == http::error::need_more) {
+        ec = {};
+        if (used == 0) break;  // the rest is an incomplete piece: the client went quiet
+      } else if (ec) {
+        break;  // the session answers 400/413/431 and closes
+      }
     }
-  }
-  // The connection closed: Beast decides whether what came is a message.
-  if (!ec && !parser.is_done() && parser.got_some()) parser.put_eof(ec);
-  if (ec || !parser.is_done()) return 0;
+    // The connection closed: Beast decides whether what came is a message
+    // (bytes it could not use yet are dropped), and it is the last one.
+    const bool closed = !ec && !parser.is_done() && parser.got_some();
+    if (closed) parser.put_eof(ec);
+    if (ec || !parser.is_done()) break;
 
-  const Request req = parser.release();
-  Answer(stack->routes(), req, "routes");
-  if (req.find(http::field::authorization) != req.end()) {
-    Answer(stack->token_routes(), req, "token routes");
+    const Request req = parser.release();
+    Answer(stack->routes(), req, "routes");
+    if (req.find(http::field::authorization) != req.end()) {
+      Answer(stack->token_routes(), req, "token routes");
+    }
+    if (closed || stack->routes().IsSubscribe(req) || !req.keep_alive()) break;
   }
 
   std::unique_ptr<ReadTxn> txn;

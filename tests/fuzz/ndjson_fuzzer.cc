@@ -2,21 +2,24 @@
 // import` and `POST /v1/events` drive it (tools/batch_decode.h, over
 // events/json_codec.h), and the log's validation of what it decodes.
 //
-// Each input is decoded as an NDJSON batch and, when it is one JSON array
-// or object, as a JSON batch too, against a database holding the bundled
-// dataset (so references can name real entities and events). A decoded
-// batch is then written into a streaming BatchWriter that is never
-// committed: the log validates every event (identity, references,
-// corrections) and the write is thrown away, so every input meets the same
-// log. Checked beyond "no crash, no sanitizer report":
+// Each input is decoded three ways against a database holding the bundled
+// dataset (so references can name real entities and events): as an NDJSON
+// batch (import, POST application/x-ndjson); as `import --restore` reads an
+// export (NDJSON keeping seq and recorded_at); and, when it is one JSON
+// value, as the JSON body of POST /v1/events. A decoded batch is then
+// written into a streaming BatchWriter that is never committed: the log
+// validates every event (identity, references, corrections) and the write
+// is thrown away, so every input meets the same log. Checked beyond "no
+// crash, no sanitizer report":
 //  * a failure is an expected kind (bad input, unknown, taken, conflict),
-//    never corruption or I/O, and names a line / index within the batch;
-//  * every decoded event encodes to JSON (export, HTTP) and decodes from
-//    that again to the same encoding (docs/EVENTS.md: the export form
-//    round-trips);
+//    never corruption or I/O; a decoding failure names a line (1-based,
+//    within the input) or array index (0-based, within the array), a
+//    refusal by the log the batch index of the refused event;
+//  * decoded events carry their lines / indexes, in increasing order;
+//  * every decoded event encodes to strict JSON and decodes from it to the
+//    same encoding (restored events: with the same seq and recorded_at);
 //  * nothing is written: the log's last seq is the seed's after each input.
-#include <capnp/message.h>
-
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -31,97 +34,68 @@ namespace {
 
 using namespace twinline;  // NOLINT: a fuzz target, one function
 
-bool ExpectedFailure(const Status& s) {
-  switch (s.code()) {
-    case Status::Code::kInvalidArgument:
-    case Status::Code::kNotFound:
-    case Status::Code::kAlreadyExists:
-    case Status::Code::kConflict:
-      return true;
-    default:
-      return false;
-  }
-}
+enum class Form { kNdjson, kRestore, kJsonBody };
 
-// Encodes `ev`, decodes the encoding and encodes that again: the two
-// encodings must agree, and both must be valid UTF-8 JSON text.
-void CheckRoundTrip(schema::Event::Reader ev, LogEntityResolver& resolver) {
-  nlohmann::ordered_json first = EncodeEvent(ev);
-  std::string first_text;
-  try {
-    first_text = first.dump();  // strict: throws on invalid UTF-8
-  } catch (const nlohmann::json::exception& e) {
-    FUZZ_CHECK(false, "a decoded event does not encode as JSON: %s", e.what());
-  }
-  capnp::MallocMessageBuilder message;
-  const Status s =
-      DecodeEventText(first_text, resolver, DecodeOptions(), message.initRoot<schema::Event>());
-  FUZZ_CHECK(s.ok(), "the encoding of a decoded event does not decode: %s\n  %s",
-             s.ToString().c_str(), first_text.c_str());
-  nlohmann::ordered_json second = EncodeEvent(message.getRoot<schema::Event>().asReader());
-  // seq and recorded_at are the log's: not decoded without --restore.
-  first.erase("seq");
-  first.erase("recorded_at");
-  second.erase("seq");
-  second.erase("recorded_at");
-  FUZZ_CHECK(first == second, "round trip changed the event:\n  %s\n  %s", first.dump().c_str(),
-             second.dump().c_str());
-}
-
-void CheckBatch(const Status& decoded, int64_t failed_at, cli::DecodedBatch& batch,
+// `limit`: the number of lines (NDJSON) or array elements (JSON) of the input.
+void CheckBatch(const Status& decoded, int64_t failed_at, int64_t limit, Form form,
+                cli::DecodedBatch& batch, const DecodeOptions& options,
                 LogEntityResolver& resolver) {
+  const int64_t first = form == Form::kJsonBody ? 0 : 1;
   if (!decoded.ok()) {
-    FUZZ_CHECK(ExpectedFailure(decoded), "decoding failed with %s", decoded.ToString().c_str());
+    FUZZ_CHECK(fuzz::ExpectedFailure(decoded), "decoding failed with %s",
+               decoded.ToString().c_str());
     FUZZ_CHECK(!decoded.message().empty(), "an error without a message");
-    (void)failed_at;  // -1 for a body of the wrong shape (not an array)
+    // -1: a JSON body of the wrong shape (not an array or object).
+    FUZZ_CHECK((failed_at >= first && failed_at < first + limit) ||
+                   (form == Form::kJsonBody && failed_at == -1),
+               "the failure names position %lld of %lld", static_cast<long long>(failed_at),
+               static_cast<long long>(limit));
     return;
   }
   FUZZ_CHECK(batch.positions.size() == batch.events.size(), "positions do not match events");
+  FUZZ_CHECK(std::is_sorted(batch.positions.begin(), batch.positions.end()) &&
+                 std::adjacent_find(batch.positions.begin(), batch.positions.end()) ==
+                     batch.positions.end(),
+             "positions out of order");
   for (auto& message : batch.events) {
-    CheckRoundTrip(message->getRoot<schema::Event>().asReader(), resolver);
+    fuzz::CheckRoundTrip(message->getRoot<schema::Event>().asReader(), resolver, options);
   }
+  if (form == Form::kRestore) return;  // --restore writes only to an empty log
 
-  EventLog& log = fuzz::Db().log();
-  {
-    std::unique_ptr<EventLog::BatchWriter> writer;
-    fuzz::MustBeOk(log.BeginBatch(AppendOptions(), &writer), "BeginBatch");
-    for (size_t i = 0; i < batch.events.size(); ++i) {
-      const Status s = writer->Add(std::move(batch.events[i]), nullptr);
-      if (!s.ok()) {
-        FUZZ_CHECK(ExpectedFailure(s), "the log refused event %zu with %s", i,
-                   s.ToString().c_str());
-        FUZZ_CHECK(s.index() == static_cast<int64_t>(i), "error at %zu names index %lld", i,
-                   static_cast<long long>(s.index()));
-        break;
-      }
-    }
-  }  // never committed: the write is aborted
-}
+  std::unique_ptr<EventLog::BatchWriter> writer;
+  fuzz::MustBeOk(fuzz::Db().log().BeginBatch(AppendOptions(), &writer), "BeginBatch");
+  for (size_t i = 0; i < batch.events.size(); ++i) {
+    if (!fuzz::AddUncommitted(*writer, std::move(batch.events[i]), static_cast<int64_t>(i))) break;
+  }
+}  // never committed: the write is aborted with `writer`
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  fuzz::SeedDatabase& db = fuzz::Db();
   const std::string_view text(reinterpret_cast<const char*>(data), size);
+  const int64_t lines =
+      static_cast<int64_t>(std::count(text.begin(), text.end(), '\n')) +
+      (text.empty() || text.back() == '\n' ? 0 : 1);
 
-  for (int form = 0; form < 2; ++form) {
-    std::unique_ptr<ReadTxn> txn;
-    fuzz::MustBeOk(db.log().BeginRead(&txn), "BeginRead");
-    FUZZ_CHECK(txn->LastSeq() == db.seed_last_seq(), "the log moved to seq %llu",
-               static_cast<unsigned long long>(txn->LastSeq()));
-    LogEntityResolver resolver(txn.get(), &db.folder());
+  for (Form form : {Form::kNdjson, Form::kRestore, Form::kJsonBody}) {
+    fuzz::SeedSnapshot snap;
+    DecodeOptions options;
+    options.restore = form == Form::kRestore;
     cli::DecodedBatch batch;
     int64_t failed_at = -1;
+    int64_t limit = lines;
     Status s;
-    if (form == 0) {
-      s = cli::DecodeNdjsonBatch(text, resolver, DecodeOptions(), &batch, &failed_at);
+    if (form != Form::kJsonBody) {
+      s = cli::DecodeNdjsonBatch(text, *snap.resolver, options, &batch, &failed_at);
     } else {
-      // The JSON body of POST /v1/events: one array (or object).
+      // The JSON body of POST /v1/events: one array (or object). The server
+      // answers a parse error itself (400 invalid_json), before decoding.
       const nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
       if (json.is_discarded()) break;
-      s = cli::DecodeJsonBatch(json, resolver, DecodeOptions(), &batch, &failed_at);
+      limit = json.is_array() ? static_cast<int64_t>(json.size()) : 1;
+      s = cli::DecodeJsonBatch(json, *snap.resolver, options, &batch, &failed_at);
     }
-    CheckBatch(s, failed_at, batch, resolver);
+    CheckBatch(s, failed_at, limit, form, batch, options, *snap.resolver);
   }
   return 0;
 }
