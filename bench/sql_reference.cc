@@ -403,22 +403,6 @@ Status SqlReference::Diff(int64_t day_from, int64_t day_to, DiffAnswer* out) {
 
 // --- Canonical lines ------------------------------------------------------------
 
-std::string AmountText(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.2f", v);
-  std::string s = buf;
-  const size_t dot = s.find('.');
-  std::string frac = s.substr(dot);
-  while (!frac.empty() && (frac.back() == '0' || frac.back() == '.')) frac.pop_back();
-  std::string whole = s.substr(0, dot), grouped;
-  const size_t start = !whole.empty() && whole[0] == '-' ? 1 : 0;
-  for (size_t i = 0; i < whole.size(); ++i) {
-    if (i > start && (whole.size() - i) % 3 == 0) grouped += ',';
-    grouped += whole[i];
-  }
-  return grouped + frac;
-}
-
 namespace {
 
 std::string TradeLine(const std::string& reporter, const std::string& partner,

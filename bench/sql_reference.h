@@ -149,10 +149,6 @@ class SqlReference {
   sqlite3_stmt* diff_trade_ = nullptr;
 };
 
-// twinline's rendering of an amount in a diff ("142,160,000,000"; fractions
-// to two places, trailing zeros dropped).
-std::string AmountText(double amount);
-
 }  // namespace twinline::bench
 
 #endif  // TWINLINE_BENCH_SQL_REFERENCE_H_

@@ -36,24 +36,6 @@ std::string RangeText(const Range& r) {
   return std::to_string(r.certain) + "–" + std::to_string(r.possible);
 }
 
-// 142160000000 -> "142,160,000,000"; fractions to two places, trailing
-// zeros dropped ("1.5").
-std::string NumberText(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.2f", v);
-  std::string s = buf;
-  const size_t dot = s.find('.');
-  std::string frac = s.substr(dot);
-  while (!frac.empty() && (frac.back() == '0' || frac.back() == '.')) frac.pop_back();
-  std::string whole = s.substr(0, dot), grouped;
-  const size_t start = !whole.empty() && whole[0] == '-' ? 1 : 0;
-  for (size_t i = 0; i < whole.size(); ++i) {
-    if (i > start && (whole.size() - i) % 3 == 0) grouped += ',';
-    grouped += whole[i];
-  }
-  return grouped + frac;
-}
-
 std::string QualifierPrefix(std::string_view q) {
   if (q == "approximately") return "about ";
   if (q == "nearly") return "nearly ";
@@ -246,7 +228,7 @@ Status Diff(const ReadTxn& txn, const Snapshot& from, const Snapshot& to,
       (r.status == Tri::kYes ? is[{r.metric, r.scope}].first : is[{r.metric, r.scope}].second) = &r;
     }
     auto text = [](const ReportedCount& r) {
-      return QualifierPrefix(r.qualifier) + NumberText(r.value);
+      return QualifierPrefix(r.qualifier) + AmountText(r.value);
     };
     for (const auto& key : Keys(was, is)) {
       const Pair w = was.count(key) ? was[key] : Pair(), i = is.count(key) ? is[key] : Pair();
@@ -287,7 +269,7 @@ Status Diff(const ReadTxn& txn, const Snapshot& from, const Snapshot& to,
     auto& p = is[{t.reporter, t.partner, t.period, t.flow}];
     (t.status == Tri::kYes ? p.first : p.second) = &t;
   }
-  auto text = [](const TradeRow& t) { return NumberText(t.amount) + " " + t.currency; };
+  auto text = [](const TradeRow& t) { return AmountText(t.amount) + " " + t.currency; };
   for (const TradeKey& key : Keys(was, is)) {
     const Pair w = was.count(key) ? was[key] : Pair(), i = is.count(key) ? is[key] : Pair();
     auto same = [](const TradeRow* x, const TradeRow* y) {
@@ -342,6 +324,22 @@ Status Diff(const ReadTxn& txn, const Snapshot& from, const Snapshot& to,
   }
   *out = std::move(found.rows);
   return Status::Ok();
+}
+
+std::string AmountText(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  std::string s = buf;
+  const size_t dot = s.find('.');
+  std::string frac = s.substr(dot);
+  while (!frac.empty() && (frac.back() == '0' || frac.back() == '.')) frac.pop_back();
+  std::string whole = s.substr(0, dot), grouped;
+  const size_t start = !whole.empty() && whole[0] == '-' ? 1 : 0;
+  for (size_t i = 0; i < whole.size(); ++i) {
+    if (i > start && (whole.size() - i) % 3 == 0) grouped += ',';
+    grouped += whole[i];
+  }
+  return grouped + frac;
 }
 
 }  // namespace twinline

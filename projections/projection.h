@@ -288,6 +288,10 @@ struct DiffRow {
 Status Diff(const ReadTxn& txn, const Snapshot& from, const Snapshot& to,
             std::vector<DiffRow>* out);
 
+// An amount as DiffRow::before and after show it: 142160000000 ->
+// "142,160,000,000"; fractions to two places, trailing zeros dropped ("1.5").
+std::string AmountText(double amount);
+
 }  // namespace twinline
 
 #endif  // TWINLINE_PROJECTIONS_PROJECTION_H_

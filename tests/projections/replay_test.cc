@@ -546,6 +546,14 @@ TEST_F(ReplayTest, DiffNamesOnlyTheEventsOfEachRow) {
 // higher seq): no. On 2030-01-07 the establish may fall on that day: maybe.
 // Neither event's presence or occurrence changed (maybe, yes on both days),
 // so the added row names no cause.
+TEST(DiffTest, AmountsAreGroupedByThousandsWithoutTrailingZeros) {
+  EXPECT_EQ(AmountText(142160000000), "142,160,000,000");
+  EXPECT_EQ(AmountText(1.5), "1.5");
+  EXPECT_EQ(AmountText(1234.567), "1,234.57");
+  EXPECT_EQ(AmountText(-1000), "-1,000");
+  EXPECT_EQ(AmountText(0), "0");
+}
+
 TEST(DiffTest, EdgeChangingOnlyBecauseADayPassedNamesItsUncertainEvent) {
   SeededLog log;
   const std::string edge = R"("a":"chongqing","b":"montpellier","partnership":"other",)";

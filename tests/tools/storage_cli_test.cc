@@ -7,7 +7,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <lmdb.h>
-#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -20,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/testing/server_process.h"
 #include "tests/testing/test_util.h"
 
 extern char** environ;
@@ -263,39 +263,12 @@ TEST_F(StorageCliTest, FlippedByteIsNamedByVerifyAndStopsServeUnlessToldNotToVer
   EXPECT_THAT(r.err, HasSubstr("--no-verify"));
   EXPECT_THAT(r.out, Not(HasSubstr("listening")));
 
-  // --no-verify: it serves anyway.
-  std::vector<std::string> argv = {TWINLINE_BIN, "--db",        copy.string(), "serve",
-                                   "--listen",   "127.0.0.1:0", "--no-verify"};
-  int fds[2];
-  ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  std::vector<char*> raw;
-  for (std::string& a : argv) raw.push_back(a.data());
-  raw.push_back(nullptr);
-  pid_t pid = 0;
-  ASSERT_EQ(posix_spawn(&pid, raw[0], &actions, nullptr, raw.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
-  close(fds[1]);
-  std::string line;
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (line.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fds[0], POLLIN, 0};
-    if (poll(&p, 1, 200) <= 0) continue;
-    char buf[256];
-    const ssize_t n = read(fds[0], buf, sizeof buf);
-    if (n <= 0) break;
-    line.append(buf, static_cast<size_t>(n));
-  }
-  close(fds[0]);
-  kill(pid, SIGTERM);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  EXPECT_THAT(line, testing::StartsWith("listening on http://127.0.0.1:"));
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  // --no-verify: it serves anyway, and stops cleanly on SIGTERM.
+  test::ServerProcess server;
+  std::string error;
+  ASSERT_TRUE(server.Start(TWINLINE_BIN, copy.string(), {"--no-verify"}, dir_, &error))
+      << error;
+  EXPECT_EQ(server.Stop(SIGTERM), 0) << server.Stderr();
 
   EXPECT_EQ(Twl({"verify"}).exit_code, 0);  // the original is untouched
 }
