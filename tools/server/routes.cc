@@ -282,6 +282,30 @@ std::string_view ContentTypeFor(std::string_view format) {
   return "application/json";
 }
 
+// The parameters replay and diff share: projection, format and the
+// projection flags (known_at, dates, entity).
+void TakeShared(const Params& params, std::string* projection, std::string* format,
+                cli::ProjectionFlags* common) {
+  Take(params, "projection", projection);
+  Take(params, "format", format);
+  Take(params, "known_at", &common->known_at);
+  Take(params, "dates", &common->dates);
+  Take(params, "entity", &common->entity);
+}
+
+// A replay or diff answer: `render` writes it from one read snapshot of
+// `log`; its errors are the parameters' (4xx naming them) or the log's.
+Response RenderOnSnapshot(const EventLog& log, const Request& req, std::string_view content_type,
+                          const std::function<Status(cli::Snapshot&, std::ostream&)>& render) {
+  cli::Snapshot snap;
+  Status s = cli::BeginSnapshot(log, &snap);
+  std::ostringstream body;
+  if (s.ok()) s = render(snap, body);
+  if (!s.ok()) return StatusResponse(s, Origin::kParameters, req.version(), req.keep_alive());
+  return MakeBody(http::status::ok, content_type, std::move(body).str(), req.version(),
+                  req.keep_alive());
+}
+
 std::string_view MediaType(std::string_view content_type) {
   content_type = content_type.substr(0, content_type.find(';'));
   while (!content_type.empty() && content_type.back() == ' ') content_type.remove_suffix(1);
@@ -675,23 +699,14 @@ Response Routes::Replay(const Request& req, const Params& params) const {
   Take(params, "from", &r.from);
   Take(params, "to", &r.to);
   Take(params, "step", &r.step);
-  Take(params, "projection", &r.projection);
-  Take(params, "format", &r.format);
-  Take(params, "known_at", &r.common.known_at);
-  Take(params, "dates", &r.common.dates);
-  Take(params, "entity", &r.common.entity);
+  TakeShared(params, &r.projection, &r.format, &r.common);
   std::string format;
   s = cli::ReplayFormat(r, &format);  // before the snapshot: reads nothing
   if (!s.ok()) return fail(s);
-
-  cli::Snapshot snap;
-  s = cli::BeginSnapshot(*log_, &snap);
-  if (!s.ok()) return fail(s);
-  std::ostringstream body;
-  s = cli::RenderReplay(snap, r, body, logger_.get());
-  if (!s.ok()) return fail(s);
-  return MakeBody(http::status::ok, ContentTypeFor(format), std::move(body).str(), version,
-                  keep_alive);
+  return RenderOnSnapshot(*log_, req, ContentTypeFor(format),
+                          [&](cli::Snapshot& snap, std::ostream& body) {
+                            return cli::RenderReplay(snap, r, body, logger_.get());
+                          });
 }
 
 Response Routes::Diff(const Request& req, const Params& params) const {
@@ -709,20 +724,11 @@ Response Routes::Diff(const Request& req, const Params& params) const {
   Take(params, "to", &r.to);
   Take(params, "as_of", &r.as_of);
   Take(params, "vs_known_at", &r.vs_known_at);
-  Take(params, "projection", &r.projection);
-  Take(params, "format", &r.format);
-  Take(params, "known_at", &r.common.known_at);
-  Take(params, "dates", &r.common.dates);
-  Take(params, "entity", &r.common.entity);
-
-  cli::Snapshot snap;
-  s = cli::BeginSnapshot(*log_, &snap);
-  if (!s.ok()) return fail(s);
-  std::ostringstream body;
-  s = cli::RenderDiff(snap, r, body);
-  if (!s.ok()) return fail(s);
-  return MakeBody(http::status::ok, ContentTypeFor(r.format), std::move(body).str(), version,
-                  keep_alive);
+  TakeShared(params, &r.projection, &r.format, &r.common);
+  return RenderOnSnapshot(*log_, req, ContentTypeFor(r.format),
+                          [&](cli::Snapshot& snap, std::ostream& body) {
+                            return cli::RenderDiff(snap, r, body);
+                          });
 }
 
 }  // namespace twinline::server
