@@ -468,6 +468,49 @@ class LmdbReadTxn : public ReadTxn {
     return c->status();
   }
 
+  Status SeqsStarting(int64_t from_day, int64_t to_day, uint64_t max_seq, size_t limit,
+                      std::vector<uint64_t>* seqs, bool* truncated) const override {
+    seqs->clear();
+    *truncated = false;
+    if (from_day > to_day) return Status::Ok();
+    std::unique_ptr<lmdb::Cursor> c;
+    TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn_, dbi_[kByDate], &c));
+    for (bool ok = c->Seek(lmdb::EncodeDay(from_day)); ok; ok = c->Next()) {
+      std::string_view key = c->key();
+      if (lmdb::DecodeDay(key) > to_day) break;
+      const uint64_t seq = DecodeU64(key.substr(8));
+      if (seq > max_seq) continue;
+      if (seqs->size() == limit) {
+        *truncated = true;
+        return Status::Ok();
+      }
+      seqs->push_back(seq);
+    }
+    TWINLINE_RETURN_IF_ERROR(c->status());
+    std::sort(seqs->begin(), seqs->end());
+    return Status::Ok();
+  }
+
+  Status GetAscending(std::span<const uint64_t> seqs, const EventFn& fn) const override {
+    if (!std::is_sorted(seqs.begin(), seqs.end())) {
+      return Status::InvalidArgument("GetAscending: seqs are not in ascending order");
+    }
+    std::unique_ptr<lmdb::Cursor> c;
+    TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn_, dbi_[kEvents], &c));
+    for (const uint64_t seq : seqs) {
+      // LMDB's seek first looks within the cursor's current leaf page, so a
+      // seq next to the last one costs no descent from the root.
+      if (!c->Seek(EncodeU64(seq)) || DecodeU64(c->key()) != seq) {
+        TWINLINE_RETURN_IF_ERROR(c->status());
+        return Status::NotFound("no event at seq " + std::to_string(seq));
+      }
+      bool more = true;
+      TWINLINE_RETURN_IF_ERROR(WithStoredEvent(c->value(), seq, [&](auto ev) { more = fn(ev); }));
+      if (!more) break;
+    }
+    return Status::Ok();
+  }
+
   Status FindEntity(std::string_view slug, uint64_t* seq) const override {
     MDB_val v;
     Status st = txn_->Get(dbi_[kEntities], slug, &v);

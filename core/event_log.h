@@ -41,6 +41,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -168,6 +169,17 @@ class ReadTxn {
   // of earliest day then seq; seeks straight to from_day, so the cost is the
   // events yielded, not the log (projections: replay after a checkpoint).
   virtual Status ScanStarting(int64_t from_day, int64_t to_day, const EventFn& fn) const = 0;
+  // The seqs ScanStarting would visit that are <= max_seq, ascending,
+  // read from the date index alone (no event is fetched). Stops and sets
+  // *truncated when there are more than `limit` of them, leaving `seqs`
+  // incomplete.
+  virtual Status SeqsStarting(int64_t from_day, int64_t to_day, uint64_t max_seq, size_t limit,
+                              std::vector<uint64_t>* seqs, bool* truncated) const = 0;
+  // The events at `seqs` (ascending; kInvalidArgument otherwise), fetched
+  // with one cursor moving forward: events that share a page cost one
+  // descent of the B-tree between them instead of one each. kNotFound
+  // names the first seq that is not in the log.
+  virtual Status GetAscending(std::span<const uint64_t> seqs, const EventFn& fn) const = 0;
 
   // Entities: the seq of an entity's registration, or kNotFound.
   virtual Status FindEntity(std::string_view slug, uint64_t* seq) const = 0;

@@ -139,6 +139,18 @@ class MappedPageBudget {
 Status ScanEffectiveFacts(const ReadTxn& txn, uint64_t known_seq, std::optional<int64_t> after_day,
                           int64_t to_day, const std::function<bool(const Fact&)>& fn,
                           RowSets rows = kAllRows);
+// The same facts (after_day < e <= to_day) in order of seq: their seqs are
+// read from the by-date index first (ReadTxn::SeqsStarting), then the
+// events are fetched in ascending seq with one cursor
+// (ReadTxn::GetAscending), so that the fetches walk the file forward and
+// events sharing a page cost one descent. Only for a State fed in any
+// order (one that settles at to_day, State::SettleAt): nothing in this
+// order can be compacted as it goes. When more than `max_events` events of
+// the log start in the window, sets *too_many and visits nothing.
+Status ScanEffectiveFactsInSeqOrder(const ReadTxn& txn, uint64_t known_seq,
+                                    std::optional<int64_t> after_day, int64_t to_day,
+                                    size_t max_events, const std::function<bool(const Fact&)>& fn,
+                                    RowSets rows, bool* too_many);
 // The same facts (e <= to_day, no lower bound) in order of seq, from one
 // sequential pass over the log (ReadTxn::Scan): several times the rate of
 // the by-date fetches, but it reads the events with e > to_day too, and a

@@ -705,6 +705,12 @@ Status RenderReplay(Snapshot& snap, const ReplayRequest& r, std::ostream& out,
   if (IsSeries(r)) return PrintSeries(r, *snap.txn, query, entity, format, out);
 
   TWINLINE_RETURN_IF_ERROR(ParseAsOfDay(r.as_of, ParamName(r.style, "as_of"), &query.as_of_day));
+  // Only the row sets the projection shows are computed (Query::rows); a
+  // timeline reads the log itself (Timeline) and needs none of them.
+  query.rows = r.projection == "trade"      ? kTradeRows
+               : r.projection == "network"  ? kEdgeRows
+               : r.projection == "timeline" ? RowSets{0}
+                                            : kCountRows;
   twinline::Snapshot state;
   ReplayStats stats;
   if (entity.empty()) {

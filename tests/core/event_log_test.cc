@@ -421,6 +421,57 @@ TEST_F(EventLogTest, IndexesFindEventsByEntityDateIdAndName) {
   EXPECT_EQ(slugs, (std::vector<std::string>{"duesseldorf"}));
 }
 
+TEST_F(EventLogTest, SeqsStartingListsAWindowInSeqOrderAndGetAscendingFetchesThem) {
+  AppendCities();  // seqs 1-3
+  AppendResult r;
+  // Appended out of date order, as backfilled history is: seqs 4-7.
+  ASSERT_TRUE(Append(Batch(Partnership("chongqing", "duesseldorf", "2010"),
+                           Partnership("chongqing", "duisburg", "1990-05-01"),
+                           Partnership("duesseldorf", "duisburg", "2000"),
+                           Partnership("chongqing", "duisburg", "1995")),
+                     &r)
+                  .ok());
+  std::unique_ptr<ReadTxn> txn;
+  ASSERT_TRUE(log_->BeginRead(&txn).ok());
+  const int64_t from = DaysFromCivil(1990, 1, 1), to = DaysFromCivil(2005, 12, 31);
+
+  // ScanStarting visits the window in date order; SeqsStarting gives the
+  // same events in seq order.
+  std::vector<uint64_t> seqs;
+  auto collect = [&](schema::Event::Reader ev) { return seqs.push_back(ev.getSeq()), true; };
+  ASSERT_TRUE(txn->ScanStarting(from, to, collect).ok());
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{5, 7, 6}));
+  std::vector<uint64_t> window;
+  bool truncated = true;
+  ASSERT_TRUE(txn->SeqsStarting(from, to, UINT64_MAX, SIZE_MAX, &window, &truncated).ok());
+  EXPECT_EQ(window, (std::vector<uint64_t>{5, 6, 7}));
+  EXPECT_FALSE(truncated);
+  // Only seqs up to max_seq; an empty window; more than `limit`.
+  ASSERT_TRUE(txn->SeqsStarting(from, to, 6, SIZE_MAX, &window, &truncated).ok());
+  EXPECT_EQ(window, (std::vector<uint64_t>{5, 6}));
+  ASSERT_TRUE(txn->SeqsStarting(to, from, UINT64_MAX, SIZE_MAX, &window, &truncated).ok());
+  EXPECT_TRUE(window.empty());
+  ASSERT_TRUE(txn->SeqsStarting(from, to, UINT64_MAX, 2, &window, &truncated).ok());
+  EXPECT_TRUE(truncated);
+
+  seqs.clear();
+  const std::vector<uint64_t> wanted{2, 5, 7};
+  ASSERT_TRUE(txn->GetAscending(wanted, collect).ok());
+  EXPECT_EQ(seqs, wanted);
+  // Stops when the callback says so.
+  seqs.clear();
+  ASSERT_TRUE(txn->GetAscending(wanted, [&](schema::Event::Reader ev) {
+                   seqs.push_back(ev.getSeq());
+                   return false;
+                 }).ok());
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{2}));
+  const std::vector<uint64_t> descending{7, 5}, missing{5, 99};
+  EXPECT_EQ(txn->GetAscending(descending, collect).code(), Status::Code::kInvalidArgument);
+  const Status st = txn->GetAscending(missing, collect);
+  EXPECT_EQ(st.code(), Status::Code::kNotFound);
+  EXPECT_NE(st.message().find("99"), std::string::npos) << st.ToString();
+}
+
 TEST_F(EventLogTest, VerifyPassesAndReportsChainHead) {
   AppendCities();
   ASSERT_TRUE(Append(Batch(Partnership("chongqing", "duesseldorf", "2004-07-22"))).ok());
