@@ -4,12 +4,15 @@
 //   twinline-bench measure [--json FILE] [--poll-ms N] -- CMD ARGS...
 //                                                    a whole process: time and peak memory
 //   twinline-bench report --dir DIR [--out FILE]     the table and the results JSON
+//   twinline-bench replay --db DIR [--as-of DAY] [--no-checkpoints]
+//                                                    every row set at once (figure 5)
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "bench/full_replay.h"
 #include "bench/micro.h"
 #include "bench/process_stats.h"
 #include "bench/report.h"
@@ -22,7 +25,8 @@ constexpr const char* kUsage =
     "[--diff-samples N]\n"
     "                            [--seed S] [--batch N] [--repetitions N] [--benchmark_* flags]\n"
     "       twinline-bench measure [--json FILE] [--poll-ms N] -- CMD ARGS...\n"
-    "       twinline-bench report --dir DIR [--out FILE]\n";
+    "       twinline-bench report --dir DIR [--out FILE]\n"
+    "       twinline-bench replay --db DIR [--as-of YYYY-MM-DD] [--no-checkpoints]\n";
 
 // Runs CMD, then writes its ProcessStats as JSON to --json (or stderr).
 // Exits with CMD's status.
@@ -79,6 +83,7 @@ int main(int argc, char** argv) {
   if (verb == "micro") return MicroMain(argc - 1, argv + 1);
   if (verb == "measure") return MeasureMain(argc - 1, argv + 1);
   if (verb == "report") return ReportMain(argc - 1, argv + 1);
+  if (verb == "replay") return FullReplayMain(argc - 1, argv + 1);
   std::fputs(kUsage, stderr);
   return verb == "-h" || verb == "--help" ? 0 : 1;
 }
