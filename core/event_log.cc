@@ -454,39 +454,44 @@ class LmdbReadTxn : public ReadTxn {
     return c->status();
   }
 
-  Status ScanStarting(int64_t from_day, int64_t to_day, const EventFn& fn) const override {
+  // Visits the seqs of the date index's entries with an earliest day in
+  // [from_day, to_day], in index order (earliest day, then seq), until
+  // `fn` returns false.
+  Status WalkStarting(int64_t from_day, int64_t to_day,
+                      const std::function<bool(uint64_t seq)>& fn) const {
     if (from_day > to_day) return Status::Ok();
     std::unique_ptr<lmdb::Cursor> c;
     TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn_, dbi_[kByDate], &c));
     for (bool ok = c->Seek(lmdb::EncodeDay(from_day)); ok; ok = c->Next()) {
       std::string_view key = c->key();
-      if (lmdb::DecodeDay(key) > to_day) break;
-      bool more = true;
-      TWINLINE_RETURN_IF_ERROR(Get(DecodeU64(key.substr(8)), [&](auto ev) { more = fn(ev); }));
-      if (!more) break;
+      if (lmdb::DecodeDay(key) > to_day || !fn(DecodeU64(key.substr(8)))) break;
     }
     return c->status();
+  }
+
+  Status ScanStarting(int64_t from_day, int64_t to_day, const EventFn& fn) const override {
+    Status inner;
+    TWINLINE_RETURN_IF_ERROR(WalkStarting(from_day, to_day, [&](uint64_t seq) {
+      bool more = true;
+      inner = Get(seq, [&](auto ev) { more = fn(ev); });
+      return inner.ok() && more;
+    }));
+    return inner;
   }
 
   Status SeqsStarting(int64_t from_day, int64_t to_day, uint64_t max_seq, size_t limit,
                       std::vector<uint64_t>* seqs, bool* truncated) const override {
     seqs->clear();
     *truncated = false;
-    if (from_day > to_day) return Status::Ok();
-    std::unique_ptr<lmdb::Cursor> c;
-    TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn_, dbi_[kByDate], &c));
-    for (bool ok = c->Seek(lmdb::EncodeDay(from_day)); ok; ok = c->Next()) {
-      std::string_view key = c->key();
-      if (lmdb::DecodeDay(key) > to_day) break;
-      const uint64_t seq = DecodeU64(key.substr(8));
-      if (seq > max_seq) continue;
+    TWINLINE_RETURN_IF_ERROR(WalkStarting(from_day, to_day, [&](uint64_t seq) {
+      if (seq > max_seq) return true;
       if (seqs->size() == limit) {
         *truncated = true;
-        return Status::Ok();
+        return false;
       }
       seqs->push_back(seq);
-    }
-    TWINLINE_RETURN_IF_ERROR(c->status());
+      return true;
+    }));
     std::sort(seqs->begin(), seqs->end());
     return Status::Ok();
   }
