@@ -13,7 +13,7 @@ namespace twinline::bench {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: twinline-bench replay --db DIR [--as-of YYYY-MM-DD] [--no-checkpoints]\n";
+    "usage: twinline-bench replay --db DIR [--as-of EDTF] [--no-checkpoints]\n";
 
 // Counts the rows of each set; keeps nothing of them.
 class CountingSink final : public SnapshotSink {
@@ -48,15 +48,16 @@ int FullReplayMain(int argc, char** argv) {
     if (std::strcmp(argv[i], "--db") == 0 && has_value) {
       db = argv[++i];
     } else if (std::strcmp(argv[i], "--as-of") == 0 && has_value) {
-      int year = 0;
-      unsigned month = 0, day = 0;
+      // As `twinline replay --as-of`: an EDTF date, its last day counts.
+      EdtfDate date;
       const char* text = argv[++i];
-      if (std::sscanf(text, "%d-%u-%u", &year, &month, &day) != 3 || month < 1 || month > 12 ||
-          day < 1 || day > DaysInMonth(year, month)) {
-        std::fprintf(stderr, "twinline-bench replay: --as-of %s is not a day (YYYY-MM-DD)\n", text);
+      const Status parsed = ParseEdtf(text, &date);
+      if (!parsed.ok() || date.latest == kUnboundedEnd) {
+        std::fprintf(stderr, "twinline-bench replay: --as-of %s: %s\n", text,
+                     parsed.ok() ? "has no last day" : parsed.ToString().c_str());
         return 1;
       }
-      query.as_of_day = DaysFromCivil(year, month, day);
+      query.as_of_day = date.latest;
     } else if (std::strcmp(argv[i], "--no-checkpoints") == 0) {
       query.use_checkpoints = false;
     } else {

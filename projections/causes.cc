@@ -140,7 +140,7 @@ class Attribution {
         break;
       case Feeds::Kind::kTrade: {
         if (!differs) break;
-        auto it = trade_rows_.find({f.entity, f.partner, f.period, FlowName(f.flow)});
+        auto it = trade_rows_.find({f.entity, f.partner, f.period, names_.Flow(f.flow)});
         if (it != trade_rows_.end()) Cause(it->second, seq);
         break;
       }
@@ -174,7 +174,7 @@ class Attribution {
   }
 
   Status ConsiderEdge(const Feeds& f, uint64_t seq, const std::array<Mark, 2>& mark) {
-    const std::string& subkind = SubkindName(f.edge_kind, f.subkind);
+    const std::string& subkind = names_.Subkind(f.edge_kind, f.subkind);
     const EdgeId id{f.edge_kind, f.a, f.b, subkind};
     if (mark[0] != mark[1]) {
       auto it = edge_rows_.find(id);
@@ -211,21 +211,6 @@ class Attribution {
     return Status::Ok();
   }
 
-  const std::string& SubkindName(EdgeRow::Kind kind, uint16_t ordinal) {
-    auto [it, inserted] = names_.try_emplace({static_cast<int>(kind), ordinal});
-    if (inserted) {
-      it->second = kind == EdgeRow::Kind::kPartnership ? PartnershipKindName(ordinal)
-                                                       : RouteModeName(ordinal);
-    }
-    return it->second;
-  }
-
-  const std::string& FlowName(uint16_t ordinal) {
-    auto [it, inserted] = names_.try_emplace({-1, ordinal});
-    if (inserted) it->second = TradeFlowName(ordinal);
-    return it->second;
-  }
-
   void Cause(const std::vector<size_t>& rows, uint64_t seq) {
     for (size_t r : rows) (*causes_)[r].push_back(seq);
   }
@@ -241,7 +226,7 @@ class Attribution {
   std::unordered_map<CounterId, std::vector<size_t>, IdHash> counter_rows_;
   std::unordered_map<TradeId, std::vector<size_t>, IdHash> trade_rows_;
   std::map<std::pair<int, std::string>, std::string> countries_;  // (side, slug) -> ISO
-  std::map<std::pair<int, uint16_t>, std::string> names_;         // (edge kind or -1, ordinal)
+  EnumNames names_;
 };
 
 }  // namespace

@@ -221,5 +221,20 @@ std::string QualifierName(uint16_t ordinal) {
   return EnumerantName(capnp::Schema::from<schema::Qualifier>(), ordinal);
 }
 
+const std::string& EnumNames::Subkind(EdgeRow::Kind kind, uint16_t ordinal) {
+  auto [it, inserted] = names_.try_emplace({static_cast<int>(kind), ordinal});
+  if (inserted) {
+    it->second = kind == EdgeRow::Kind::kPartnership ? PartnershipKindName(ordinal)
+                                                     : RouteModeName(ordinal);
+  }
+  return it->second;
+}
+
+const std::string& EnumNames::Flow(uint16_t ordinal) {
+  auto [it, inserted] = names_.try_emplace({-1, ordinal});
+  if (inserted) it->second = TradeFlowName(ordinal);
+  return it->second;
+}
+
 
 }  // namespace twinline::projection_internal

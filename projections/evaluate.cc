@@ -279,20 +279,10 @@ class Evaluation {
   }
 
   const std::string& SubkindName(EdgeRow::Kind kind, uint16_t ordinal) {
-    auto [it, inserted] = names_.try_emplace({static_cast<int>(kind), ordinal});
-    if (inserted) {
-      it->second = kind == EdgeRow::Kind::kPartnership ? PartnershipKindName(ordinal)
-                                                       : RouteModeName(ordinal);
-    }
-    return it->second;
+    return names_.Subkind(kind, ordinal);
   }
-  const std::string& SubkindName(const EdgeKey& key) { return SubkindName(key.kind, key.subkind); }
-
-  const std::string& FlowName(uint16_t flow) {
-    auto [it, inserted] = names_.try_emplace({-1, flow});
-    if (inserted) it->second = TradeFlowName(flow);
-    return it->second;
-  }
+  const std::string& SubkindName(const EdgeKey& key) { return names_.Subkind(key.kind, key.subkind); }
+  const std::string& FlowName(uint16_t flow) { return names_.Flow(flow); }
 
   // Every edge's status; the partnership and route counts it gives its
   // ends (counts); then the edge rows, in row order: (kind, a, b, subkind)
@@ -568,7 +558,7 @@ class Evaluation {
   };
   std::vector<Tally> tallies_;
   std::vector<std::string> countries_;  // country id -> ISO code ("" = none)
-  std::map<std::pair<int, uint16_t>, std::string> names_;  // (edge kind or -1 for flows, ordinal)
+  EnumNames names_;
 };
 
 }  // namespace

@@ -49,6 +49,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -174,6 +175,19 @@ std::string PartnershipKindName(uint16_t ordinal);
 std::string RouteModeName(uint16_t ordinal);
 std::string TradeFlowName(uint16_t ordinal);
 std::string QualifierName(uint16_t ordinal);
+
+// The names above, each looked up once: an edge's subkind (its kind's
+// PartnershipKindName or RouteModeName) and a trade flow, for code that
+// names them per row or per event (evaluation, diff causes). References
+// stay valid for the cache's lifetime.
+class EnumNames {
+ public:
+  const std::string& Subkind(EdgeRow::Kind kind, uint16_t ordinal);
+  const std::string& Flow(uint16_t ordinal);
+
+ private:
+  std::map<std::pair<int, uint16_t>, std::string> names_;  // (edge kind or -1 for flows, ordinal)
+};
 
 // --- Building blocks of the state (state.cc) -------------------------------
 
