@@ -1,0 +1,94 @@
+#include "core/log_index.h"
+
+#include <algorithm>
+#include <set>
+
+#include "core/identity.h"
+#include "core/lmdb_env.h"
+
+namespace twinline::log_internal {
+
+using Which = schema::Payload::Which;
+using lmdb::EncodeU64;
+
+std::string Join(std::string_view a, std::string_view b) {
+  std::string out(a);
+  out.push_back('\0');
+  out.append(b);
+  return out;
+}
+
+TargetInfo DescribeTarget(schema::Event::Reader ev) {
+  TargetInfo info;
+  info.seq = ev.getSeq();
+  auto payload = ev.getPayload();
+  info.which = payload.which();
+  info.fact_which =
+      info.which == Which::AMENDMENT ? payload.getAmendment().getReplacement().which() : info.which;
+  info.fact = FactFingerprint(payload, ev.getValidTime().getEdtf().cStr());
+  info.entities = EntityRefs(payload);
+  info.edtf = Str(ev.getValidTime().getEdtf());
+  info.earliest = ev.getValidTime().getEarliest();
+  info.latest = ev.getValidTime().getLatest();
+  return info;
+}
+
+Status IndexEntriesFor(schema::Event::Reader ev, const NameFolder& folder,
+                       const TargetLookup& lookup, std::vector<IndexEntry>* out,
+                       const Digest* known_fact) {
+  const uint64_t seq = ev.getSeq();
+  const std::string seq_key = EncodeU64(seq);
+  auto payload = ev.getPayload();
+  const Which which = payload.which();
+
+  out->push_back({kByDate, lmdb::EncodeDay(ev.getValidTime().getEarliest()) + seq_key,
+                  lmdb::EncodeDay(ev.getValidTime().getLatest())});
+  out->push_back({kById, std::string(ev.getId().cStr()), seq_key});
+
+  std::vector<std::string> entities = EntityRefs(payload);
+  std::optional<TargetInfo> target;
+  if (IsReference(which)) {
+    target.emplace();
+    TWINLINE_RETURN_IF_ERROR(lookup(ReferenceTarget(payload), &*target));
+    entities.insert(entities.end(), target->entities.begin(), target->entities.end());
+    std::sort(entities.begin(), entities.end());
+    entities.erase(std::unique(entities.begin(), entities.end()), entities.end());
+    const char tag = which == Which::RETRACTION ? 'R' : which == Which::AMENDMENT ? 'A' : 'C';
+    out->push_back({kRefs, Join(ReferenceTarget(payload), seq_key), std::string(1, tag)});
+  }
+  for (const auto& slug : entities) out->push_back({kByEntity, Join(slug, seq_key), ""});
+
+  if (which == Which::ENTITY_REGISTERED) {
+    auto reg = payload.getEntityRegistered();
+    std::string slug = Str(reg.getEntity());
+    out->push_back({kEntities, slug, seq_key});
+    std::set<std::string> keys = {slug};
+    for (auto name : reg.getNames()) {
+      std::vector<std::string> name_keys;
+      TWINLINE_RETURN_IF_ERROR(folder.IndexKeys(name.getText().cStr(), &name_keys));
+      keys.insert(name_keys.begin(), name_keys.end());
+    }
+    for (const auto& key : keys) out->push_back({kNames, Join(key, slug), ""});
+  }
+
+  // Sources attach to the fact: the event's own fingerprint, or for a
+  // corroboration its target's.
+  Digest fact = which == Which::CORROBORATION ? target->fact
+                : known_fact != nullptr     ? *known_fact
+                                            : FactFingerprint(payload, ev.getValidTime().getEdtf().cStr());
+  if (which != Which::CORROBORATION) out->push_back({kFacts, std::string(AsBytes(fact)), seq_key});
+  for (auto source : ev.getSources()) {
+    Digest src = SourceFingerprint(source);
+    out->push_back({kFactSources, std::string(AsBytes(fact)) + std::string(AsBytes(src)), seq_key});
+  }
+  return Status::Ok();
+}
+
+Status OpenTables(lmdb::Txn& txn, bool create, std::array<MDB_dbi, kNumTables>* dbi) {
+  for (size_t i = 0; i < kNumTables; ++i) {
+    TWINLINE_RETURN_IF_ERROR(txn.OpenDb(kTableNames[i], create, &(*dbi)[i]));
+  }
+  return Status::Ok();
+}
+
+}  // namespace twinline::log_internal

@@ -1,0 +1,313 @@
+// EventLog::Verify and QuickVerify (docs/FORMAT.md, "Verification").
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "core/event_log.h"
+#include "core/log_index.h"
+#include "core/log_tables.h"
+#include "core/record.h"
+#include "core/sha256.h"
+
+namespace twinline {
+
+using namespace log_internal;  // NOLINT: the log's own internals
+using lmdb::DecodeU64;
+using lmdb::EncodeU64;
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// Verification (docs/FORMAT.md, "Verification"): one pass over the records
+// in seq order, checking for each what it implies is stored, then one count
+// per index. Memory does not grow with the log.
+
+using Counts = std::array<uint64_t, kNumTables>;
+
+// What a reference in record `seq` points at: found through the stored
+// by_id index (whose entry for the target was checked with the target's own
+// record, which comes first) and checked against the record it names.
+Status VerifyTarget(const lmdb::Txn& txn, const TableHandles& dbi,
+                    std::string_view id, uint64_t seq, TargetInfo* info) {
+  const Status unknown = Status::Corruption("refers to unknown event '" + std::string(id) + "'");
+  MDB_val v;
+  Status st = txn.Get(dbi[kById], id, &v);
+  if (st.code() == Status::Code::kNotFound) return unknown;
+  TWINLINE_RETURN_IF_ERROR(st);
+  if (v.mv_size != 8) return unknown;
+  const uint64_t target = DecodeU64(lmdb::View(v));
+  if (target == 0 || target >= seq) return unknown;
+  MDB_val record;
+  st = txn.Get(dbi[kEvents], EncodeU64(target), &record);
+  if (st.code() == Status::Code::kNotFound) return unknown;
+  TWINLINE_RETURN_IF_ERROR(st);
+  bool found = false;
+  TWINLINE_RETURN_IF_ERROR(
+      WithStoredEvent(lmdb::View(record), target, [&](schema::Event::Reader ev) {
+        found = std::string_view(ev.getId().cStr(), ev.getId().size()) == id;
+        if (found) *info = DescribeTarget(ev);
+      }));
+  return found ? Status::Ok() : unknown;
+}
+
+// The index entries record `ev` implies, found as Verify finds them.
+Status ImpliedEntries(const lmdb::Txn& txn, const TableHandles& dbi,
+                      const NameFolder& folder, schema::Event::Reader ev,
+                      std::vector<IndexEntry>* out) {
+  out->clear();
+  const uint64_t seq = ev.getSeq();
+  TargetLookup lookup = [&](std::string_view id, TargetInfo* info) {
+    return VerifyTarget(txn, dbi, id, seq, info);
+  };
+  return IndexEntriesFor(ev, folder, lookup, out);
+}
+
+// Checks one record: its key (the next seq), its chain hash (from *prev,
+// which it advances), that it decodes and names its own seq, and that every
+// index entry it implies is stored with its value (counted in *implied).
+// Errors name the seq.
+Status CheckRecord(const lmdb::Txn& txn, const TableHandles& dbi,
+                   const NameFolder& folder, uint64_t seq, std::string_view key,
+                   std::string_view value, const lmdb::Cursor* chain, Digest* prev,
+                   std::vector<IndexEntry>* entries, Counts* implied) {
+  auto bad = [seq](const std::string& why) {
+    return Status::Corruption("seq " + std::to_string(seq) + ": " + why);
+  };
+  if (key.size() != 8 || DecodeU64(key) != seq) {
+    return bad("records are not numbered 1..N without gaps (found key " +
+               ToHex(reinterpret_cast<const uint8_t*>(key.data()), key.size()) + ")");
+  }
+  if (chain == nullptr || chain->key() != key) return bad("the chain has no hash for this record");
+  Sha256 h;
+  h.Update(prev->data(), prev->size());
+  h.Update(value);
+  const Digest hash = h.Finish();
+  if (chain->value() != AsBytes(hash))
+    return bad("hash chain mismatch: the record or its hash was altered");
+  *prev = hash;
+
+  Status inner;
+  TWINLINE_RETURN_IF_ERROR(WithStoredEvent(value, seq, [&](schema::Event::Reader ev) {
+    if (ev.getSeq() != seq) {
+      inner = Status::Corruption("record says seq " + std::to_string(ev.getSeq()));
+      return;
+    }
+    inner = ImpliedEntries(txn, dbi, folder, ev, entries);
+  }));
+  if (!inner.ok()) return inner.code() == Status::Code::kCorruption ? bad(inner.message()) : inner;
+
+  std::sort(entries->begin(), entries->end(), [](const IndexEntry& a, const IndexEntry& b) {
+    return a.table != b.table ? a.table < b.table : a.key < b.key;
+  });
+  for (size_t i = 0; i < entries->size(); ++i) {
+    const IndexEntry& e = (*entries)[i];
+    const std::string name = kTableNames[e.table];
+    if (i > 0 && (*entries)[i - 1].table == e.table && (*entries)[i - 1].key == e.key) {
+      return bad("duplicate entry in index '" + name + "'");
+    }
+    MDB_val stored;
+    Status st = txn.Get(dbi[e.table], e.key, &stored);
+    if (st.code() == Status::Code::kNotFound)
+      return bad("index '" + name + "' is missing an entry");
+    TWINLINE_RETURN_IF_ERROR(st);
+    if (lmdb::View(stored) != e.value) return bad("index '" + name + "' has a wrong value");
+    ++(*implied)[e.table];
+  }
+  return Status::Ok();
+}
+
+// The seq of the record an index entry says it belongs to (0: none).
+uint64_t ClaimedSeq(const lmdb::Txn& txn, const TableHandles& dbi, size_t table,
+                    std::string_view key, std::string_view value) {
+  switch (table) {
+    case kByDate:
+    case kByEntity:
+    case kRefs:  // ... ‖ seq
+      return key.size() >= 9 ? DecodeU64(key.substr(key.size() - 8)) : 0;
+    case kNames: {  // folded name ‖ 0x00 ‖ slug: the slug's registration
+      const size_t nul = key.rfind('\0');
+      MDB_val v;
+      if (nul == std::string_view::npos || !txn.Get(dbi[kEntities], key.substr(nul + 1), &v).ok())
+        return 0;
+      value = lmdb::View(v);
+      [[fallthrough]];
+    }
+    default:  // by_id, entities, facts, fact_sources: the value is the seq
+      return value.size() == 8 ? DecodeU64(value) : 0;
+  }
+}
+
+// Called when index `table` holds more entries than the records imply (all
+// implied ones are there): finds one that its claimed record does not imply.
+Status FindUnexplained(const lmdb::Txn& txn, const TableHandles& dbi,
+                       const NameFolder& folder, size_t table, uint64_t last_seq, uint64_t stored,
+                       uint64_t implied) {
+  std::unique_ptr<lmdb::Cursor> c;
+  TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(txn, dbi[table], &c));
+  std::vector<IndexEntry> entries;
+  for (bool ok = c->First(); ok; ok = c->Next()) {
+    const uint64_t seq = ClaimedSeq(txn, dbi, table, c->key(), c->value());
+    bool explained = false;
+    MDB_val record;
+    if (seq >= 1 && seq <= last_seq && txn.Get(dbi[kEvents], EncodeU64(seq), &record).ok()) {
+      Status inner;
+      TWINLINE_RETURN_IF_ERROR(
+          WithStoredEvent(lmdb::View(record), seq, [&](schema::Event::Reader ev) {
+            inner = ImpliedEntries(txn, dbi, folder, ev, &entries);
+          }));
+      TWINLINE_RETURN_IF_ERROR(inner);
+      for (const IndexEntry& e : entries) {
+        explained = explained || (e.table == table && e.key == c->key() && e.value == c->value());
+      }
+    }
+    if (!explained) {
+      return Status::Corruption(
+          std::string("index '") + kTableNames[table] + "' has an entry no record explains (key " +
+          ToHex(reinterpret_cast<const uint8_t*>(c->key().data()), c->key().size()) + ")");
+    }
+  }
+  TWINLINE_RETURN_IF_ERROR(c->status());
+  return Status::Corruption(std::string("index '") + kTableNames[table] + "' holds " +
+                            std::to_string(stored) + " entries where the records imply " +
+                            std::to_string(implied));
+}
+
+Status TableEntries(const lmdb::Txn& txn, MDB_dbi dbi, uint64_t* entries) {
+  MDB_stat st;
+  TWINLINE_RETURN_IF_ERROR(
+      lmdb::LmdbStatus(mdb_stat(txn.get(), dbi, &st), "reading table statistics"));
+  *entries = st.ms_entries;
+  return Status::Ok();
+}
+
+
+}  // namespace
+
+Status EventLog::Verify(VerifyReport* report) const {
+  *report = VerifyReport();
+  std::unique_ptr<lmdb::Txn> txn;
+  TWINLINE_RETURN_IF_ERROR(lmdb::Txn::Begin(*env_, /*read_only=*/true, &txn));
+  const auto& dbi = tables_->dbi;
+
+  // 1. The records in seq order, each with its chain hash and every index
+  //    entry it implies (all must be stored, with their values).
+  Counts implied{};
+  std::vector<IndexEntry> entries;  // one record's, reused
+  std::unique_ptr<lmdb::Cursor> events, chain;
+  TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn, dbi[kEvents], &events));
+  TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn, dbi[kChain], &chain));
+  Digest prev = kZeroDigest;
+  uint64_t seq = 0;
+  bool more_chain = chain->First();
+  for (bool ok = events->First(); ok; ok = events->Next(), more_chain = chain->Next()) {
+    ++seq;
+    Status st = CheckRecord(*txn, dbi, *folder_, seq, events->key(), events->value(),
+                            more_chain ? chain.get() : nullptr, &prev, &entries, &implied);
+    if (!st.ok()) {
+      if (st.code() == Status::Code::kCorruption) report->first_bad_seq = seq;
+      return st;
+    }
+    ++report->events;
+  }
+  TWINLINE_RETURN_IF_ERROR(events->status());
+  TWINLINE_RETURN_IF_ERROR(chain->status());
+  if (more_chain) {
+    report->first_bad_seq = seq + 1;
+    return Status::Corruption("seq " + std::to_string(seq + 1) +
+                              ": the chain has a hash for a record that does not exist");
+  }
+  report->last_seq = seq;
+  report->head = ToHex(prev);
+
+  // 2. No index holds anything else. Every implied entry was found and no
+  //    two records imply the same key (a second one would have found the
+  //    first's value), so equal counts mean equal contents.
+  for (size_t t = kChain + 1; t < kCheckpoints; ++t) {
+    std::unique_ptr<lmdb::Cursor> c;
+    TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn, dbi[t], &c));
+    uint64_t stored = 0;
+    for (bool ok = c->First(); ok; ok = c->Next()) ++stored;  // walks the tree: reads every page
+    TWINLINE_RETURN_IF_ERROR(c->status());
+    report->index_entries += stored;
+    if (stored != implied[t])
+      return FindUnexplained(*txn, dbi, *folder_, t, seq, stored, implied[t]);
+  }
+  return Status::Ok();
+}
+
+Status EventLog::QuickVerify(uint64_t tail, VerifyReport* report) const {
+  *report = VerifyReport();
+  std::unique_ptr<lmdb::Txn> txn;
+  TWINLINE_RETURN_IF_ERROR(lmdb::Txn::Begin(*env_, /*read_only=*/true, &txn));
+  const auto& dbi = tables_->dbi;
+
+  MDB_val v;
+  Status st = txn->Get(dbi[kMeta], "format_version", &v);
+  if (st.code() == Status::Code::kNotFound)
+    return Status::Corruption("the format version record is missing");
+  TWINLINE_RETURN_IF_ERROR(st);
+  TWINLINE_RETURN_IF_ERROR(CheckFormatVersion(path_, lmdb::View(v)));
+
+  // One record, one chain hash, one id and one date entry for each seq 1..N.
+  uint64_t n = 0;
+  TWINLINE_RETURN_IF_ERROR(TableEntries(*txn, dbi[kEvents], &n));
+  std::unique_ptr<lmdb::Cursor> events;
+  TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn, dbi[kEvents], &events));
+  if (n > 0) {
+    const bool first = events->First() && events->key() == EncodeU64(1);
+    const bool last = events->Last() && events->key() == EncodeU64(n);
+    TWINLINE_RETURN_IF_ERROR(events->status());
+    if (!first || !last) {
+      return Status::Corruption("the " + std::to_string(n) + " records are not numbered 1.." +
+                                std::to_string(n));
+    }
+  }
+  for (Table t : {kChain, kById, kByDate}) {
+    uint64_t entries = 0;
+    TWINLINE_RETURN_IF_ERROR(TableEntries(*txn, dbi[t], &entries));
+    if (entries != n) {
+      return Status::Corruption(
+          std::string(t == kChain ? "the chain" : "index '" + std::string(kTableNames[t]) + "'") +
+          " holds " + std::to_string(entries) + " entries for " + std::to_string(n) + " records");
+    }
+  }
+  report->last_seq = n;
+
+  // The last `tail` records, as Verify checks them, from the stored hash
+  // of the record before them.
+  const uint64_t from = n > tail ? n - tail + 1 : 1;
+  Digest prev = kZeroDigest;
+  if (from > 1) {
+    MDB_val h;
+    TWINLINE_RETURN_IF_ERROR(txn->Get(dbi[kChain], EncodeU64(from - 1), &h));
+    if (h.mv_size != prev.size()) {
+      report->first_bad_seq = from - 1;
+      return Status::Corruption("seq " + std::to_string(from - 1) +
+                                ": its chain hash has the wrong size");
+    }
+    std::memcpy(prev.data(), h.mv_data, prev.size());
+  }
+  Counts implied{};
+  std::vector<IndexEntry> entries;
+  std::unique_ptr<lmdb::Cursor> chain;
+  TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn, dbi[kChain], &chain));
+  bool more_chain = chain->Seek(EncodeU64(from));
+  uint64_t seq = from - 1;
+  for (bool ok = n > 0 && events->Seek(EncodeU64(from)); ok;
+       ok = events->Next(), more_chain = chain->Next()) {
+    ++seq;
+    st = CheckRecord(*txn, dbi, *folder_, seq, events->key(), events->value(),
+                     more_chain ? chain.get() : nullptr, &prev, &entries, &implied);
+    if (!st.ok()) {
+      if (st.code() == Status::Code::kCorruption) report->first_bad_seq = seq;
+      return st;
+    }
+    ++report->events;
+  }
+  TWINLINE_RETURN_IF_ERROR(events->status());
+  for (uint64_t count : implied) report->index_entries += count;
+  report->head = ToHex(prev);
+  return Status::Ok();
+}
+
+}  // namespace twinline
