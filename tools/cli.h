@@ -1,8 +1,9 @@
 // What the `twinline` verbs share: the verb table entry, the context a verb
-// runs in, opening the database as the verb needs it, entity resolution over
-// a snapshot, the table printer, the one-line event summary, the flags and
-// helpers of the projection verbs (replay, diff, checkpoint) and the single
-// mapping from a Status to an exit code.
+// runs in, opening the database as the verb needs it, the flags and helpers
+// of the projection verbs (replay, diff, checkpoint) and the single mapping
+// from a Status to an exit code. What a verb shares with the HTTP server
+// (reads, filters, JSON and text views, replay and diff answers) is the API
+// module's, tools/api/; the server includes nothing of this file.
 //
 // Shape of the CLI (after Ninja's subcommand table): main.cc lists every verb
 // as {name, description, access, configure}. `configure` declares the verb's
@@ -23,18 +24,14 @@
 #include <functional>
 #include <iosfwd>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "core/event_log.h"
-#include "core/names.h"
 #include "core/status.h"
-#include "events/entity_resolver.h"
-#include "projections/projection.h"
-#include "schemas/twinline.capnp.h"
+#include "tools/api/projection_request.h"
 
 namespace CLI {
 class App;
@@ -129,94 +126,12 @@ void ReportError(const Context& ctx, const Status& status);
 // Reads a whole input: the file at `path`, or ctx.in when `path` is "-".
 Status ReadInput(const std::string& path, Context& ctx, std::string* data);
 
-// A consistent snapshot of the log with an entity resolver over it. Members
-// are destroyed in reverse order, so the resolver never outlives the txn.
-struct Snapshot {
-  std::unique_ptr<ReadTxn> txn;
-  std::unique_ptr<NameFolder> folder;
-  std::unique_ptr<LogEntityResolver> resolver;
-};
-Status BeginSnapshot(const EventLog& log, Snapshot* out);
-
-// Compact one-line JSON, UTF-8 unescaped; throws on invalid UTF-8 (a bug:
-// everything stored was validated on the way in).
-std::string DumpJson(const nlohmann::ordered_json& j);
-std::string DumpJson(const nlohmann::json& j);
-
-// Columns printed one space-padded table; widths count terminal columns
-// (code points, East Asian wide characters as 2).
-class Table {
- public:
-  explicit Table(std::vector<std::string> headers);
-  // Right-aligns column `column` (numbers).
-  void AlignRight(size_t column);
-  void AddRow(std::vector<std::string> row);
-  // A free line printed under the last row added so far, indented by four
-  // spaces and outside the columns (it does not widen them): details such as
-  // the sources of an event. Ignored before the first row.
-  void AddNote(std::string note);
-  size_t rows() const { return rows_.size(); }
-  void Print(std::ostream& out) const;
-
- private:
-  std::vector<std::string> headers_;
-  std::vector<bool> right_;
-  std::vector<std::vector<std::string>> rows_;
-  std::vector<std::vector<std::string>> notes_;  // notes_[i]: printed after rows_[i]
-};
-
-// "key:   value" lines with values aligned (details of one thing).
-void PrintFields(std::ostream& out, const std::vector<std::pair<std::string, std::string>>& fields);
-
-// Terminal columns `s` occupies.
-size_t DisplayWidth(std::string_view s);
-
-// A short human line for an event, by kind: "chengdu — montpellier (sister
-// city)", "chengdu → eu trade 2024: 142,160,000,000 CNY total".
-std::string SummarizeEvent(schema::Event::Reader ev);
-
-// Sources backing an event: its own plus those of the corroborations that
-// target it later.
-Status CountSources(const ReadTxn& txn, schema::Event::Reader ev, uint64_t* count);
-
-// "142,160,000,000"; fractions kept ("2.5").
-std::string FormatNumber(double value);
-
-// How a count_reported qualifier reads before its value: "=", "≈", "nearly",
-// ">", "≥" (as in SummarizeEvent).
-std::string QualifierSymbol(std::string_view qualifier);
-
 // ---------------------------------------------------------------------------
-// What the projection verbs (replay, diff) share; docs/PROJECTIONS.md.
+// What the projection verbs (replay, diff, checkpoint) share; docs/PROJECTIONS.md.
 
-// "3" when certain == possible, else "1–3" (certain–possible).
-std::string FormatRange(const Range& range);
-
-// The valid day an --as-of (or FROM, TO) expression stands for: the LAST day
-// of the EDTF expression ("2011" = 2011-12-31). An expression without a last
-// day ("2011/..") is refused; `field` names the flag in the error.
-Status ParseAsOfDay(std::string_view text, std::string_view field, int64_t* day);
-
-// The flags every projection verb takes, declared by AddProjectionFlags.
-struct ProjectionFlags {
-  std::string known_at;         // --known-at: "@N", RFC 3339, EDTF; empty = everything
-  std::string dates = "range";  // --dates range|earliest|latest
-  std::string entity;           // --entity: slug or any registered name; empty = all
-  bool no_checkpoints = false;  // --no-checkpoints
-};
-void AddProjectionFlags(CLI::App& cmd, ProjectionFlags* flags);
-
-// Keeps only what concerns `slug`: edges touching it, its own counts, trade
-// rows it reports or is the partner of, and the totals it reports.
-void RestrictToEntity(std::string_view slug, twinline::Snapshot* snapshot);
-
-// "as of 2024-12-31, known at seq 96, dates range": the heading of a table;
-// and the same as JSON: {"as_of": "2024-12-31", "known_seq": 96, "dates": "range"}.
-std::string DescribeSnapshot(const twinline::Snapshot& snapshot);
-nlohmann::ordered_json DescribeSnapshotJson(const twinline::Snapshot& snapshot);
-
-// The id of the event at `seq` ("ev-658f2256f99761dd").
-Status EventIdAt(const ReadTxn& txn, uint64_t seq, std::string* id);
+// Declares the parameters every projection verb takes as flags: --known-at,
+// --dates, --entity, --no-checkpoints.
+void AddProjectionFlags(CLI::App& cmd, api::ProjectionParams* params);
 
 // Rebuilds the projection checkpoints for everything recorded
 // (DefaultCheckpointDays, BuildCheckpoints) and stores them in place of the

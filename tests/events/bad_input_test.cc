@@ -8,7 +8,7 @@
 // must be refused with an error naming its line and field, and the log must
 // be exactly as before: same last seq, same chain head. A row is checked
 // through every public interface that reads such a file:
-//  * the library: cli::DecodeNdjsonBatch (or PartnershipCsvReader) and
+//  * the library: api::DecodeNdjsonBatch (or PartnershipCsvReader) and
 //    EventLog::Append, as import and the server decode and write;
 //  * the HTTP API: POST /v1/events as NDJSON through Routes (in-process,
 //    with the server's GroupCommitter), answered 4xx with "line" and "field";
@@ -34,7 +34,7 @@
 #include "events/entity_resolver.h"
 #include "events/json_codec.h"
 #include "tests/testing/test_util.h"
-#include "tools/batch_decode.h"
+#include "tools/api/batch_decode.h"
 #include "tools/server/group_commit.h"
 #include "tools/server/routes.h"
 
@@ -148,7 +148,7 @@ std::vector<BadInput> Cases() {
   c.push_back({"NotAnObject", kGood + "\n[1,2]\n", 2, "", "an event must be a JSON object, got array"});
   c.push_back({"UnknownKind", kGood + "\n" + Event(R"("kind":"colonisation","date":"1990")") + "\n",
                2, "kind", "unknown kind 'colonisation'"});
-  c.push_back({"LineLongerThanAnEvent", kGood + "\n" + Event(R"("kind":"partnership_established","date":"1990",)" + kPartnership + R"(,"note":")" + std::string(cli::kMaxEventBytes, 'x') + "\"") + "\n",
+  c.push_back({"LineLongerThanAnEvent", kGood + "\n" + Event(R"("kind":"partnership_established","date":"1990",)" + kPartnership + R"(,"note":")" + std::string(api::kMaxEventBytes, 'x') + "\"") + "\n",
                2, "", "an event may be at most 1048576 bytes"});
   // Dates out of range.
   c.push_back({"DayThatDoesNotExist", kGood + "\n" + Event(R"("kind":"partnership_established","date":"2021-02-30",)" + kPartnership) + "\n",
@@ -253,9 +253,9 @@ class BadInputTest : public ::testing::TestWithParam<BadInput> {
     std::unique_ptr<ReadTxn> txn;
     ASSERT_TRUE(log_->BeginRead(&txn).ok());
     LogEntityResolver resolver(txn.get(), folder_.get());
-    cli::DecodedBatch batch;
+    api::DecodedBatch batch;
     int64_t failed_at = -1;
-    s = cli::DecodeNdjsonBatch(BaseNdjson(), resolver, DecodeOptions(), &batch, &failed_at);
+    s = api::DecodeNdjsonBatch(BaseNdjson(), resolver, DecodeOptions(), &batch, &failed_at);
     ASSERT_TRUE(s.ok()) << failed_at << ": " << s.ToString();
     txn.reset();
     AppendResult result;
@@ -289,7 +289,7 @@ class BadInputTest : public ::testing::TestWithParam<BadInput> {
     Status s = log_->BeginRead(&txn);
     if (!s.ok()) return s;
     LogEntityResolver resolver(txn.get(), folder_.get());
-    cli::DecodedBatch batch;
+    api::DecodedBatch batch;
     int64_t failed_at = -1;
     if (c.csv) {
       std::istringstream in(c.input);
@@ -300,11 +300,11 @@ class BadInputTest : public ::testing::TestWithParam<BadInput> {
         s = reader.Next(&row, &done);
         if (!s.ok()) failed_at = s.index();
         if (!s.ok() || done) break;
-        s = cli::DecodeIntoBatch(&row.event, "", resolver, DecodeOptions(), row.line, &batch);
+        s = api::DecodeIntoBatch(&row.event, "", resolver, DecodeOptions(), row.line, &batch);
         if (!s.ok()) failed_at = row.line;
       }
     } else {
-      s = cli::DecodeNdjsonBatch(c.input, resolver, DecodeOptions(), &batch, &failed_at);
+      s = api::DecodeNdjsonBatch(c.input, resolver, DecodeOptions(), &batch, &failed_at);
     }
     txn.reset();
     if (s.ok()) {

@@ -1,7 +1,7 @@
 // libFuzzer target: the CSV partnership-list importer (events/csv_import.h)
 // the way `twinline import FILE.csv` drives it: each row read by
 // PartnershipCsvReader, decoded with the shared event decoder
-// (cli::DecodeIntoBatch) against a database holding the bundled dataset, and
+// (api::DecodeIntoBatch) against a database holding the bundled dataset, and
 // written into a streaming BatchWriter that is never committed.
 //
 // Checked beyond "no crash, no sanitizer report":
@@ -20,7 +20,7 @@
 
 #include "events/csv_import.h"
 #include "tests/fuzz/fuzz_support.h"
-#include "tools/batch_decode.h"
+#include "tools/api/batch_decode.h"
 
 using namespace twinline;  // NOLINT: a fuzz target, one function
 
@@ -36,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::MustBeOk(fuzz::Db().log().BeginBatch(AppendOptions(), &writer), "BeginBatch");
 
   PartnershipCsvReader reader(in);
-  cli::DecodedBatch one;
+  api::DecodedBatch one;
   int64_t last_line = 0;
   bool writable = true;  // false once the log refused a row: the batch is dead
   for (int64_t index = 0;; ++index) {
@@ -60,7 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     one.events.clear();
     one.positions.clear();
     const Status d =
-        cli::DecodeIntoBatch(&row.event, "", *snap.resolver, DecodeOptions(), row.line, &one);
+        api::DecodeIntoBatch(&row.event, "", *snap.resolver, DecodeOptions(), row.line, &one);
     if (!d.ok()) {
       FUZZ_CHECK(fuzz::ExpectedFailure(d), "decoding row %lld failed with %s",
                  static_cast<long long>(row.line), d.ToString().c_str());

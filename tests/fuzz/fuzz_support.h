@@ -29,8 +29,8 @@
 #include "core/names.h"
 #include "events/entity_resolver.h"
 #include "events/json_codec.h"
-#include "tools/batch_decode.h"
-#include "tools/cli.h"
+#include "tools/api/batch_decode.h"
+#include "tools/api/json_views.h"
 
 // A broken promise of the code under test: print and abort, so libFuzzer
 // records the input as a crash.
@@ -110,9 +110,9 @@ class SeedDatabase {
     std::unique_ptr<ReadTxn> txn;
     MustBeOk(log_->BeginRead(&txn), "BeginRead");
     LogEntityResolver resolver(txn.get(), folder_.get());
-    cli::DecodedBatch batch;
+    api::DecodedBatch batch;
     int64_t failed_at = -1;
-    MustBeOk(cli::DecodeNdjsonBatch(seed, resolver, DecodeOptions(), &batch, &failed_at),
+    MustBeOk(api::DecodeNdjsonBatch(seed, resolver, DecodeOptions(), &batch, &failed_at),
              "decoding data/seed.ndjson");
     txn.reset();
     AppendResult result;
@@ -171,7 +171,7 @@ inline void CheckRoundTrip(schema::Event::Reader ev, LogEntityResolver& resolver
   nlohmann::ordered_json first = EncodeEvent(ev);
   std::string text;
   try {
-    text = cli::DumpJson(first);
+    text = api::DumpJson(first);
   } catch (const nlohmann::json::exception& e) {
     FUZZ_CHECK(false, "a decoded event does not encode as JSON: %s", e.what());
   }

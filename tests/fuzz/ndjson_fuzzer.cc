@@ -1,5 +1,5 @@
 // libFuzzer target: the JSON/NDJSON event decoder, the way `twinline
-// import` and `POST /v1/events` drive it (tools/batch_decode.h, over
+// import` and `POST /v1/events` drive it (tools/api/batch_decode.h, over
 // events/json_codec.h), and the log's validation of what it decodes.
 //
 // Each input is decoded three ways against a database holding the bundled
@@ -28,7 +28,7 @@
 
 #include "events/json_codec.h"
 #include "tests/fuzz/fuzz_support.h"
-#include "tools/batch_decode.h"
+#include "tools/api/batch_decode.h"
 
 namespace {
 
@@ -38,7 +38,7 @@ enum class Form { kNdjson, kRestore, kJsonBody };
 
 // `limit`: the number of lines (NDJSON) or array elements (JSON) of the input.
 void CheckBatch(const Status& decoded, int64_t failed_at, int64_t limit, Form form,
-                cli::DecodedBatch& batch, const DecodeOptions& options,
+                api::DecodedBatch& batch, const DecodeOptions& options,
                 LogEntityResolver& resolver) {
   const int64_t first = form == Form::kJsonBody ? 0 : 1;
   if (!decoded.ok()) {
@@ -81,19 +81,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::SeedSnapshot snap;
     DecodeOptions options;
     options.restore = form == Form::kRestore;
-    cli::DecodedBatch batch;
+    api::DecodedBatch batch;
     int64_t failed_at = -1;
     int64_t limit = lines;
     Status s;
     if (form != Form::kJsonBody) {
-      s = cli::DecodeNdjsonBatch(text, *snap.resolver, options, &batch, &failed_at);
+      s = api::DecodeNdjsonBatch(text, *snap.resolver, options, &batch, &failed_at);
     } else {
       // The JSON body of POST /v1/events: one array (or object). The server
       // answers a parse error itself (400 invalid_json), before decoding.
       const nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
       if (json.is_discarded()) break;
       limit = json.is_array() ? static_cast<int64_t>(json.size()) : 1;
-      s = cli::DecodeJsonBatch(json, *snap.resolver, options, &batch, &failed_at);
+      s = api::DecodeJsonBatch(json, *snap.resolver, options, &batch, &failed_at);
     }
     CheckBatch(s, failed_at, limit, form, batch, options, *snap.resolver);
   }

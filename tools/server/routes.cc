@@ -12,12 +12,12 @@
 #include "core/edtf.h"
 #include "events/json_codec.h"
 #include "projections/projection.h"
-#include "tools/batch_decode.h"
-#include "tools/cli.h"
-#include "tools/diff_view.h"
-#include "tools/event_query.h"
-#include "tools/json_views.h"
-#include "tools/replay_view.h"
+#include "tools/api/batch_decode.h"
+#include "tools/api/diff_view.h"
+#include "tools/api/event_query.h"
+#include "tools/api/json_views.h"
+#include "tools/api/read_view.h"
+#include "tools/api/replay_view.h"
 #include "tools/server/auth.h"
 
 namespace twinline::server {
@@ -90,7 +90,7 @@ Response MakeJson(http::status status, std::string body, unsigned version, bool 
 
 Response ErrorJson(http::status status, Json error, unsigned version, bool keep_alive) {
   // Messages quote what the client sent, which may not be UTF-8 ("%FF"):
-  // replace such bytes rather than fail (cli::DumpJson is strict).
+  // replace such bytes rather than fail (api::DumpJson is strict).
   return MakeJson(status,
                   Json{{"error", std::move(error)}}.dump(-1, ' ', false,
                                                          Json::error_handler_t::replace),
@@ -285,7 +285,7 @@ std::string_view ContentTypeFor(std::string_view format) {
 // The parameters replay and diff share: projection, format and the
 // projection flags (known_at, dates, entity).
 void TakeShared(const Params& params, std::string* projection, std::string* format,
-                cli::ProjectionFlags* common) {
+                api::ProjectionParams* common) {
   Take(params, "projection", projection);
   Take(params, "format", format);
   Take(params, "known_at", &common->known_at);
@@ -296,11 +296,11 @@ void TakeShared(const Params& params, std::string* projection, std::string* form
 // A replay or diff answer: `render` writes it from one read snapshot of
 // `log`; its errors are the parameters' (4xx naming them) or the log's.
 Response RenderOnSnapshot(const EventLog& log, const Request& req, std::string_view content_type,
-                          const std::function<Status(cli::Snapshot&, std::ostream&)>& render) {
-  cli::Snapshot snap;
-  Status s = cli::BeginSnapshot(log, &snap);
+                          const std::function<Status(api::ReadView&, std::ostream&)>& render) {
+  api::ReadView view;
+  Status s = api::BeginReadView(log, &view);
   std::ostringstream body;
-  if (s.ok()) s = render(snap, body);
+  if (s.ok()) s = render(view, body);
   if (!s.ok()) return StatusResponse(s, Origin::kParameters, req.version(), req.keep_alive());
   return MakeBody(http::status::ok, content_type, std::move(body).str(), req.version(),
                   req.keep_alive());
@@ -451,7 +451,7 @@ Response Routes::Health(const Request& req) const {
     j["commit_groups"] = c.groups;
     j["commit_batches"] = c.batches;
   }
-  return MakeJson(stopping ? http::status::service_unavailable : http::status::ok, cli::DumpJson(j),
+  return MakeJson(stopping ? http::status::service_unavailable : http::status::ok, api::DumpJson(j),
                   req.version(), req.keep_alive());
 }
 
@@ -462,12 +462,12 @@ Response Routes::GetEvents(const Request& req, const Params& params) const {
 
   Status s = CheckParams(params, {"after", "since", "limit", "entity", "kind", "from", "to"}, {"kind"});
   if (!s.ok()) return fail(s);
-  cli::EventQueryText text;
+  api::EventQueryText text;
   text.kinds = SplitKinds(params);
   if (const std::string* v = Param(params, "from")) text.from = *v;
   if (const std::string* v = Param(params, "to")) text.to = *v;
-  cli::EventFilter filter;
-  s = cli::BuildEventFilter(text, "", &filter);
+  api::EventFilter filter;
+  s = api::BuildEventFilter(text, "", &filter);
   if (!s.ok()) return fail(s);
   uint64_t limit = options_.default_limit;
   if (const std::string* v = Param(params, "limit")) {
@@ -486,10 +486,10 @@ Response Routes::GetEvents(const Request& req, const Params& params) const {
                     .WithField("since"));
   }
 
-  cli::Snapshot snap;
-  s = cli::BeginSnapshot(*log_, &snap);
+  api::ReadView view;
+  s = api::BeginReadView(*log_, &view);
   if (!s.ok()) return fail(s);
-  const ReadTxn& txn = *snap.txn;
+  const ReadTxn& txn = *view.txn;
   const uint64_t last = txn.LastSeq();
   uint64_t after = 0;
   if (after_text != nullptr) s = ParseU64(*after_text, "after", &after);
@@ -497,7 +497,7 @@ Response Routes::GetEvents(const Request& req, const Params& params) const {
   if (!s.ok()) return fail(s);
   std::string slug;
   if (const std::string* v = Param(params, "entity")) {
-    s = snap.resolver->Resolve(*v, &slug);
+    s = view.resolver->Resolve(*v, &slug);
     if (!s.ok()) return fail(s.WithField("entity"));
   }
 
@@ -517,7 +517,7 @@ Response Routes::GetEvents(const Request& req, const Params& params) const {
     cursor = seq;
     if (filter.Matches(ev)) {
       if (count > 0) events += ',';
-      events += cli::DumpJson(EncodeEvent(ev));
+      events += api::DumpJson(EncodeEvent(ev));
       ++count;
     }
     return true;
@@ -582,15 +582,15 @@ void Routes::PostEvents(const Request& req, const Params& params, Respond respon
   }
 
   // Decode everything against one snapshot before anything is written.
-  cli::DecodedBatch batch;
+  api::DecodedBatch batch;
   {
-    cli::Snapshot snap;
-    s = cli::BeginSnapshot(*log_, &snap);
+    api::ReadView view;
+    s = api::BeginReadView(*log_, &view);
     if (!s.ok()) return respond(StatusResponse(s, Origin::kBody, version, keep_alive));
     int64_t failed_at = -1;
     const DecodeOptions decode_options;
     if (ndjson) {
-      s = cli::DecodeNdjsonBatch(req.body(), *snap.resolver, decode_options, &batch, &failed_at);
+      s = api::DecodeNdjsonBatch(req.body(), *view.resolver, decode_options, &batch, &failed_at);
     } else {
       nlohmann::json json;
       try {
@@ -607,7 +607,7 @@ void Routes::PostEvents(const Request& req, const Params& params, Respond respon
                                          (at == std::string::npos ? what : what.substr(at)),
                                      version, keep_alive));
       }
-      s = cli::DecodeJsonBatch(json, *snap.resolver, decode_options, &batch, &failed_at);
+      s = api::DecodeJsonBatch(json, *view.resolver, decode_options, &batch, &failed_at);
     }
     if (!s.ok()) {
       // No position: the body's shape is wrong (not an array), not an event.
@@ -639,9 +639,9 @@ void Routes::PostEvents(const Request& req, const Params& params, Respond respon
            {"recorded_at", result.recorded_at != 0 ? Json(FormatTimestamp(result.recorded_at))
                                                     : Json(nullptr)}};
     Json outcomes = Json::array();
-    for (const AppendOutcome& o : result.outcomes) outcomes.push_back(cli::OutcomeJson(o));
+    for (const AppendOutcome& o : result.outcomes) outcomes.push_back(api::OutcomeJson(o));
     j["events"] = std::move(outcomes);
-    respond(MakeJson(http::status::ok, cli::DumpJson(j), version, keep_alive));
+    respond(MakeJson(http::status::ok, api::DumpJson(j), version, keep_alive));
   };
   if (!committer_->Submit(std::move(batch.events), append_options, std::move(done))) {
     respond(ErrorResponse(http::status::service_unavailable, "shutting_down",
@@ -655,22 +655,22 @@ Response Routes::Entities(const Request& req, const Params& params) const {
   auto fail = [&](const Status& s) { return StatusResponse(s, Origin::kParameters, version, keep_alive); };
   Status s = CheckParams(params, {"name"});
   if (!s.ok()) return fail(s);
-  cli::Snapshot snap;
-  s = cli::BeginSnapshot(*log_, &snap);
+  api::ReadView view;
+  s = api::BeginReadView(*log_, &view);
   if (!s.ok()) return fail(s);
   Json j;
   if (const std::string* name = Param(params, "name")) {
     std::string slug;
-    s = snap.resolver->Resolve(*name, &slug);
+    s = view.resolver->Resolve(*name, &slug);
     if (!s.ok()) return fail(s.WithField("name"));
-    s = cli::EntityDetailJson(*snap.txn, slug, &j);
+    s = api::EntityDetailJson(*view.txn, slug, &j);
   } else {
     Json array;
-    s = cli::EntitiesJson(*snap.txn, &array);
+    s = api::EntitiesJson(*view.txn, &array);
     j = Json{{"entities", std::move(array)}};
   }
   if (!s.ok()) return fail(s);
-  return MakeJson(http::status::ok, cli::DumpJson(j), version, keep_alive);
+  return MakeJson(http::status::ok, api::DumpJson(j), version, keep_alive);
 }
 
 Response Routes::Stats(const Request& req) const {
@@ -679,7 +679,7 @@ Response Routes::Stats(const Request& req) const {
   LogStats st;
   if (s.ok()) s = txn->Stats(&st);
   if (!s.ok()) return StatusResponse(s, Origin::kParameters, req.version(), req.keep_alive());
-  return MakeJson(http::status::ok, cli::DumpJson(cli::StatsJson(st)), req.version(),
+  return MakeJson(http::status::ok, api::DumpJson(api::StatsJson(st)), req.version(),
                   req.keep_alive());
 }
 
@@ -691,8 +691,8 @@ Response Routes::Replay(const Request& req, const Params& params) const {
                                   "from", "to", "step"});
   if (s.ok()) s = CheckNotEmpty(params);
   if (!s.ok()) return fail(s);
-  cli::ReplayRequest r;
-  r.style = cli::ParamStyle::kUrl;
+  api::ReplayRequest r;
+  r.style = api::ParamStyle::kUrl;
   r.format = "json";  // an HTTP client reads JSON unless it asks otherwise
   r.max_steps = options_.max_series_steps;
   Take(params, "as_of", &r.as_of);
@@ -701,11 +701,11 @@ Response Routes::Replay(const Request& req, const Params& params) const {
   Take(params, "step", &r.step);
   TakeShared(params, &r.projection, &r.format, &r.common);
   std::string format;
-  s = cli::ReplayFormat(r, &format);  // before the snapshot: reads nothing
+  s = api::ReplayFormat(r, &format);  // before the snapshot: reads nothing
   if (!s.ok()) return fail(s);
   return RenderOnSnapshot(*log_, req, ContentTypeFor(format),
-                          [&](cli::Snapshot& snap, std::ostream& body) {
-                            return cli::RenderReplay(snap, r, body, logger_.get());
+                          [&](api::ReadView& view, std::ostream& body) {
+                            return api::RenderReplay(view, r, body, logger_.get());
                           });
 }
 
@@ -717,18 +717,17 @@ Response Routes::Diff(const Request& req, const Params& params) const {
                                   "entity", "dates", "format"});
   if (s.ok()) s = CheckNotEmpty(params);
   if (!s.ok()) return fail(s);
-  cli::DiffRequest r;
-  r.style = cli::ParamStyle::kUrl;
+  api::DiffRequest r;
+  r.style = api::ParamStyle::kUrl;
   r.format = "json";
   Take(params, "from", &r.from);
   Take(params, "to", &r.to);
   Take(params, "as_of", &r.as_of);
   Take(params, "vs_known_at", &r.vs_known_at);
   TakeShared(params, &r.projection, &r.format, &r.common);
-  return RenderOnSnapshot(*log_, req, ContentTypeFor(r.format),
-                          [&](cli::Snapshot& snap, std::ostream& body) {
-                            return cli::RenderDiff(snap, r, body);
-                          });
+  return RenderOnSnapshot(
+      *log_, req, ContentTypeFor(r.format),
+      [&](api::ReadView& view, std::ostream& body) { return api::RenderDiff(view, r, body); });
 }
 
 }  // namespace twinline::server

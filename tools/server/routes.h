@@ -14,11 +14,11 @@
 //                       recorded time (`known_at`): `projection` counts,
 //                       trade, network or timeline, `entity`, `dates`; or a
 //                       time series (`from`, `to`, `step`). What `twinline
-//                       replay` prints, byte for byte (tools/replay_view.h)
+//                       replay` prints, byte for byte (tools/api/replay_view.h)
 //   GET  /v1/diff       what changed between two valid dates (`from`, `to`),
 //                       or at one (`as_of`) between two recorded times
 //                       (`known_at`, `vs_known_at`): `twinline diff`'s
-//                       answer (tools/diff_view.h)
+//                       answer (tools/api/diff_view.h)
 //   GET  /v1/subscribe  Server-Sent Events; parsed here (SubscribeStart), the
 //                       stream itself is the server's (server.h)
 //

@@ -75,7 +75,7 @@ struct ServerOptions {
   std::chrono::milliseconds poll_interval{25};
   size_t sse_queue = 1024;  // frames a live subscriber may lag behind
   // Steps a GET /v1/replay time series may have; each is one replay on an
-  // I/O thread (at most cli::kMaxSeriesSteps, the CLI's own limit).
+  // I/O thread (at most api::kMaxSeriesSteps, the CLI's own limit).
   size_t max_series_steps = 240;
   std::chrono::milliseconds shutdown_grace{10'000};
 };

@@ -12,7 +12,7 @@
 #include <optional>
 #include <sstream>
 
-#include "tools/cli.h"
+#include "tools/api/json_views.h"
 
 namespace twinline::server {
 
@@ -208,7 +208,7 @@ class SseSession : public Connection, public std::enable_shared_from_this<SseSes
     final_ = true;
     end_ = event;
     const nlohmann::ordered_json data{{"resume_after", delivered_}, {"message", message}};
-    out_ += "event: " + event + "\ndata: " + cli::DumpJson(data) + "\n\n";
+    out_ += "event: " + event + "\ndata: " + api::DumpJson(data) + "\n\n";
     Write();
   }
 

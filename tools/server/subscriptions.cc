@@ -5,15 +5,15 @@
 #include <algorithm>
 
 #include "events/json_codec.h"
-#include "tools/cli.h"
+#include "tools/api/json_views.h"
 
 namespace twinline::server {
 
 FramePtr RenderFrame(schema::Event::Reader ev) {
   auto frame = std::make_shared<Frame>();
   frame->seq = ev.getSeq();
-  frame->text = "id: " + std::to_string(frame->seq) + "\nevent: event\ndata: " +
-                cli::DumpJson(EncodeEvent(ev)) + "\n\n";
+  frame->text = "id: " + std::to_string(frame->seq) +
+                "\nevent: event\ndata: " + api::DumpJson(EncodeEvent(ev)) + "\n\n";
   return frame;
 }
 

@@ -8,8 +8,9 @@
 #include <CLI/CLI.hpp>
 
 #include "events/json_codec.h"
+#include "tools/api/json_views.h"
+#include "tools/api/read_view.h"
 #include "tools/cli.h"
-#include "tools/json_views.h"
 
 namespace twinline::cli {
 namespace {
@@ -125,8 +126,8 @@ Handler ConfigureAppend(CLI::App& cmd) {
   return [f](Context& ctx) -> Status {
     auto message = std::make_unique<capnp::MallocMessageBuilder>();
     {
-      Snapshot snap;
-      TWINLINE_RETURN_IF_ERROR(BeginSnapshot(*ctx.log, &snap));
+      api::ReadView snap;
+      TWINLINE_RETURN_IF_ERROR(api::BeginReadView(*ctx.log, &snap));
       const DecodeOptions decode_options;
       if (f->kind_opt->count() > 0) {
         nlohmann::json j;
@@ -149,9 +150,9 @@ Handler ConfigureAppend(CLI::App& cmd) {
     TWINLINE_RETURN_IF_ERROR(ctx.log->Append(batch, options, &result));
     const AppendOutcome& o = result.outcomes.at(0);
     if (f->format == "json") {
-      nlohmann::ordered_json j = OutcomeJson(o);
+      nlohmann::ordered_json j = api::OutcomeJson(o);
       j["last_seq"] = result.last_seq;
-      *ctx.out << DumpJson(j) << '\n';
+      *ctx.out << api::DumpJson(j) << '\n';
     } else {
       *ctx.out << DescribeOutcome(o) << '\n';
     }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <ostream>
 
+#include "tools/api/json_views.h"
 #include "tools/cli.h"
 
 namespace twinline::cli {
@@ -44,7 +45,7 @@ Handler ConfigureBackup(CLI::App& cmd) {
           {"dest", f->dest},         {"last_seq", report.last_seq},
           {"head", report.head},     {"bytes", report.bytes},
           {"compacted", f->compact}, {"verified", f->verify ? "full" : "quick"}};
-      *ctx.out << DumpJson(j) << '\n';
+      *ctx.out << api::DumpJson(j) << '\n';
     } else {
       *ctx.out << "backed up " << ctx.db_path << " to " << f->dest << ": seq 1.." << report.last_seq
                << ", chain head " << report.head << ", " << report.bytes << " bytes"

@@ -12,6 +12,7 @@
 
 #include "core/edtf.h"
 #include "schemas/checkpoint.capnp.h"
+#include "tools/api/text_layout.h"
 #include "tools/cli.h"
 
 namespace twinline::cli {
@@ -78,7 +79,7 @@ Stored Describe(std::string_view value) {
 Status List(Context& ctx) {
   std::unique_ptr<ReadTxn> txn;
   TWINLINE_RETURN_IF_ERROR(ctx.log->BeginRead(&txn));
-  Table table({"DAY", "BUILT AT SEQ", "SIZE"});
+  api::Table table({"DAY", "BUILT AT SEQ", "SIZE"});
   table.AlignRight(1);
   table.AlignRight(2);
   Status inner;

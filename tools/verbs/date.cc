@@ -6,6 +6,8 @@
 #include <ostream>
 
 #include "core/edtf.h"
+#include "tools/api/json_views.h"
+#include "tools/api/text_layout.h"
 #include "tools/cli.h"
 
 namespace twinline::cli {
@@ -104,18 +106,18 @@ Handler ConfigureDate(CLI::App& cmd) {
       j["earliest"] = FormatDay(d.earliest);
       j["latest"] = FormatDay(d.latest);
       j["meaning"] = Meaning(d);
-      *ctx.out << DumpJson(j) << '\n';
+      *ctx.out << api::DumpJson(j) << '\n';
       return Status::Ok();
     }
     std::string q;
     for (const std::string& item : qualifiers) q += (q.empty() ? "" : ", ") + item;
-    PrintFields(*ctx.out, {{"normalised", d.Normalized()},
-                           {"form", interval ? "interval" : "date"},
-                           {"precision", Precision(d)},
-                           {"qualifiers", q.empty() ? "none" : q},
-                           {"earliest day", FormatDay(d.earliest)},
-                           {"latest day", FormatDay(d.latest)},
-                           {"meaning", Meaning(d)}});
+    api::PrintFields(*ctx.out, {{"normalised", d.Normalized()},
+                                {"form", interval ? "interval" : "date"},
+                                {"precision", Precision(d)},
+                                {"qualifiers", q.empty() ? "none" : q},
+                                {"earliest day", FormatDay(d.earliest)},
+                                {"latest day", FormatDay(d.latest)},
+                                {"meaning", Meaning(d)}});
     return Status::Ok();
   };
 }

@@ -10,14 +10,15 @@
 // prints "no differences" and succeeds.
 #include <CLI/CLI.hpp>
 
+#include "tools/api/diff_view.h"
+#include "tools/api/read_view.h"
 #include "tools/cli.h"
-#include "tools/diff_view.h"
 
 namespace twinline::cli {
 
 Handler ConfigureDiff(CLI::App& cmd) {
-  auto request = std::make_shared<DiffRequest>();
-  DiffRequest& r = *request;
+  auto request = std::make_shared<api::DiffRequest>();
+  api::DiffRequest& r = *request;
   r.projection = "all";  // the defaults, shown in --help
   r.format = "table";
   cmd.add_option("FROM", r.from, "earlier valid date, EDTF (its last day counts)");
@@ -40,9 +41,9 @@ Handler ConfigureDiff(CLI::App& cmd) {
       "  twinline diff --as-of 2024 --known-at @96 --vs-known-at @97");
 
   return [request](Context& ctx) -> Status {
-    Snapshot snap;
-    TWINLINE_RETURN_IF_ERROR(BeginSnapshot(*ctx.log, &snap));
-    return RenderDiff(snap, *request, *ctx.out);
+    api::ReadView snap;
+    TWINLINE_RETURN_IF_ERROR(api::BeginReadView(*ctx.log, &snap));
+    return api::RenderDiff(snap, *request, *ctx.out);
   };
 }
 

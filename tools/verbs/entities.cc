@@ -6,8 +6,10 @@
 #include <limits>
 
 #include "events/json_codec.h"
+#include "tools/api/json_views.h"
+#include "tools/api/read_view.h"
+#include "tools/api/text_layout.h"
 #include "tools/cli.h"
-#include "tools/json_views.h"
 
 namespace twinline::cli {
 namespace {
@@ -26,17 +28,17 @@ std::string NamesText(const Json& j) {
 std::string LocationText(const Json& j) {
   auto it = j.find("location");
   if (it == j.end() || !it->is_object()) return "-";
-  return FormatNumber(it->value("lat", 0.0)) + ", " + FormatNumber(it->value("lon", 0.0));
+  return api::FormatNumber(it->value("lat", 0.0)) + ", " + api::FormatNumber(it->value("lon", 0.0));
 }
 
 Status ListAll(Context& ctx, const ReadTxn& txn, bool json) {
   Json array;
-  TWINLINE_RETURN_IF_ERROR(EntitiesJson(txn, &array));
+  TWINLINE_RETURN_IF_ERROR(api::EntitiesJson(txn, &array));
   if (json) {
-    *ctx.out << DumpJson(array) << '\n';
+    *ctx.out << api::DumpJson(array) << '\n';
     return Status::Ok();
   }
-  Table table({"SLUG", "TYPE", "COUNTRY", "NAMES"});
+  api::Table table({"SLUG", "TYPE", "COUNTRY", "NAMES"});
   for (const Json& j : array) {
     table.AddRow({j.value("slug", ""), j.value("type", ""), j.value("country", ""), NamesText(j)});
   }
@@ -44,23 +46,24 @@ Status ListAll(Context& ctx, const ReadTxn& txn, bool json) {
   return Status::Ok();
 }
 
-Status ShowOne(Context& ctx, const Snapshot& snap, const std::string& slug, bool json) {
+Status ShowOne(Context& ctx, const api::ReadView& snap, const std::string& slug, bool json) {
   Json j;
-  TWINLINE_RETURN_IF_ERROR(EntityDetailJson(*snap.txn, slug, &j));
+  TWINLINE_RETURN_IF_ERROR(api::EntityDetailJson(*snap.txn, slug, &j));
   const uint64_t events = j.value("events", uint64_t{0});
   if (json) {
-    *ctx.out << DumpJson(j) << '\n';
+    *ctx.out << api::DumpJson(j) << '\n';
     return Status::Ok();
   }
-  PrintFields(*ctx.out, {{"slug", slug},
-                         {"type", j.value("type", "")},
-                         {"country", j.value("country", "").empty() ? "-" : j.value("country", "")},
-                         {"location", LocationText(j)},
-                         {"parent", j.value("parent", "").empty() ? "-" : j.value("parent", "")},
-                         {"names", NamesText(j)},
-                         {"registered", "seq " + std::to_string(j.value("seq", uint64_t{0})) +
-                                            " (" + j.value("id", "") + ")"},
-                         {"events", std::to_string(events)}});
+  api::PrintFields(*ctx.out,
+                   {{"slug", slug},
+                    {"type", j.value("type", "")},
+                    {"country", j.value("country", "").empty() ? "-" : j.value("country", "")},
+                    {"location", LocationText(j)},
+                    {"parent", j.value("parent", "").empty() ? "-" : j.value("parent", "")},
+                    {"names", NamesText(j)},
+                    {"registered", "seq " + std::to_string(j.value("seq", uint64_t{0})) + " (" +
+                                       j.value("id", "") + ")"},
+                    {"events", std::to_string(events)}});
   return Status::Ok();
 }
 
@@ -74,8 +77,8 @@ Handler ConfigureEntities(CLI::App& cmd) {
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
   return [name, format](Context& ctx) -> Status {
-    Snapshot snap;
-    TWINLINE_RETURN_IF_ERROR(BeginSnapshot(*ctx.log, &snap));
+    api::ReadView snap;
+    TWINLINE_RETURN_IF_ERROR(api::BeginReadView(*ctx.log, &snap));
     const bool json = *format == "json";
     if (name->empty()) return ListAll(ctx, *snap.txn, json);
     std::string slug;

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "events/json_codec.h"
+#include "tools/api/json_views.h"
 #include "tools/cli.h"
 
 namespace twinline::cli {
@@ -28,7 +29,7 @@ Handler ConfigureExport(CLI::App& cmd) {
     TWINLINE_RETURN_IF_ERROR(ctx.log->BeginRead(&txn));
     TWINLINE_RETURN_IF_ERROR(
         txn->Scan(1, std::numeric_limits<uint64_t>::max(), [&](schema::Event::Reader ev) {
-          *out << DumpJson(EncodeEvent(ev)) << '\n';
+          *out << api::DumpJson(EncodeEvent(ev)) << '\n';
           return out->good();
         }));
     out->flush();

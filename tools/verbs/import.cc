@@ -21,7 +21,9 @@
 
 #include "events/csv_import.h"
 #include "events/json_codec.h"
-#include "tools/batch_decode.h"
+#include "tools/api/batch_decode.h"
+#include "tools/api/json_views.h"
+#include "tools/api/read_view.h"
 #include "tools/cli.h"
 
 namespace twinline::cli {
@@ -32,7 +34,7 @@ constexpr size_t kProgressThreshold = 1000;
 constexpr size_t kProgressEvery = 1000;
 // A line longer than an event may be (kMaxEventBytes) is refused before the
 // JSON parser spends memory on it, and never held whole.
-constexpr size_t kMaxLineBytes = kMaxEventBytes;
+constexpr size_t kMaxLineBytes = api::kMaxEventBytes;
 
 struct ImportFlags {
   std::string file;
@@ -183,7 +185,7 @@ class Importer {
   Status Take(const nlohmann::json* j, std::string_view text, int64_t line) {
     one_.events.clear();
     one_.positions.clear();
-    Status s = DecodeIntoBatch(j, text, resolver_, options_, line, &one_);
+    Status s = api::DecodeIntoBatch(j, text, resolver_, options_, line, &one_);
     if (!s.ok()) return FailAt(line, s);
     ++events_;
     if (writer_ != nullptr) {
@@ -204,7 +206,7 @@ class Importer {
   const DecodeOptions& options_;
   EventLog::BatchWriter* writer_;
   Progress progress_;
-  DecodedBatch one_;  // the event being decoded: a batch of one, reused
+  api::DecodedBatch one_;  // the event being decoded: a batch of one, reused
   size_t events_ = 0;
 };
 
@@ -269,8 +271,8 @@ Handler ConfigureImport(CLI::App& cmd) {
     }
     // Begun after the writer, the snapshot shows exactly the log the batch
     // extends: no other writer can commit in between.
-    Snapshot snap;
-    TWINLINE_RETURN_IF_ERROR(BeginSnapshot(*ctx.log, &snap));
+    api::ReadView snap;
+    TWINLINE_RETURN_IF_ERROR(api::BeginReadView(*ctx.log, &snap));
     const uint64_t last_seq = snap.txn->LastSeq();
     if (f->restore && last_seq != 0) {
       return Status::InvalidArgument("import --restore needs an empty log; " + ctx.db_path +
@@ -291,7 +293,7 @@ Handler ConfigureImport(CLI::App& cmd) {
       if (json) {
         nlohmann::ordered_json j{
             {"file", name}, {"events", events}, {"dry_run", true}, {"last_seq", last_seq}};
-        *ctx.out << DumpJson(j) << '\n';
+        *ctx.out << api::DumpJson(j) << '\n';
       } else {
         *ctx.out << "checked " << name << ": " << events
                  << " events decode; nothing written (dry run)\n";
@@ -312,7 +314,7 @@ Handler ConfigureImport(CLI::App& cmd) {
                                {"corroborated", result.corroborated},
                                {"duplicates", result.duplicates},
                                {"last_seq", result.last_seq}};
-      *ctx.out << DumpJson(j) << '\n';
+      *ctx.out << api::DumpJson(j) << '\n';
     } else {
       *ctx.out << "imported " << name << ": " << events << (events == 1 ? " event" : " events")
                << " — " << result.appended << " appended, " << result.corroborated

@@ -11,15 +11,19 @@
 #include <algorithm>
 
 #include "events/json_codec.h"
+#include "tools/api/event_query.h"
+#include "tools/api/event_summary.h"
+#include "tools/api/json_views.h"
+#include "tools/api/read_view.h"
+#include "tools/api/text_layout.h"
 #include "tools/cli.h"
-#include "tools/event_query.h"
 
 namespace twinline::cli {
 namespace {
 
 struct LogFlags {
   std::string entity;
-  EventQueryText query;  // --kind, --from, --to, --seq
+  api::EventQueryText query;  // --kind, --from, --to, --seq
   uint64_t limit = 0;
   uint64_t raw = 0;
   std::string format = "table";
@@ -57,11 +61,11 @@ Handler ConfigureLog(CLI::App& cmd) {
 
   return [f](Context& ctx) -> Status {
     if (f->raw_opt->count() > 0) return WriteRaw(ctx, f->raw);
-    EventFilter filter;
-    TWINLINE_RETURN_IF_ERROR(BuildEventFilter(f->query, "--", &filter));
+    api::EventFilter filter;
+    TWINLINE_RETURN_IF_ERROR(api::BuildEventFilter(f->query, "--", &filter));
 
-    Snapshot snap;
-    TWINLINE_RETURN_IF_ERROR(BeginSnapshot(*ctx.log, &snap));
+    api::ReadView snap;
+    TWINLINE_RETURN_IF_ERROR(api::BeginReadView(*ctx.log, &snap));
     const ReadTxn& txn = *snap.txn;
 
     // 1. Gather matching seqs through the most selective index. Scans in seq
@@ -87,7 +91,7 @@ Handler ConfigureLog(CLI::App& cmd) {
     if (f->limit > 0 && seqs.size() > f->limit) seqs.resize(f->limit);
 
     // 2. Print them.
-    Table table({"SEQ", "DATE", "KIND", "SUMMARY", "SOURCES", "ID"});
+    api::Table table({"SEQ", "DATE", "KIND", "SUMMARY", "SOURCES", "ID"});
     table.AlignRight(0);
     table.AlignRight(4);
     nlohmann::ordered_json array = nlohmann::ordered_json::array();
@@ -95,21 +99,21 @@ Handler ConfigureLog(CLI::App& cmd) {
     for (uint64_t seq : seqs) {
       TWINLINE_RETURN_IF_ERROR(txn.Get(seq, [&](schema::Event::Reader ev) {
         if (f->format == "ndjson") {
-          *ctx.out << DumpJson(EncodeEvent(ev)) << '\n';
+          *ctx.out << api::DumpJson(EncodeEvent(ev)) << '\n';
         } else if (f->format == "json") {
           array.push_back(EncodeEvent(ev));
         } else {
           uint64_t sources = 0;
-          inner = CountSources(txn, ev, &sources);
+          inner = api::CountSources(txn, ev, &sources);
           table.AddRow({std::to_string(seq), ev.getValidTime().getEdtf(),
-                        std::string(KindName(ev.getPayload().which())), SummarizeEvent(ev),
+                        std::string(KindName(ev.getPayload().which())), api::SummarizeEvent(ev),
                         std::to_string(sources), ev.getId()});
         }
       }));
       TWINLINE_RETURN_IF_ERROR(inner);
     }
     if (f->format == "json") {
-      *ctx.out << DumpJson(array) << '\n';
+      *ctx.out << api::DumpJson(array) << '\n';
     } else if (f->format == "table") {
       table.Print(*ctx.out);
     }

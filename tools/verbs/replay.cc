@@ -7,19 +7,20 @@
 // process appends.
 #include <CLI/CLI.hpp>
 
+#include "tools/api/read_view.h"
+#include "tools/api/replay_view.h"
 #include "tools/cli.h"
-#include "tools/replay_view.h"
 
 namespace twinline::cli {
 
 Handler ConfigureReplay(CLI::App& cmd) {
   struct Flags {
-    ReplayRequest request;
+    api::ReplayRequest request;
     std::string projection = "counts";  // the default, shown in --help
     CLI::Option* projection_opt = nullptr;
   };
   auto f = std::make_shared<Flags>();
-  ReplayRequest& r = f->request;
+  api::ReplayRequest& r = f->request;
   r.step = "year";
   cmd.add_option("--as-of", r.as_of, "valid date, EDTF; its LAST day counts (2011 = 2011-12-31)");
   f->projection_opt = cmd.add_option("--projection", f->projection, "what to show")
@@ -43,12 +44,12 @@ Handler ConfigureReplay(CLI::App& cmd) {
       "  twinline replay --from 2000 --to 2025 --step year");
 
   return [f](Context& ctx) -> Status {
-    ReplayRequest request = f->request;
+    api::ReplayRequest request = f->request;
     // Given or not matters: a time series refuses an explicit --projection.
     if (f->projection_opt->count() > 0) request.projection = f->projection;
-    Snapshot snap;
-    TWINLINE_RETURN_IF_ERROR(BeginSnapshot(*ctx.log, &snap));
-    return RenderReplay(snap, request, *ctx.out, ctx.logger.get());
+    api::ReadView snap;
+    TWINLINE_RETURN_IF_ERROR(api::BeginReadView(*ctx.log, &snap));
+    return api::RenderReplay(snap, request, *ctx.out, ctx.logger.get());
   };
 }
 

@@ -20,8 +20,8 @@
 #include <csignal>
 #include <thread>
 
+#include "tools/api/replay_view.h"
 #include "tools/cli.h"
-#include "tools/replay_view.h"
 #include "tools/server/auth.h"
 #include "tools/server/server.h"
 
@@ -111,7 +111,7 @@ Handler ConfigureServe(CLI::App& cmd) {
       ->capture_default_str();
   cmd.add_option("--max-series-steps", f->max_series_steps,
                  "steps (one replay each) a GET /v1/replay time series may have (400 beyond)")
-      ->check(CLI::Range(size_t{1}, kMaxSeriesSteps))
+      ->check(CLI::Range(size_t{1}, api::kMaxSeriesSteps))
       ->capture_default_str();
   if (cmd.get_parent() != nullptr) f->log_level = cmd.get_parent()->get_option_no_throw("--log-level");
 

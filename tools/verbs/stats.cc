@@ -7,8 +7,9 @@
 
 #include "core/edtf.h"
 #include "events/json_codec.h"
+#include "tools/api/json_views.h"
+#include "tools/api/text_layout.h"
 #include "tools/cli.h"
-#include "tools/json_views.h"
 
 namespace twinline::cli {
 namespace {
@@ -46,19 +47,20 @@ Handler ConfigureStats(CLI::App& cmd) {
     const std::string recorded_to = empty ? "" : FormatTimestamp(st.last_recorded_at);
 
     if (*format == "json") {
-      *ctx.out << DumpJson(StatsJson(st)) << '\n';
+      *ctx.out << api::DumpJson(api::StatsJson(st)) << '\n';
       return Status::Ok();
     }
-    PrintFields(*ctx.out, {{"events", std::to_string(st.events)},
-                           {"entities", std::to_string(st.entities)},
-                           {"sources", std::to_string(st.sources)},
-                           {"valid time", empty ? "-" : valid_from + " .. " + valid_to},
-                           {"recorded time", empty ? "-" : recorded_from + " .. " + recorded_to},
-                           {"data file", Bytes(st.file_bytes)},
-                           {"chain head", st.head.empty() ? "-" : st.head}});
+    api::PrintFields(*ctx.out,
+                     {{"events", std::to_string(st.events)},
+                      {"entities", std::to_string(st.entities)},
+                      {"sources", std::to_string(st.sources)},
+                      {"valid time", empty ? "-" : valid_from + " .. " + valid_to},
+                      {"recorded time", empty ? "-" : recorded_from + " .. " + recorded_to},
+                      {"data file", Bytes(st.file_bytes)},
+                      {"chain head", st.head.empty() ? "-" : st.head}});
     if (!st.by_kind.empty()) {
       *ctx.out << '\n';
-      Table table({"KIND", "EVENTS"});
+      api::Table table({"KIND", "EVENTS"});
       table.AlignRight(1);
       for (const auto& [kind, n] : st.by_kind) table.AddRow({kind, std::to_string(n)});
       table.Print(*ctx.out);

@@ -1,8 +1,8 @@
-#include "tools/event_query.h"
+#include "tools/api/event_query.h"
 
 #include "events/json_codec.h"
 
-namespace twinline::cli {
+namespace twinline::api {
 
 bool EventFilter::Matches(schema::Event::Reader ev) const {
   if (ev.getSeq() < seq_from || ev.getSeq() > seq_to) return false;
@@ -83,4 +83,4 @@ Status BuildEventFilter(const EventQueryText& text, std::string_view field_prefi
   return Status::Ok();
 }
 
-}  // namespace twinline::cli
+}  // namespace twinline::api

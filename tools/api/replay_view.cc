@@ -1,4 +1,4 @@
-#include "tools/replay_view.h"
+#include "tools/api/replay_view.h"
 
 #include <spdlog/spdlog.h>
 
@@ -9,8 +9,11 @@
 #include "core/edtf.h"
 #include "events/json_codec.h"
 #include "projections/network.h"
+#include "tools/api/event_summary.h"
+#include "tools/api/json_views.h"
+#include "tools/api/text_layout.h"
 
-namespace twinline::cli {
+namespace twinline::api {
 namespace {
 
 using Json = nlohmann::ordered_json;
@@ -695,14 +698,14 @@ Status ReplayFormat(const ReplayRequest& r, std::string* format) {
   return Status::Ok();
 }
 
-Status RenderReplay(Snapshot& snap, const ReplayRequest& r, std::ostream& out,
+Status RenderReplay(ReadView& read_view, const ReplayRequest& r, std::ostream& out,
                     spdlog::logger* logger) {
   std::string format;
   TWINLINE_RETURN_IF_ERROR(ReplayFormat(r, &format));
   Query query;
   std::string entity;
-  TWINLINE_RETURN_IF_ERROR(ResolveProjectionParams(r.common, r.style, snap, &query, &entity));
-  if (IsSeries(r)) return PrintSeries(r, *snap.txn, query, entity, format, out);
+  TWINLINE_RETURN_IF_ERROR(ResolveProjectionParams(r.common, r.style, read_view, &query, &entity));
+  if (IsSeries(r)) return PrintSeries(r, *read_view.txn, query, entity, format, out);
 
   TWINLINE_RETURN_IF_ERROR(ParseAsOfDay(r.as_of, ParamName(r.style, "as_of"), &query.as_of_day));
   // Only the row sets the projection shows are computed (Query::rows); a
@@ -714,11 +717,11 @@ Status RenderReplay(Snapshot& snap, const ReplayRequest& r, std::ostream& out,
   twinline::Snapshot state;
   ReplayStats stats;
   if (entity.empty()) {
-    TWINLINE_RETURN_IF_ERROR(Replay(*snap.txn, query, &state, &stats));
+    TWINLINE_RETURN_IF_ERROR(Replay(*read_view.txn, query, &state, &stats));
   } else {
     state.query = query;
     EntityRowsCollector collector(entity, &state);
-    TWINLINE_RETURN_IF_ERROR(ReplayInto(*snap.txn, query, &collector, &stats));
+    TWINLINE_RETURN_IF_ERROR(ReplayInto(*read_view.txn, query, &collector, &stats));
   }
   if (logger != nullptr) {
     logger->debug("replayed {} events to {} from {} ({} checkpoints passed over)",
@@ -727,11 +730,11 @@ Status RenderReplay(Snapshot& snap, const ReplayRequest& r, std::ostream& out,
                                        : std::string("the start"),
                   stats.checkpoints_skipped);
   }
-  const View view{*snap.txn, state, entity, format, out};
+  const View view{*read_view.txn, state, entity, format, out};
   if (r.projection == "trade") return PrintTrade(view);
   if (r.projection == "network") return PrintNetwork(view);
   if (r.projection == "timeline") return PrintTimeline(view, query);
   return PrintCounts(view);
 }
 
-}  // namespace twinline::cli
+}  // namespace twinline::api

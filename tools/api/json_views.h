@@ -12,17 +12,25 @@
 //    "valid_time" and "recorded_time" are null for an empty log.
 //  * OutcomeJson: one appended event's fate: {"outcome": "appended" |
 //    "corroborated" | "duplicate", "id", "seq"}.
-#ifndef TWINLINE_TOOLS_JSON_VIEWS_H_
-#define TWINLINE_TOOLS_JSON_VIEWS_H_
+//  * DumpJson: the one way these are written: compact, one line, UTF-8
+//    unescaped.
+#ifndef TWINLINE_TOOLS_API_JSON_VIEWS_H_
+#define TWINLINE_TOOLS_API_JSON_VIEWS_H_
 
 #include <nlohmann/json.hpp>
+#include <string>
 #include <string_view>
 
 #include "core/event_log.h"
 #include "core/status.h"
 #include "schemas/twinline.capnp.h"
 
-namespace twinline::cli {
+namespace twinline::api {
+
+// Compact one-line JSON, UTF-8 unescaped; throws on invalid UTF-8 (a bug:
+// everything stored was validated on the way in).
+std::string DumpJson(const nlohmann::ordered_json& j);
+std::string DumpJson(const nlohmann::json& j);
 
 nlohmann::ordered_json EntityJson(schema::Event::Reader registration);
 Status EntitiesJson(const ReadTxn& txn, nlohmann::ordered_json* array);
@@ -33,6 +41,6 @@ nlohmann::ordered_json StatsJson(const LogStats& stats);
 const char* DispositionName(AppendOutcome::Disposition disposition);
 nlohmann::ordered_json OutcomeJson(const AppendOutcome& outcome);
 
-}  // namespace twinline::cli
+}  // namespace twinline::api
 
-#endif  // TWINLINE_TOOLS_JSON_VIEWS_H_
+#endif  // TWINLINE_TOOLS_API_JSON_VIEWS_H_

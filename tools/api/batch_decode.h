@@ -14,8 +14,8 @@
 // (NDJSON) or 0-based array index (JSON) of the offending event; positions[i]
 // records the same for each decoded event, so an error the log reports by
 // batch index can be traced back to the input.
-#ifndef TWINLINE_TOOLS_BATCH_DECODE_H_
-#define TWINLINE_TOOLS_BATCH_DECODE_H_
+#ifndef TWINLINE_TOOLS_API_BATCH_DECODE_H_
+#define TWINLINE_TOOLS_API_BATCH_DECODE_H_
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -27,7 +27,7 @@
 #include "events/entity_resolver.h"
 #include "events/json_codec.h"
 
-namespace twinline::cli {
+namespace twinline::api {
 
 // No real event comes near this; a longer line is a wrong file or an attack.
 inline constexpr size_t kMaxEventBytes = size_t{1} << 20;
@@ -50,6 +50,6 @@ Status DecodeNdjsonBatch(std::string_view data, LogEntityResolver& resolver,
 Status DecodeJsonBatch(const nlohmann::json& json, LogEntityResolver& resolver,
                        const DecodeOptions& options, DecodedBatch* batch, int64_t* failed_at);
 
-}  // namespace twinline::cli
+}  // namespace twinline::api
 
-#endif  // TWINLINE_TOOLS_BATCH_DECODE_H_
+#endif  // TWINLINE_TOOLS_API_BATCH_DECODE_H_

@@ -18,7 +18,7 @@
 // replay per step (csv, json, table).
 //
 // Contract:
-//  * RenderReplay checks the request, resolves it in `snap` (one read
+//  * RenderReplay checks the request, resolves it in `read_view` (one read
 //    transaction: the answer is consistent even while another process
 //    appends), replays and writes the answer to `out` in the requested
 //    format. The first format a projection lists is its default (an empty
@@ -33,22 +33,21 @@
 //    refused, not truncated.
 //  * `out` is written as the answer is produced (tables are laid out first,
 //    then printed); nothing else is kept for the whole answer.
-#ifndef TWINLINE_TOOLS_REPLAY_VIEW_H_
-#define TWINLINE_TOOLS_REPLAY_VIEW_H_
+#ifndef TWINLINE_TOOLS_API_REPLAY_VIEW_H_
+#define TWINLINE_TOOLS_API_REPLAY_VIEW_H_
 
 #include <cstddef>
 #include <iosfwd>
 #include <string>
 
 #include "core/status.h"
-#include "tools/cli.h"
-#include "tools/projection_request.h"
+#include "tools/api/projection_request.h"
 
 namespace spdlog {
 class logger;
 }
 
-namespace twinline::cli {
+namespace twinline::api {
 
 // A time series replays once per step; past this it is a mistake (or a
 // denial of service), not a question.
@@ -61,7 +60,7 @@ struct ReplayRequest {
   std::string step;        // year (default) | month
   std::string projection;  // counts (default) | trade | network | timeline; not with a series
   std::string format;      // table | json | csv | graphml | geojson; see above
-  ProjectionFlags common;  // known_at, dates, entity, no_checkpoints
+  ProjectionParams common;  // known_at, dates, entity, no_checkpoints
   ParamStyle style = ParamStyle::kFlags;
   size_t max_steps = kMaxSeriesSteps;
 };
@@ -73,9 +72,9 @@ Status ReplayFormat(const ReplayRequest& request, std::string* format);
 
 // Writes the answer to `request` to `out`. `logger` (may be null) gets a
 // debug line on what the replay read (events applied, checkpoint used).
-Status RenderReplay(Snapshot& snap, const ReplayRequest& request, std::ostream& out,
+Status RenderReplay(ReadView& read_view, const ReplayRequest& request, std::ostream& out,
                     spdlog::logger* logger = nullptr);
 
-}  // namespace twinline::cli
+}  // namespace twinline::api
 
-#endif  // TWINLINE_TOOLS_REPLAY_VIEW_H_
+#endif  // TWINLINE_TOOLS_API_REPLAY_VIEW_H_

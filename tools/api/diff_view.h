@@ -13,7 +13,7 @@
 // names the retraction.
 //
 // Contract:
-//  * RenderDiff checks the request, resolves it in `snap` (one read
+//  * RenderDiff checks the request, resolves it in `read_view` (one read
 //    transaction: both replays see the same log), replays both sides and
 //    writes the difference to `out`: "table" (the default; "no differences"
 //    when there are none, and a summary line) or "json" (every row, with all
@@ -26,17 +26,16 @@
 //    ParamStyle (projection_request.h; the two valid dates are FROM and TO
 //    on a command line, where they are positional). Only a failing database
 //    (corruption, I/O) can stop output part-way.
-#ifndef TWINLINE_TOOLS_DIFF_VIEW_H_
-#define TWINLINE_TOOLS_DIFF_VIEW_H_
+#ifndef TWINLINE_TOOLS_API_DIFF_VIEW_H_
+#define TWINLINE_TOOLS_API_DIFF_VIEW_H_
 
 #include <iosfwd>
 #include <string>
 
 #include "core/status.h"
-#include "tools/cli.h"
-#include "tools/projection_request.h"
+#include "tools/api/projection_request.h"
 
-namespace twinline::cli {
+namespace twinline::api {
 
 // A diff as asked; empty strings are "not given".
 struct DiffRequest {
@@ -45,13 +44,13 @@ struct DiffRequest {
   std::string vs_known_at;  // ... at common.known_at and at this recorded time
   std::string projection;   // all (default) | counts | trade | network
   std::string format;       // table (default) | json
-  ProjectionFlags common;   // known_at, dates, entity, no_checkpoints
+  ProjectionParams common;  // known_at, dates, entity, no_checkpoints
   ParamStyle style = ParamStyle::kFlags;
 };
 
 // Writes the difference `request` asks for to `out`.
-Status RenderDiff(Snapshot& snap, const DiffRequest& request, std::ostream& out);
+Status RenderDiff(ReadView& read_view, const DiffRequest& request, std::ostream& out);
 
-}  // namespace twinline::cli
+}  // namespace twinline::api
 
-#endif  // TWINLINE_TOOLS_DIFF_VIEW_H_
+#endif  // TWINLINE_TOOLS_API_DIFF_VIEW_H_

@@ -1,11 +1,19 @@
-#include "tools/json_views.h"
+#include "tools/api/json_views.h"
 
 #include "core/edtf.h"
 #include "events/json_codec.h"
 
-namespace twinline::cli {
+namespace twinline::api {
 
 using Json = nlohmann::ordered_json;
+
+std::string DumpJson(const nlohmann::ordered_json& j) {
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::strict);
+}
+
+std::string DumpJson(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
+}
 
 Json EntityJson(schema::Event::Reader registration) {
   const Json ev = EncodeEvent(registration);
@@ -78,4 +86,4 @@ Json OutcomeJson(const AppendOutcome& o) {
   return Json{{"outcome", DispositionName(o.disposition)}, {"id", o.event_id}, {"seq", o.seq}};
 }
 
-}  // namespace twinline::cli
+}  // namespace twinline::api

@@ -1,11 +1,13 @@
-#include "tools/diff_view.h"
+#include "tools/api/diff_view.h"
 
 #include <algorithm>
 #include <array>
 
 #include "events/json_codec.h"
+#include "tools/api/json_views.h"
+#include "tools/api/text_layout.h"
 
-namespace twinline::cli {
+namespace twinline::api {
 namespace {
 
 using Json = nlohmann::ordered_json;
@@ -186,7 +188,7 @@ void PrintJson(const twinline::Snapshot& from, const twinline::Snapshot& to,
 }
 
 // The two queries a request asks for.
-Status BuildQueries(const DiffRequest& r, Snapshot& snap, Query* from, Query* to,
+Status BuildQueries(const DiffRequest& r, ReadView& read_view, Query* from, Query* to,
                     std::string* entity) {
   const ParamStyle style = r.style;
   const bool flags = style == ParamStyle::kFlags;
@@ -225,12 +227,12 @@ Status BuildQueries(const DiffRequest& r, Snapshot& snap, Query* from, Query* to
   if (!r.format.empty()) {
     TWINLINE_RETURN_IF_ERROR(CheckChoice(style, "format", r.format, {"table", "json"}));
   }
-  TWINLINE_RETURN_IF_ERROR(ResolveProjectionParams(r.common, style, snap, from, entity));
+  TWINLINE_RETURN_IF_ERROR(ResolveProjectionParams(r.common, style, read_view, from, entity));
   *to = *from;
   if (by_known_at) {
     TWINLINE_RETURN_IF_ERROR(ParseAsOfDay(r.as_of, as_of, &from->as_of_day));
     to->as_of_day = from->as_of_day;
-    Status s = ResolveKnownAt(*snap.txn, r.vs_known_at, &to->known_seq);
+    Status s = ResolveKnownAt(*read_view.txn, r.vs_known_at, &to->known_seq);
     if (!s.ok()) return s.WithField(vs_known_at);
   } else {
     TWINLINE_RETURN_IF_ERROR(ParseAsOfDay(r.from, from_name, &from->as_of_day));
@@ -241,14 +243,14 @@ Status BuildQueries(const DiffRequest& r, Snapshot& snap, Query* from, Query* to
 
 }  // namespace
 
-Status RenderDiff(Snapshot& snap, const DiffRequest& r, std::ostream& out) {
+Status RenderDiff(ReadView& read_view, const DiffRequest& r, std::ostream& out) {
   Query from_query, to_query;
   std::string entity;
-  TWINLINE_RETURN_IF_ERROR(BuildQueries(r, snap, &from_query, &to_query, &entity));
+  TWINLINE_RETURN_IF_ERROR(BuildQueries(r, read_view, &from_query, &to_query, &entity));
 
   twinline::Snapshot from, to;
-  TWINLINE_RETURN_IF_ERROR(Replay(*snap.txn, from_query, &from));
-  TWINLINE_RETURN_IF_ERROR(Replay(*snap.txn, to_query, &to));
+  TWINLINE_RETURN_IF_ERROR(Replay(*read_view.txn, from_query, &from));
+  TWINLINE_RETURN_IF_ERROR(Replay(*read_view.txn, to_query, &to));
   if (!entity.empty()) {
     RestrictToEntity(entity, &from);
     RestrictToEntity(entity, &to);
@@ -259,10 +261,10 @@ Status RenderDiff(Snapshot& snap, const DiffRequest& r, std::ostream& out) {
   const std::string projection = r.projection.empty() ? "all" : r.projection;
   std::vector<Row> rows;
   std::vector<DiffRow> diff;
-  TWINLINE_RETURN_IF_ERROR(twinline::Diff(*snap.txn, from, to, &diff));
+  TWINLINE_RETURN_IF_ERROR(twinline::Diff(*read_view.txn, from, to, &diff));
   for (const DiffRow& d : diff) {
     if (!Shows(projection, d.what)) continue;
-    TWINLINE_RETURN_IF_ERROR(Explain(*snap.txn, d, window, &rows.emplace_back()));
+    TWINLINE_RETURN_IF_ERROR(Explain(*read_view.txn, d, window, &rows.emplace_back()));
   }
   if (r.format == "json") {
     PrintJson(from, to, rows, out);
@@ -272,4 +274,4 @@ Status RenderDiff(Snapshot& snap, const DiffRequest& r, std::ostream& out) {
   return Status::Ok();
 }
 
-}  // namespace twinline::cli
+}  // namespace twinline::api

@@ -1,11 +1,11 @@
-#include "tools/batch_decode.h"
+#include "tools/api/batch_decode.h"
 
 #include <capnp/message.h>
 
 #include <memory>
 #include <string>
 
-namespace twinline::cli {
+namespace twinline::api {
 namespace {
 
 // A batch is held in memory until its transaction commits, so each message
@@ -83,4 +83,4 @@ Status DecodeJsonBatch(const nlohmann::json& json, LogEntityResolver& resolver,
   return Status::Ok();
 }
 
-}  // namespace twinline::cli
+}  // namespace twinline::api

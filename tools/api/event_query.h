@@ -12,8 +12,8 @@
 //    scanning (entity, date, seq order) is the caller's choice.
 //  * A valid-date filter keeps an event when its possible days overlap
 //    [from's earliest day, to's latest day].
-#ifndef TWINLINE_TOOLS_EVENT_QUERY_H_
-#define TWINLINE_TOOLS_EVENT_QUERY_H_
+#ifndef TWINLINE_TOOLS_API_EVENT_QUERY_H_
+#define TWINLINE_TOOLS_API_EVENT_QUERY_H_
 
 #include <cstdint>
 #include <limits>
@@ -26,7 +26,7 @@
 #include "core/status.h"
 #include "schemas/twinline.capnp.h"
 
-namespace twinline::cli {
+namespace twinline::api {
 
 inline constexpr uint64_t kMaxSeq = std::numeric_limits<uint64_t>::max();
 
@@ -53,6 +53,6 @@ Status BuildEventFilter(const EventQueryText& text, std::string_view field_prefi
 Status ParseSeqRange(const std::string& text, std::string_view field, uint64_t* from,
                      uint64_t* to);
 
-}  // namespace twinline::cli
+}  // namespace twinline::api
 
-#endif  // TWINLINE_TOOLS_EVENT_QUERY_H_
+#endif  // TWINLINE_TOOLS_API_EVENT_QUERY_H_

@@ -1,6 +1,6 @@
 // What a replay or diff request (replay_view.h, diff_view.h) is made of
 // besides its own dates: the shared parameters (known-at, date rule, entity,
-// checkpoints; cli::ProjectionFlags) and how every parameter is named, since
+// checkpoints; ProjectionParams) and how every parameter is named, since
 // the same request comes from a command line (`twinline replay --as-of 2024`)
 // or from a URL (`GET /v1/replay?as_of=2024`).
 //
@@ -14,19 +14,32 @@
 //    against one read snapshot: the known-at time to a seq (field known_at),
 //    the entity to its slug (field entity; kNotFound for an unknown name,
 //    with suggestions; kInvalidArgument for an ambiguous one), the date
-//    rule by name (field dates). Nothing is read beyond `snap`.
-#ifndef TWINLINE_TOOLS_PROJECTION_REQUEST_H_
-#define TWINLINE_TOOLS_PROJECTION_REQUEST_H_
+//    rule by name (field dates). Nothing is read beyond `view`.
+//  * ParseAsOfDay: a valid date stands for its LAST day ("2011" =
+//    2011-12-31); one without a last day ("2011/..") is refused.
+#ifndef TWINLINE_TOOLS_API_PROJECTION_REQUEST_H_
+#define TWINLINE_TOOLS_API_PROJECTION_REQUEST_H_
 
+#include <cstdint>
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
 #include "core/status.h"
 #include "projections/projection.h"
-#include "tools/cli.h"
+#include "tools/api/read_view.h"
 
-namespace twinline::cli {
+namespace twinline::api {
+
+// The parameters every projection request takes besides its dates (the CLI
+// declares them as flags: cli::AddProjectionFlags).
+struct ProjectionParams {
+  std::string known_at;         // "@N", RFC 3339, EDTF; empty = everything
+  std::string dates = "range";  // range | earliest | latest
+  std::string entity;           // slug or any registered name; empty = all
+  bool no_checkpoints = false;  // replay from the start of the log
+};
 
 enum class ParamStyle : uint8_t {
   kFlags,  // command-line flags: "--as-of", "--format json"
@@ -48,9 +61,23 @@ Status CheckChoice(ParamStyle style, std::string_view key, const std::string& va
 // Fills `query` (known_seq, rule, use_checkpoints; as_of_day is left alone)
 // and `entity` (the resolved slug, or empty) from `params`, reading through
 // `snap`. `params.dates` empty means "range".
-Status ResolveProjectionParams(const ProjectionFlags& params, ParamStyle style, Snapshot& snap,
+Status ResolveProjectionParams(const ProjectionParams& params, ParamStyle style, ReadView& view,
                                Query* query, std::string* entity);
 
-}  // namespace twinline::cli
+// The valid day an as_of (or from, to) value stands for: the LAST day of the
+// EDTF expression ("2011" = 2011-12-31). An expression without a last day
+// ("2011/..") is refused; `field` names the parameter in the error.
+Status ParseAsOfDay(std::string_view text, std::string_view field, int64_t* day);
 
-#endif  // TWINLINE_TOOLS_PROJECTION_REQUEST_H_
+// Keeps only what concerns `slug`: edges touching it, its own counts, trade
+// rows it reports or is the partner of, and the totals it reports.
+void RestrictToEntity(std::string_view slug, Snapshot* snapshot);
+
+// "as of 2024-12-31, known at seq 96, dates range": the heading of a table;
+// and the same as JSON: {"as_of": "2024-12-31", "known_seq": 96, "dates": "range"}.
+std::string DescribeSnapshot(const Snapshot& snapshot);
+nlohmann::ordered_json DescribeSnapshotJson(const Snapshot& snapshot);
+
+}  // namespace twinline::api
+
+#endif  // TWINLINE_TOOLS_API_PROJECTION_REQUEST_H_
