@@ -96,6 +96,11 @@ struct AppendOptions {
   // recordedAt. Requires seq == last + 1 for every event and non-decreasing
   // recorded times.
   bool restore = false;
+  // Restore mode only (a follower, tools/replication/): the chain hash (32
+  // raw bytes) the log must end on after this batch. If the batch's last
+  // record hashes to anything else, the append fails with kCorruption and
+  // writes nothing: a copied record that was altered never lands.
+  std::optional<std::string> expected_chain_head;
 };
 
 struct AppendOutcome {
@@ -156,6 +161,9 @@ class ReadTxn {
   virtual Status Get(uint64_t seq, const std::function<void(schema::Event::Reader)>& fn) const = 0;
   // Raw stored bytes of a record (for `log --raw` and `capnp decode`).
   virtual Status GetRaw(uint64_t seq, std::string* bytes) const = 0;
+  // The chain hash stored for `seq` (32 raw bytes: SHA-256 of the previous
+  // hash and the record, docs/FORMAT.md), or kNotFound.
+  virtual Status ChainHash(uint64_t seq, std::string* hash) const = 0;
   virtual Status FindById(std::string_view id, uint64_t* seq) const = 0;
   // Events with from <= seq <= to, ascending.
   virtual Status Scan(uint64_t from, uint64_t to, const EventFn& fn) const = 0;

@@ -112,6 +112,7 @@ class TxnWriter {
 
   uint64_t last_seq() const { return last_seq_; }
   int64_t now() const { return now_; }
+  const Digest& head() const { return prev_hash_; }
 
  private:
   Status Lookup(uint64_t seq, TargetInfo* info, std::string* id) {
@@ -475,6 +476,12 @@ class LmdbBatchWriter : public LogBatchWriter {
   Status Commit(AppendResult* result) override {
     TWINLINE_RETURN_IF_ERROR(Usable());
     *result = AppendResult();
+    if (options_.expected_chain_head && AsBytes(writer_.head()) != *options_.expected_chain_head) {
+      return Fail(Status::Corruption("restore: the log would end on chain hash " + ToHex(writer_.head()) +
+                                     " at seq " + std::to_string(writer_.last_seq()) + ", not the expected " +
+                                     ToHex(reinterpret_cast<const uint8_t*>(options_.expected_chain_head->data()),
+                                           options_.expected_chain_head->size())));
+    }
     Status st = writer_.Flush();  // the index entries still waiting, as part of the commit
     if (!st.ok()) return Fail(st);
     st = txn_->Commit();

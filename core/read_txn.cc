@@ -47,6 +47,15 @@ class LmdbReadTxn : public ReadTxn {
     return Status::Ok();
   }
 
+  Status ChainHash(uint64_t seq, std::string* hash) const override {
+    MDB_val v;
+    Status st = txn_->Get(dbi_[kChain], EncodeU64(seq), &v);
+    if (st.code() == Status::Code::kNotFound) return Status::NotFound("no chain hash at seq " + std::to_string(seq));
+    TWINLINE_RETURN_IF_ERROR(st);
+    hash->assign(lmdb::View(v));
+    return Status::Ok();
+  }
+
   Status FindById(std::string_view id, uint64_t* seq) const override {
     MDB_val v;
     Status st = txn_->Get(dbi_[kById], id, &v);

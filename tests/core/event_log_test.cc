@@ -12,6 +12,7 @@
 
 #include "core/edtf.h"
 #include "core/identity.h"
+#include "core/sha256.h"
 #include "tests/testing/test_util.h"
 
 namespace twinline {
@@ -555,6 +556,62 @@ TEST_F(EventLogTest, RestoreKeepsSeqAndRecordedTimeSoChainsMatch) {
     ASSERT_TRUE(copy->Verify(&copied).ok());
     EXPECT_EQ(copied.head, original.head);
   }
+}
+
+TEST_F(EventLogTest, ChainHashIsTheStoredHashOfEachRecord) {
+  AppendCities();
+  VerifyReport report;
+  ASSERT_TRUE(log_->Verify(&report).ok());
+  std::unique_ptr<ReadTxn> txn;
+  ASSERT_TRUE(log_->BeginRead(&txn).ok());
+  std::string first, last;
+  ASSERT_TRUE(txn->ChainHash(1, &first).ok());
+  ASSERT_TRUE(txn->ChainHash(3, &last).ok());
+  EXPECT_EQ(first.size(), 32u);
+  EXPECT_NE(first, last);
+  EXPECT_EQ(ToHex(reinterpret_cast<const uint8_t*>(last.data()), last.size()), report.head);
+  EXPECT_EQ(txn->ChainHash(4, &last).code(), Status::Code::kNotFound);
+}
+
+TEST_F(EventLogTest, RestoreWithTheWrongExpectedChainHeadWritesNothing) {
+  AppendCities();
+  std::string head;
+  std::vector<PendingEvent> batch;
+  {
+    std::unique_ptr<ReadTxn> txn;
+    ASSERT_TRUE(log_->BeginRead(&txn).ok());
+    ASSERT_TRUE(txn->ChainHash(3, &head).ok());
+    ASSERT_TRUE(txn->Scan(1, UINT64_MAX, [&](schema::Event::Reader ev) {
+                     auto m = std::make_unique<capnp::MallocMessageBuilder>();
+                     m->setRoot(ev);
+                     batch.push_back(std::move(m));
+                     return true;
+                   }).ok());
+  }
+  test::TempDir copy_temp("twinline-log-restored");
+  std::unique_ptr<EventLog> copy;
+  OpenOptions options;
+  options.create_if_missing = true;
+  options.map_size = size_t{64} << 20;
+  ASSERT_TRUE(EventLog::Open(copy_temp.path().string(), options, &copy).ok());
+  AppendOptions restore;
+  restore.restore = true;
+  std::string wrong = head;
+  wrong[0] = static_cast<char>(wrong[0] ^ 1);
+  restore.expected_chain_head = wrong;
+  AppendResult r;
+  Status st = copy->Append(batch, restore, &r);
+  EXPECT_EQ(st.code(), Status::Code::kCorruption) << st.ToString();
+  EXPECT_NE(st.message().find("at seq 3"), std::string::npos) << st.message();
+  {
+    std::unique_ptr<ReadTxn> txn;
+    ASSERT_TRUE(copy->BeginRead(&txn).ok());
+    EXPECT_EQ(txn->LastSeq(), 0u);
+  }
+  restore.expected_chain_head = head;
+  st = copy->Append(batch, restore, &r);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(r.last_seq, 3u);
 }
 
 TEST_F(EventLogTest, ReadOnlyOpenRefusesWrites) {
