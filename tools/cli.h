@@ -111,6 +111,8 @@ Handler ConfigureDiff(CLI::App& cmd);
 Handler ConfigureCheckpoint(CLI::App& cmd);
 Handler ConfigureServe(CLI::App& cmd);
 Handler ConfigureBackup(CLI::App& cmd);
+Handler ConfigureReplicate(CLI::App& cmd);
+Handler ConfigureFollow(CLI::App& cmd);
 
 // Declares --db and --log-level on the top-level app.
 void AddGlobalOptions(CLI::App& app, GlobalOptions* options);

@@ -45,6 +45,10 @@ constexpr Verb kVerbs[] = {
     // The server opens the database itself: read-only or not, per --read-only.
     {"serve", "serve the HTTP API (JSON, Server-Sent Events) until SIGINT/SIGTERM",
      Access::kNone, twinline::cli::ConfigureServe},
+    {"replicate", "publish the log to a NATS JetStream stream, and what is appended, until SIGINT/SIGTERM",
+     Access::kReadOnly, twinline::cli::ConfigureReplicate},
+    {"follow", "build and keep up a read replica from a replicated log's JetStream stream",
+     Access::kCreate, twinline::cli::ConfigureFollow},
 };
 
 }  // namespace

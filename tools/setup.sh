@@ -16,6 +16,7 @@ packages=(
   libgtest-dev libgmock-dev         # tests
   libbenchmark-dev libsqlite3-dev   # bench/ (Google Benchmark; the SQLite reference)
   wrk                               # bench/serve_load.sh (HTTP load)
+  libnats-dev nats-server           # replication: cnats (JetStream), the test cluster
 )
 
 missing=()
