@@ -451,6 +451,7 @@ Response Routes::Health(const Request& req) const {
     j["commit_groups"] = c.groups;
     j["commit_batches"] = c.batches;
   }
+  if (options_.replication_health) j["replication"] = Json::parse(options_.replication_health());
   return MakeJson(stopping ? http::status::service_unavailable : http::status::ok, api::DumpJson(j),
                   req.version(), req.keep_alive());
 }
@@ -542,7 +543,9 @@ void Routes::PostEvents(const Request& req, const Params& params, Respond respon
   const bool keep_alive = req.keep_alive();
   if (options_.read_only || committer_ == nullptr) {
     return respond(ErrorResponse(http::status::forbidden, "read_only",
-                                 "this server is read-only (--read-only): it accepts no writes",
+                                 options_.read_only_reason.empty()
+                                     ? "this server is read-only (--read-only): it accepts no writes"
+                                     : options_.read_only_reason,
                                  version, keep_alive));
   }
   if (!options_.token.empty()) {

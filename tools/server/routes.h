@@ -105,6 +105,12 @@ struct RouteOptions {
   uint64_t max_limit = 1000;
   uint64_t scan_budget = 10000;
   size_t max_series_steps = 240;  // GET /v1/replay?from&to: replays per request
+  // Why writes are refused, when read_only is not just --read-only (a read
+  // replica names its primary's stream).
+  std::string read_only_reason;
+  // Replication's state (tools/replication/), as a JSON object that
+  // /v1/health shows under "replication"; unset when not replicating.
+  std::function<std::string()> replication_health;
 };
 
 class Routes {

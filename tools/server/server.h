@@ -47,6 +47,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -78,6 +79,10 @@ struct ServerOptions {
   // I/O thread (at most api::kMaxSeriesSteps, the CLI's own limit).
   size_t max_series_steps = 240;
   std::chrono::milliseconds shutdown_grace{10'000};
+  // A read replica (`serve --follow`): read_only with this reason in the 403.
+  std::string read_only_reason;
+  // Replication's state for /v1/health (routes.h, RouteOptions).
+  std::function<std::string()> replication_health;
 };
 
 class Server {

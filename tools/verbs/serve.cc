@@ -10,6 +10,13 @@
 // only with --read-only, else for appending, which other processes (the
 // CLI) may keep doing while it runs. Requests are logged at info level,
 // the default for this verb unless --log-level says otherwise.
+//
+// Replication (docs/REPLICATION.md): `--replicate URL` publishes the log to
+// a JetStream stream while serving (a Replicator thread, as `twinline
+// replicate`); `--follow URL` makes this a read replica: a Follower thread
+// keeps the log up with the stream (as `twinline follow`), the HTTP API
+// refuses writes, and /v1/health says which seq it has and how far behind
+// the stream it is.
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -17,11 +24,15 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <chrono>
+#include <atomic>
 #include <csignal>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "tools/api/replay_view.h"
 #include "tools/cli.h"
+#include "tools/replication/follower.h"
+#include "tools/replication/replicator.h"
 #include "tools/server/auth.h"
 #include "tools/server/server.h"
 
@@ -41,6 +52,8 @@ struct ServeFlags {
   double heartbeat = 15, poll_interval = 0.025, shutdown_grace = 10;
   size_t sse_queue = 1024;
   size_t max_series_steps = 240;
+  std::string replicate, follow;  // NATS servers
+  replication::StreamSpec stream;
   CLI::Option* log_level = nullptr;  // the global --log-level, to see if it was given
 };
 
@@ -113,6 +126,17 @@ Handler ConfigureServe(CLI::App& cmd) {
                  "steps (one replay each) a GET /v1/replay time series may have (400 beyond)")
       ->check(CLI::Range(size_t{1}, api::kMaxSeriesSteps))
       ->capture_default_str();
+  auto* replicate = cmd.add_option("--replicate", f->replicate,
+                                   "publish the log to a JetStream stream on these NATS servers while "
+                                   "serving (as `twinline replicate`)");
+  cmd.add_option("--follow", f->follow,
+                 "serve a read replica: follow the stream on these NATS servers (as `twinline follow`) "
+                 "and refuse writes")
+      ->excludes(replicate);
+  cmd.add_option("--stream", f->stream.name, "the stream for --replicate/--follow")->capture_default_str();
+  cmd.add_option("--replicas", f->stream.replicas, "replicas of the stream when --replicate creates it")
+      ->check(CLI::Range(1, 5))
+      ->capture_default_str();
   if (cmd.get_parent() != nullptr) f->log_level = cmd.get_parent()->get_option_no_throw("--log-level");
 
   return [f](Context& ctx) -> Status {
@@ -125,7 +149,7 @@ Handler ConfigureServe(CLI::App& cmd) {
       Status s = server::LoadToken(f->token_file, &options.token);
       if (!s.ok()) return s.WithField("--token-file");
     }
-    options.read_only = f->read_only;
+    options.read_only = f->read_only || !f->follow.empty();
     options.threads = f->threads;
     options.max_body_bytes = f->max_body;
     options.max_header_bytes = f->max_header;
@@ -143,9 +167,25 @@ Handler ConfigureServe(CLI::App& cmd) {
     boost::asio::io_context signal_io;
     boost::asio::signal_set signals(signal_io, SIGINT, SIGTERM);
 
+    std::vector<std::string> nats;
+    if (!f->replicate.empty()) {
+      TWINLINE_RETURN_IF_ERROR(replication::ParseServers(f->replicate, "--replicate", &nats));
+    }
+    if (!f->follow.empty()) {
+      TWINLINE_RETURN_IF_ERROR(replication::ParseServers(f->follow, "--follow", &nats));
+      if (f->read_only) {
+        return Status::InvalidArgument("a follower writes what it follows: drop --read-only (its HTTP API "
+                                       "refuses writes anyway)")
+            .WithField("--follow");
+      }
+      options.read_only_reason = "this server is a read replica of stream " + f->stream.name +
+                                 " (--follow): write to the primary";
+    }
+
     OpenOptions open_options;
     open_options.logger = ctx.logger;
     open_options.read_only = f->read_only;
+    open_options.create_if_missing = !f->follow.empty();  // a new replica starts empty
     std::unique_ptr<EventLog> log;
     Status s = EventLog::Open(ctx.db_path, open_options, &log);
     if (s.code() == Status::Code::kNotFound) {
@@ -163,8 +203,53 @@ Handler ConfigureServe(CLI::App& cmd) {
       }
     }
 
+    std::unique_ptr<replication::Replicator> replicator;
+    std::unique_ptr<replication::Follower> follower;
+    const std::string stream = f->stream.name;
+    if (!f->replicate.empty()) {
+      replication::ReplicatorOptions r;
+      r.servers = nats;
+      r.stream = f->stream;
+      replicator = std::make_unique<replication::Replicator>(log.get(), r, ctx.logger);
+      options.replication_health = [&replicator, stream] {
+        const replication::ReplicatorProgress p = replicator->progress();
+        return nlohmann::ordered_json{{"role", "primary"},
+                                      {"stream", stream},
+                                      {"stream_seq", p.stream_seq},
+                                      {"behind", p.local_seq > p.stream_seq ? p.local_seq - p.stream_seq : 0},
+                                      {"state", p.state}}
+            .dump();
+      };
+    }
+    if (!f->follow.empty()) {
+      replication::FollowerOptions r;
+      r.servers = nats;
+      r.stream = f->stream;
+      follower = std::make_unique<replication::Follower>(log.get(), r, ctx.logger);
+      options.replication_health = [&follower, stream] {
+        const replication::FollowerProgress p = follower->progress();
+        return nlohmann::ordered_json{{"role", "follower"},
+                                      {"stream", stream},
+                                      {"applied_seq", p.applied_seq},
+                                      {"stream_seq", p.stream_seq},
+                                      {"behind", p.behind()},
+                                      {"lag_ms", p.lag_ms},
+                                      {"state", p.state}}
+            .dump();
+      };
+    }
+
     std::unique_ptr<server::Server> server;
     TWINLINE_RETURN_IF_ERROR(server::Server::Start(log.get(), options, ctx.logger, &server));
+    // Replication runs beside the server until it shuts down; a failure it
+    // cannot mend stops it (logged, and shown in /v1/health), not the server.
+    std::atomic<bool> stop_replication{false};
+    std::thread replication_thread([&] {
+      Status r = Status::Ok();
+      if (replicator) r = replicator->Run(stop_replication);
+      if (follower) r = follower->Run(stop_replication);
+      if (!r.ok() && ctx.logger) ctx.logger->error("replication stopped: {}", r.ToString());
+    });
     const auto endpoint = server->endpoint();
     const std::string host = endpoint.address().is_v6()
                                  ? "[" + endpoint.address().to_string() + "]"
@@ -187,6 +272,8 @@ Handler ConfigureServe(CLI::App& cmd) {
     server->Wait();
     signal_io.stop();
     signal_thread.join();
+    stop_replication = true;
+    replication_thread.join();
     server.reset();
     return Status::Ok();
   };
