@@ -55,12 +55,14 @@ Handler ConfigureReplicate(CLI::App& cmd) {
     Status s = replicator.Run(stop.flag());
     const replication::ReplicatorProgress p = replicator.progress();
     if (!s.ok()) {
-      ctx.error_hint = "the stream holds seqs 1.." + std::to_string(p.stream_seq) + "; this log is at seq " +
-                       std::to_string(p.local_seq);
+      ctx.error_hint = s.code() == Status::Code::kIOError
+                           ? "is the NATS cluster up, with JetStream? (docs/REPLICATION.md)"
+                           : "the stream holds " + std::to_string(p.stream_seq) + " records; this log " +
+                                 std::to_string(p.local_seq);
       return s;
     }
     *ctx.out << "stream " << options.stream.name << " holds seqs 1.." << p.stream_seq << "; this log is at seq "
-             << p.local_seq << '\n';
+             << p.local_seq << '\n';  // (--once: the same seq)
     return Status::Ok();
   };
 }
