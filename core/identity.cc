@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "core/kinds.h"
+
 namespace twinline {
 namespace {
 
@@ -16,36 +18,35 @@ void AddIf(std::vector<std::string>* out, capnp::Text::Reader text) {
 }  // namespace
 
 void NormalizePayload(schema::Payload::Builder payload) {
-  auto sort_pair = [](auto p) {
-    if (std::string_view(p.getB().cStr()) < std::string_view(p.getA().cStr())) {
-      std::string a = Str(p.getA()), b = Str(p.getB());
-      p.setA(b);
-      p.setB(a);
-    }
-  };
-  switch (payload.which()) {
-    case Which::PARTNERSHIP_ESTABLISHED:
-      sort_pair(payload.getPartnershipEstablished());
+  const KindSpec* kind = FindKind(payload.which());
+  if (kind == nullptr) return;
+  capnp::AnyStruct::Builder fields = kind->edit(payload);
+  switch (kind->symmetry) {
+    case Symmetry::kNone:
       break;
-    case Which::PARTNERSHIP_ENDED:
-      sort_pair(payload.getPartnershipEnded());
-      break;
-    case Which::AGREEMENT_SIGNED: {
-      auto agreement = payload.getAgreementSigned();
-      std::vector<std::string> parties;
-      for (auto p : agreement.getParties()) parties.emplace_back(p.cStr(), p.size());
-      std::sort(parties.begin(), parties.end());
-      parties.erase(std::unique(parties.begin(), parties.end()), parties.end());
-      auto list = agreement.initParties(parties.size());
-      for (size_t i = 0; i < parties.size(); ++i) list.set(i, parties[i]);
+    case Symmetry::kPair: {
+      const FieldAccess& a = kind->fields[0].access;
+      const FieldAccess& b = kind->fields[1].access;
+      const std::string sa = Str(a.text(fields.asReader())), sb = Str(b.text(fields.asReader()));
+      if (sb < sa) {
+        a.set_text(fields, sb);
+        b.set_text(fields, sa);
+      }
       break;
     }
-    case Which::AMENDMENT:
-      NormalizePayload(payload.getAmendment().getReplacement());
-      break;
-    default:
+    case Symmetry::kSet:
+      for (const FieldSpec& field : kind->fields) {
+        if (!field.distinct_set) continue;
+        std::vector<std::string> items;
+        for (auto item : field.access.list(fields.asReader())) items.push_back(Str(item));
+        std::sort(items.begin(), items.end());
+        items.erase(std::unique(items.begin(), items.end()), items.end());
+        auto list = field.access.init_list(fields, static_cast<unsigned>(items.size()));
+        for (size_t i = 0; i < items.size(); ++i) list.set(static_cast<unsigned>(i), items[i]);
+      }
       break;
   }
+  if (payload.which() == Which::AMENDMENT) NormalizePayload(payload.getAmendment().getReplacement());
 }
 
 Digest FactFingerprint(schema::Payload::Reader payload, std::string_view edtf) {
@@ -75,69 +76,17 @@ std::string DerivedEventId(const Digest& fact) { return "ev-" + ToHex(fact).subs
 
 std::vector<std::string> EntityRefs(schema::Payload::Reader payload) {
   std::vector<std::string> out;
-  switch (payload.which()) {
-    case Which::ENTITY_REGISTERED: {
-      auto e = payload.getEntityRegistered();
-      AddIf(&out, e.getEntity());
-      AddIf(&out, e.getParent());
-      break;
+  const KindSpec* kind = FindKind(payload.which());
+  if (kind == nullptr) return out;
+  if (payload.which() == Which::AMENDMENT) return EntityRefs(payload.getAmendment().getReplacement());
+  const capnp::AnyStruct::Reader fields = kind->get(payload);
+  for (const FieldSpec& field : kind->fields) {
+    if (!field.IsEntity()) continue;
+    if (field.type == FieldType::kEntityList) {
+      for (auto item : field.access.list(fields)) AddIf(&out, item);
+    } else {
+      AddIf(&out, field.access.text(fields));
     }
-    case Which::PARTNERSHIP_ESTABLISHED:
-    case Which::PARTNERSHIP_ENDED: {
-      auto p = payload.which() == Which::PARTNERSHIP_ESTABLISHED ? payload.getPartnershipEstablished()
-                                                                  : payload.getPartnershipEnded();
-      AddIf(&out, p.getA());
-      AddIf(&out, p.getB());
-      break;
-    }
-    case Which::AGREEMENT_SIGNED:
-      for (auto p : payload.getAgreementSigned().getParties()) AddIf(&out, p);
-      break;
-    case Which::FORUM_HELD: {
-      auto f = payload.getForumHeld();
-      AddIf(&out, f.getHost());
-      AddIf(&out, f.getVenue());
-      AddIf(&out, f.getOrganiser());
-      break;
-    }
-    case Which::ROUTE_OPENED:
-    case Which::ROUTE_CLOSED: {
-      auto r = payload.which() == Which::ROUTE_OPENED ? payload.getRouteOpened() : payload.getRouteClosed();
-      AddIf(&out, r.getFrom());
-      AddIf(&out, r.getTo());
-      AddIf(&out, r.getOperator());
-      break;
-    }
-    case Which::OFFICE_OPENED:
-      AddIf(&out, payload.getOfficeOpened().getOwner());
-      AddIf(&out, payload.getOfficeOpened().getHost());
-      break;
-    case Which::ORGANISATION_FOUNDED:
-      AddIf(&out, payload.getOrganisationFounded().getOrganisation());
-      AddIf(&out, payload.getOrganisationFounded().getFounder());
-      break;
-    case Which::AWARD_GRANTED:
-      AddIf(&out, payload.getAwardGranted().getRecipient());
-      AddIf(&out, payload.getAwardGranted().getGrantor());
-      break;
-    case Which::TRADE_VOLUME_REPORTED:
-      AddIf(&out, payload.getTradeVolumeReported().getReporter());
-      AddIf(&out, payload.getTradeVolumeReported().getPartner());
-      break;
-    case Which::COUNT_REPORTED:
-      AddIf(&out, payload.getCountReported().getEntity());
-      AddIf(&out, payload.getCountReported().getScope());
-      break;
-    case Which::INITIATIVE_LAUNCHED:
-      AddIf(&out, payload.getInitiativeLaunched().getOwner());
-      for (auto p : payload.getInitiativeLaunched().getPartners()) AddIf(&out, p);
-      break;
-    case Which::AMENDMENT:
-      out = EntityRefs(payload.getAmendment().getReplacement());
-      break;
-    case Which::RETRACTION:
-    case Which::CORROBORATION:
-      break;
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
@@ -145,16 +94,17 @@ std::vector<std::string> EntityRefs(schema::Payload::Reader payload) {
 }
 
 bool IsReference(schema::Payload::Which which) {
-  return which == Which::RETRACTION || which == Which::AMENDMENT || which == Which::CORROBORATION;
+  const KindSpec* kind = FindKind(which);
+  return kind != nullptr && kind->is_reference;
 }
 
 std::string_view ReferenceTarget(schema::Payload::Reader payload) {
-  switch (payload.which()) {
-    case Which::RETRACTION: return payload.getRetraction().getTarget().cStr();
-    case Which::AMENDMENT: return payload.getAmendment().getTarget().cStr();
-    case Which::CORROBORATION: return payload.getCorroboration().getTarget().cStr();
-    default: return {};
-  }
+  const KindSpec* kind = FindKind(payload.which());
+  if (kind == nullptr || !kind->is_reference) return {};
+  const FieldSpec* target = kind->Field("target");
+  if (target == nullptr) return {};
+  capnp::Text::Reader t = target->access.text(kind->get(payload));
+  return std::string_view(t.cStr(), t.size());
 }
 
 }  // namespace twinline

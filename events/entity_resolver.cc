@@ -84,15 +84,16 @@ std::string Describe(const ReadTxn* txn, const std::map<std::string, std::string
 Status LogEntityResolver::Resolve(std::string_view ref, std::string* id) {
   // 1. An id slug is itself, before any name lookup (a slug may also fold to
   //    some other entity's name key; the slug wins).
-  if (pending_ids_.count(std::string(ref)) > 0) {
-    *id = std::string(ref);
+  if (pending_ids_.find(ref) != pending_ids_.end() || logged_ids_.find(ref) != logged_ids_.end()) {
+    id->assign(ref);
     return Status::Ok();
   }
   if (txn_ != nullptr && IsEntitySlug(ref)) {
     uint64_t seq = 0;
     Status s = txn_->FindEntity(ref, &seq);
     if (s.ok()) {
-      *id = std::string(ref);
+      logged_ids_.emplace(ref);
+      id->assign(ref);
       return Status::Ok();
     }
     if (s.code() != Status::Code::kNotFound) return s;

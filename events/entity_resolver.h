@@ -48,9 +48,21 @@ class LogEntityResolver : public EntityResolver {
   Status AddPending(std::string_view id, const std::vector<std::string>& names);
 
  private:
+  // Looked up by string_view, without building a string.
+  struct SlugHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  using SlugSet = std::unordered_set<std::string, SlugHash, std::equal_to<>>;
+
   const ReadTxn* txn_;
   const NameFolder* folder_;
-  std::unordered_set<std::string> pending_ids_;  // looked up for every reference
+  // Slugs that resolve to themselves: registered earlier in this batch, or
+  // found in the log (remembered, so a slug costs one hash lookup after its
+  // first use; the snapshot cannot lose an entity). Looked up for every
+  // reference.
+  SlugSet pending_ids_;
+  SlugSet logged_ids_;
   std::map<std::string, std::set<std::string>> pending_keys_;  // folded key -> ids
   std::map<std::string, std::string> pending_display_;         // id -> first name
 };

@@ -1,15 +1,19 @@
 // The JSON form of events (docs/EVENTS.md). Layout of this file:
 //
-//  1. Names: kind and enumeration names are derived from the schema itself
-//     (camelCase member -> snake_case JSON name), so they can never drift
-//     from twinline.capnp and a new enumerant is readable and writable as
-//     soon as the schema grows.
-//  2. ObjectReader: typed, checked access to the members of one JSON object.
-//     Every error it returns names the member; callers nest paths with
-//     Status::WithField ("sources[0]" + "published").
-//  3. Per-kind payload decoders, written once and used both for the event
-//     itself and for an amendment's `replacement`.
-//  4. The envelope decoder, the text parser and the encoder.
+//  1. Names and single-value syntax checks.
+//  2. Two views of a parsed JSON value with one interface: simdjson's DOM
+//     (the fast path every good line takes) and nlohmann::json (the exact
+//     path, and DecodeEvent's input).
+//  3. The decoder, written once over either view and driven by the kind
+//     table (core/kinds.h): the envelope, then the kind's fields in the
+//     table's order, each read, checked and written straight into the
+//     Cap'n Proto builder.
+//  4. EventDecoder: simdjson first; anything it does not accept whole (a
+//     syntax error, a refusal, a number or string simdjson reads differently
+//     from nlohmann) is decoded again on the exact path, whose answer is the
+//     one returned. So the fast path changes speed only: what is accepted,
+//     what is stored and every message are the exact path's.
+//  5. Text parsing on the exact path, the encoder, timestamps.
 //
 // Absent optional values are left unset in the builder (never set to ""),
 // so the canonical encoding of a fact, and with it its fingerprint, does not
@@ -17,12 +21,15 @@
 #include "events/json_codec.h"
 
 #include <capnp/schema.h>
+#include <simdjson.h>
 
 #include <algorithm>
+#include <array>
 #include <cinttypes>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <initializer_list>
 #include <limits>
 #include <set>
@@ -32,6 +39,7 @@
 #include <vector>
 
 #include "core/edtf.h"
+#include "core/kinds.h"
 #include "core/names.h"
 #include "core/schema_names.h"
 
@@ -53,7 +61,6 @@ Status Invalid(std::string message) { return Status::InvalidArgument(std::move(m
 // ---------------------------------------------------------------------------
 // 1. Names
 
-
 std::string Join(const std::vector<std::string>& items) {
   std::string out;
   for (const std::string& item : items) {
@@ -63,85 +70,80 @@ std::string Join(const std::vector<std::string>& items) {
   return out;
 }
 
-// JSON names of the Payload union members, indexed by discriminant.
+// JSON names of the kinds, indexed by discriminant (the kind table's).
 const std::vector<std::string>& KindNames() {
   static const std::vector<std::string>* const names = [] {
-    auto fields = capnp::Schema::from<schema::Payload>().getUnionFields();
-    auto* v = new std::vector<std::string>(fields.size());
-    for (auto field : fields) {
-      (*v)[field.getProto().getDiscriminantValue()] = SnakeCase(field.getProto().getName().cStr());
+    auto* v = new std::vector<std::string>;
+    for (const KindSpec& kind : Kinds()) v->emplace_back(kind.name);
+    return v;
+  }();
+  return *names;
+}
+
+// JSON names of an enumeration's enumerants, indexed by value (enumerants
+// are listed in ordinal order, and an enumerant's value is its ordinal).
+struct EnumNameList {
+  std::vector<std::string> names;
+  std::string joined;  // "rail, air_cargo, ..." for messages
+};
+
+const EnumNameList& EnumNames(capnp::EnumSchema schema) {
+  // One entry per enumeration of the schema, built on first use; the
+  // schemas are few and fixed, so a linear list is the cheapest lookup.
+  struct Entry {
+    uint64_t id;
+    EnumNameList list;
+  };
+  static std::vector<Entry>* const cache = [] {
+    auto* v = new std::vector<Entry>;
+    for (const KindSpec& kind : Kinds()) {
+      for (const FieldSpec& field : kind.fields) {
+        if (field.access.enum_schema == nullptr) continue;
+        capnp::EnumSchema s = field.access.enum_schema();
+        if (std::any_of(v->begin(), v->end(), [&](const Entry& e) { return e.id == s.getProto().getId(); })) {
+          continue;
+        }
+        Entry e{s.getProto().getId(), {}};
+        for (auto en : s.getEnumerants()) e.list.names.push_back(SnakeCase(en.getProto().getName().cStr()));
+        e.list.joined = Join(e.list.names);
+        v->push_back(std::move(e));
+      }
+    }
+    // Enumerations of nested values (figures) are not in any kind's fields.
+    capnp::EnumSchema q = capnp::Schema::from<schema::Qualifier>();
+    if (std::none_of(v->begin(), v->end(), [&](const Entry& e) { return e.id == q.getProto().getId(); })) {
+      Entry e{q.getProto().getId(), {}};
+      for (auto en : q.getEnumerants()) e.list.names.push_back(SnakeCase(en.getProto().getName().cStr()));
+      e.list.joined = Join(e.list.names);
+      v->push_back(std::move(e));
     }
     return v;
   }();
-  return *names;
-}
-
-// JSON names of enum E's enumerants, indexed by value (enumerants are listed
-// in ordinal order, and an enumerant's value is its ordinal).
-template <typename E>
-const std::vector<std::string>& EnumNames() {
-  static const std::vector<std::string>* const names = [] {
-    auto* v = new std::vector<std::string>;
-    for (auto e : capnp::Schema::from<E>().getEnumerants()) v->push_back(SnakeCase(e.getProto().getName().cStr()));
-    return v;
-  }();
-  return *names;
-}
-
-template <typename E>
-ojson EnumJson(E value) {
-  const auto& names = EnumNames<E>();
-  auto index = static_cast<size_t>(value);
-  // A value from a newer schema than this binary's: keep the number.
-  if (index >= names.size()) return ojson(index);
-  return ojson(names[index]);
-}
-
-// Kind-specific members in the order docs/EVENTS.md lists them (which is also
-// the order the encoder writes them).
-std::span<const std::string_view> KindFields(Which kind) {
-  static constexpr std::string_view kEntityRegistered[] = {"entity", "type", "names", "country", "location", "parent"};
-  static constexpr std::string_view kPartnership[] = {"a", "b", "partnership", "detail"};
-  static constexpr std::string_view kAgreement[] = {"parties", "title", "agreement"};
-  static constexpr std::string_view kForum[] = {"host", "name", "edition", "venue", "organiser", "attendance"};
-  static constexpr std::string_view kRoute[] = {"from", "to", "mode", "operator", "name"};
-  static constexpr std::string_view kOffice[] = {"owner", "host", "name"};
-  static constexpr std::string_view kOrganisation[] = {"organisation", "founder", "purpose"};
-  static constexpr std::string_view kAward[] = {"recipient", "grantor", "name"};
-  static constexpr std::string_view kTrade[] = {"reporter", "partner", "period", "amount", "currency", "flow"};
-  static constexpr std::string_view kCount[] = {"entity", "metric", "value", "qualifier", "scope", "wording"};
-  static constexpr std::string_view kInitiative[] = {"owner", "name", "partners"};
-  static constexpr std::string_view kRetraction[] = {"target", "reason"};
-  static constexpr std::string_view kAmendment[] = {"target", "reason", "replacement"};
-  static constexpr std::string_view kCorroboration[] = {"target"};
-  switch (kind) {
-    case Which::ENTITY_REGISTERED: return kEntityRegistered;
-    case Which::PARTNERSHIP_ESTABLISHED:
-    case Which::PARTNERSHIP_ENDED: return kPartnership;
-    case Which::AGREEMENT_SIGNED: return kAgreement;
-    case Which::FORUM_HELD: return kForum;
-    case Which::ROUTE_OPENED:
-    case Which::ROUTE_CLOSED: return kRoute;
-    case Which::OFFICE_OPENED: return kOffice;
-    case Which::ORGANISATION_FOUNDED: return kOrganisation;
-    case Which::AWARD_GRANTED: return kAward;
-    case Which::TRADE_VOLUME_REPORTED: return kTrade;
-    case Which::COUNT_REPORTED: return kCount;
-    case Which::INITIATIVE_LAUNCHED: return kInitiative;
-    case Which::RETRACTION: return kRetraction;
-    case Which::AMENDMENT: return kAmendment;
-    case Which::CORROBORATION: return kCorroboration;
+  const uint64_t id = schema.getProto().getId();
+  for (const Entry& e : *cache) {
+    if (e.id == id) return e.list;
   }
-  return {};
+  static const EnumNameList kEmpty;
+  return kEmpty;
+}
+
+ojson EnumJson(capnp::EnumSchema schema, uint16_t value) {
+  const auto& names = EnumNames(schema).names;
+  // A value from a newer schema than this binary's: keep the number.
+  if (value >= names.size()) return ojson(value);
+  return ojson(names[value]);
 }
 
 // Envelope members of an event; a replacement has only `kind` and `date`.
 constexpr std::string_view kEventEnvelope[] = {"seq", "recorded_at", "id", "kind", "date", "sources", "note"};
+enum EnvelopeSlot { kSeq, kRecordedAt, kId, kKind, kDate, kSources, kNote, kEnvelopeSize };
 constexpr std::string_view kReplacementEnvelope[] = {"kind", "date"};
+constexpr int kReplacementKind = 0, kReplacementDate = 1, kReplacementEnvelopeSize = 2;
 
-bool IsCorrectionKind(Which kind) {
-  return kind == Which::RETRACTION || kind == Which::AMENDMENT || kind == Which::CORROBORATION;
-}
+constexpr std::string_view kSourceFields[] = {"title", "publisher", "published", "language", "url", "quote"};
+constexpr std::string_view kNameFields[] = {"text", "lang"};
+constexpr std::string_view kLocationFields[] = {"lat", "lon"};
+constexpr std::string_view kFigureFields[] = {"label", "value", "qualifier"};
 
 // ---------------------------------------------------------------------------
 // Syntax checks of single values.
@@ -207,7 +209,7 @@ bool IsSnakeCase(std::string_view s) {
 
 // The offset of the first byte that does not begin a well-formed UTF-8
 // sequence (RFC 3629: no overlongs, surrogates or values above U+10FFFF), or
-// npos. The JSON parser checks its input, but DecodeEvent is also given
+// npos. The JSON parsers check their input, but DecodeEvent is also given
 // values built elsewhere (CSV rows), and everything stored must encode back
 // to JSON.
 size_t InvalidUtf8At(std::string_view s) {
@@ -247,583 +249,651 @@ size_t CountCodePoints(std::string_view s) {
   return std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
 }
 
-// "string", "number", "array", ... for "must be X, got Y" messages.
-std::string TypeName(const json& j) { return j.type_name(); }
-
-capnp::Text::Reader AsText(const std::string& s) { return capnp::Text::Reader(s.data(), s.size()); }
+capnp::Text::Reader AsText(std::string_view s) { return capnp::Text::Reader(s.data(), s.size()); }
 
 // ---------------------------------------------------------------------------
-// 2. ObjectReader
+// 2. Views of a parsed value. Each names its value type `Value` and offers
+// the same static functions; the decoder below is written once over them.
 
-enum class Need { kRequired, kOptional };
+// nlohmann::json: the exact path, and values built in memory (CSV rows).
+struct NlohmannView {
+  using Value = const json*;
+  // Strings come from a parser that checked them, or from memory: check.
+  static constexpr bool kUtf8Checked = false;
 
-// Reports the first member of `obj` that is not in one of `allowed`, naming
-// it as the field: "colour: unknown field for kind forum_held".
-Status CheckMembers(const json& obj, std::initializer_list<std::span<const std::string_view>> allowed,
-                    std::string_view what) {
-  for (const auto& member : obj.items()) {
-    const std::string& key = member.key();  // not a structured binding: clang < 16 cannot capture one
-    bool known = std::any_of(allowed.begin(), allowed.end(), [&key](std::span<const std::string_view> names) {
-      return std::find(names.begin(), names.end(), key) != names.end();
-    });
-    if (!known) return Invalid("unknown field for " + std::string(what)).WithField(key);
+  static std::string TypeName(Value v) { return v->type_name(); }
+  static bool IsObject(Value v) { return v->is_object(); }
+  static bool IsArray(Value v) { return v->is_array(); }
+  static bool IsString(Value v) { return v->is_string(); }
+  static bool IsNumber(Value v) { return v->is_number(); }
+  static bool IsInteger(Value v) { return v->is_number_integer(); }
+  static bool IsUnsigned(Value v) { return v->is_number_unsigned(); }
+  static std::string_view String(Value v) { return v->get_ref<const std::string&>(); }
+  static double Double(Value v) { return v->get<double>(); }
+  static int64_t Int64(Value v) { return v->get<int64_t>(); }
+  static uint64_t Uint64(Value v) { return v->get<uint64_t>(); }
+  static std::string NumberText(Value v) { return v->dump(); }
+  static size_t Size(Value v) { return v->size(); }
+  template <typename Fn>  // fn(key, value); object members in key order
+  static void ForEachMember(Value v, Fn&& fn) {
+    for (auto it = v->begin(); it != v->end(); ++it) fn(std::string_view(it.key()), &*it);
   }
-  return Status::Ok();
-}
+  template <typename Fn>  // fn(index, value)
+  static Status ForEachElement(Value v, Fn&& fn) {
+    for (size_t i = 0; i < v->size(); ++i) TWINLINE_RETURN_IF_ERROR(fn(i, &(*v)[i]));
+    return Status::Ok();
+  }
+};
 
-// Typed, checked access to the members of one JSON object. Every getter
-// returns errors with the member name as the field. Absent optional members
-// leave the output empty (strings, lists) or at the given default.
-class ObjectReader {
+// simdjson's DOM: the fast path. Its strings are validated UTF-8.
+struct SimdView {
+  using Value = simdjson::dom::element;
+  static constexpr bool kUtf8Checked = true;
+
+  static std::string TypeName(Value v) {
+    switch (v.type()) {
+      case simdjson::dom::element_type::ARRAY: return "array";
+      case simdjson::dom::element_type::OBJECT: return "object";
+      case simdjson::dom::element_type::INT64:
+      case simdjson::dom::element_type::UINT64:
+      case simdjson::dom::element_type::DOUBLE: return "number";
+      case simdjson::dom::element_type::STRING: return "string";
+      case simdjson::dom::element_type::BOOL: return "boolean";
+      case simdjson::dom::element_type::NULL_VALUE: return "null";
+    }
+    return "value";
+  }
+  static bool IsObject(Value v) { return v.type() == simdjson::dom::element_type::OBJECT; }
+  static bool IsArray(Value v) { return v.type() == simdjson::dom::element_type::ARRAY; }
+  static bool IsString(Value v) { return v.type() == simdjson::dom::element_type::STRING; }
+  static bool IsNumber(Value v) { return v.is_number(); }
+  static bool IsInteger(Value v) {
+    return v.type() == simdjson::dom::element_type::INT64 || v.type() == simdjson::dom::element_type::UINT64;
+  }
+  static bool IsUnsigned(Value v) { return v.type() == simdjson::dom::element_type::UINT64; }
+  static std::string_view String(Value v) { return v.get_string().value_unsafe(); }
+  static double Double(Value v) { return v.get_double().value_unsafe(); }
+  static int64_t Int64(Value v) { return v.get_int64().value_unsafe(); }
+  static uint64_t Uint64(Value v) { return v.get_uint64().value_unsafe(); }
+  static std::string NumberText(Value v) {
+    if (v.type() == simdjson::dom::element_type::INT64) return json(Int64(v)).dump();
+    if (v.type() == simdjson::dom::element_type::UINT64) return json(Uint64(v)).dump();
+    return json(Double(v)).dump();
+  }
+  static size_t Size(Value v) { return simdjson::dom::array(v.get_array().value_unsafe()).size(); }
+  template <typename Fn>
+  static void ForEachMember(Value v, Fn&& fn) {
+    for (auto member : simdjson::dom::object(v.get_object().value_unsafe())) fn(member.key, member.value);
+  }
+  template <typename Fn>
+  static Status ForEachElement(Value v, Fn&& fn) {
+    size_t i = 0;
+    for (Value item : simdjson::dom::array(v.get_array().value_unsafe())) TWINLINE_RETURN_IF_ERROR(fn(i++, item));
+    return Status::Ok();
+  }
+};
+
+// ---------------------------------------------------------------------------
+// 3. The decoder.
+
+// Memory the decoder reuses from one event to the next, so that a good
+// line, once the buffers have grown, allocates nothing.
+struct Scratch {
+  std::string slug;                 // a resolved entity reference
+  std::vector<std::string> slugs;   // a resolved entity list (slugs[0, n))
+  std::string pair_a, pair_b;       // a symmetric pair being put in order
+  EdtfDate date;
+};
+
+template <typename View>
+class Decoder {
  public:
-  ObjectReader(const json& obj, EntityResolver& resolver) : obj_(obj), resolver_(resolver) {}
+  using Value = typename View::Value;
 
-  const json* Find(std::string_view key) const {
-    auto it = obj_.find(std::string(key));
-    return it == obj_.end() ? nullptr : &*it;
+  Decoder(EntityResolver& resolver, Scratch& scratch) : resolver_(resolver), scratch_(scratch) {}
+
+  Status Event(Value v, const DecodeOptions& options, schema::Event::Builder out);
+
+ private:
+  // The members of one object, each bound to its index in the names it may
+  // have (the `allowed` lists, concatenated); unbound ones are absent.
+  class Members {
+   public:
+    static constexpr size_t kMaxNames = 32;
+
+    // Reports the first member (in the view's order) not in `allowed`,
+    // naming it as the field: "colour: unknown field for kind forum_held".
+    // A name given twice (only a parser that keeps duplicates, simdjson,
+    // passes one) is refused too.
+    Status Bind(Value obj, std::span<const std::string_view> names, std::string_view what,
+                std::span<const FieldSpec> fields = {}, std::string_view what_kind = {}) {
+      present_ = 0;
+      Status status;
+      View::ForEachMember(obj, [&](std::string_view key, Value value) {
+        if (!status.ok()) return;
+        size_t slot = 0;
+        for (; slot < names.size(); ++slot) {
+          if (names[slot].size() == key.size() && names[slot] == key) break;
+        }
+        if (slot == names.size()) {
+          size_t i = 0;
+          while (i < fields.size() && !(fields[i].name.size() == key.size() && fields[i].name == key)) ++i;
+          if (i == fields.size()) {
+            status = Invalid("unknown field for " + std::string(what) + std::string(what_kind)).WithField(key);
+            return;
+          }
+          slot += i;
+        }
+        const uint64_t bit = uint64_t{1} << slot;
+        if ((present_ & bit) != 0) {
+          status = Invalid("duplicate key '" + std::string(key) + "'");
+          return;
+        }
+        present_ |= bit;
+        values_[slot] = value;
+      });
+      return status;
+    }
+    const Value* Find(size_t slot) const { return (present_ >> slot & 1) != 0 ? &values_[slot] : nullptr; }
+    bool Has(size_t slot) const { return (present_ >> slot & 1) != 0; }
+
+   private:
+    uint64_t present_ = 0;
+    std::array<Value, kMaxNames> values_;
+  };
+
+  // A member looked up by name before binding (`kind`, which says what the
+  // other members may be).
+  static std::optional<Value> FindByName(Value obj, std::string_view name) {
+    std::optional<Value> found;
+    View::ForEachMember(obj, [&](std::string_view key, Value value) {
+      if (!found && key == name) found = value;
+    });
+    return found;
   }
-  bool Has(std::string_view key) const { return Find(key) != nullptr; }
+
+  static Status Missing(std::string_view key) { return Invalid("required field is missing").WithField(key); }
+
+  static std::string ElementName(std::string_view key, size_t i) {
+    return std::string(key) + "[" + std::to_string(i) + "]";
+  }
 
   // A string; a required one must not be blank. NUL is refused because
-  // Cap'n Proto text is NUL-terminated.
-  Status Text(std::string_view key, Need need, std::string* out) const {
-    out->clear();
-    const json* v = Find(key);
+  // Cap'n Proto text is NUL-terminated. Absent: *out is empty.
+  static Status Text(const Value* v, std::string_view key, Need need, std::string_view* out) {
+    *out = {};
     if (v == nullptr) return need == Need::kRequired ? Missing(key) : Status::Ok();
-    if (!v->is_string()) return Invalid("must be a string, got " + TypeName(*v)).WithField(key);
-    const std::string& s = v->get_ref<const std::string&>();
-    if (s.find('\0') != std::string::npos) return Invalid("must not contain NUL characters").WithField(key);
-    if (const size_t bad = InvalidUtf8At(s); bad != std::string_view::npos) {
-      return Invalid("must be valid UTF-8 (ill-formed at byte " + std::to_string(bad) + ")").WithField(key);
+    if (!View::IsString(*v)) return Invalid("must be a string, got " + View::TypeName(*v)).WithField(key);
+    const std::string_view s = View::String(*v);
+    if (std::memchr(s.data(), '\0', s.size()) != nullptr) {
+      return Invalid("must not contain NUL characters").WithField(key);
+    }
+    if constexpr (!View::kUtf8Checked) {
+      if (const size_t bad = InvalidUtf8At(s); bad != std::string_view::npos) {
+        return Invalid("must be valid UTF-8 (ill-formed at byte " + std::to_string(bad) + ")").WithField(key);
+      }
     }
     if (need == Need::kRequired && TrimAscii(s).empty()) return Invalid("must not be empty").WithField(key);
     *out = s;
     return Status::Ok();
   }
 
-  // An entity reference, resolved to its slug. The resolver's own message
-  // (unknown, ambiguous, candidates) is kept.
-  Status Entity(std::string_view key, Need need, std::string* slug) const {
-    std::string ref;
-    TWINLINE_RETURN_IF_ERROR(Text(key, need, &ref));
-    slug->clear();
+  // An entity reference, resolved to its slug in scratch_.slug (empty when
+  // an optional one is absent). The resolver's own message is kept.
+  Status Entity(const Value* v, std::string_view key, Need need, std::string_view* slug) {
+    std::string_view ref;
+    TWINLINE_RETURN_IF_ERROR(Text(v, key, need, &ref));
+    *slug = {};
     if (ref.empty()) return Status::Ok();
-    return Resolve(ref, slug).WithField(key);
-  }
-
-  // A non-empty array of entity references, resolved in order.
-  Status EntityList(std::string_view key, Need need, std::vector<std::string>* slugs) const {
-    slugs->clear();
-    const json* list = nullptr;
-    TWINLINE_RETURN_IF_ERROR(Array(key, need, &list));
-    if (list == nullptr) return Status::Ok();
-    for (size_t i = 0; i < list->size(); ++i) {
-      const json& item = (*list)[i];
-      std::string element = ElementName(key, i);
-      if (!item.is_string()) return Invalid("must be a string, got " + TypeName(item)).WithField(element);
-      const std::string& ref = item.get_ref<const std::string&>();
-      if (TrimAscii(ref).empty()) return Invalid("must not be empty").WithField(element);
-      std::string slug;
-      TWINLINE_RETURN_IF_ERROR(Resolve(ref, &slug).WithField(element));
-      slugs->push_back(std::move(slug));
-    }
+    Status s = resolver_.Resolve(ref, &scratch_.slug);
+    if (!s.ok()) return s.WithField(key);
+    *slug = scratch_.slug;
     return Status::Ok();
   }
 
-  // An EDTF expression; `*out` holds the parse with its normalised text.
-  Status Edtf(std::string_view key, EdtfDate* out) const {
-    std::string text;
-    TWINLINE_RETURN_IF_ERROR(Text(key, Need::kRequired, &text));
-    return ParseEdtf(text, out).WithField(key);
+  // An array of entity references, resolved in order into scratch_.slugs;
+  // *n is how many (0: an optional one absent or empty).
+  Status EntityList(const Value* v, std::string_view key, Need need, size_t* n) {
+    *n = 0;
+    const Value* list = nullptr;
+    TWINLINE_RETURN_IF_ERROR(Array(v, key, need, &list));
+    if (list == nullptr) return Status::Ok();
+    return View::ForEachElement(*list, [&](size_t i, Value item) -> Status {
+      if (!View::IsString(item)) {
+        return Invalid("must be a string, got " + View::TypeName(item)).WithField(ElementName(key, i));
+      }
+      const std::string_view ref = View::String(item);
+      if (TrimAscii(ref).empty()) return Invalid("must not be empty").WithField(ElementName(key, i));
+      if (scratch_.slugs.size() <= *n) scratch_.slugs.emplace_back();
+      Status s = resolver_.Resolve(ref, &scratch_.slugs[*n]);
+      if (!s.ok()) return s.WithField(ElementName(key, i));
+      ++*n;
+      return Status::Ok();
+    });
+  }
+
+  // An EDTF expression, parsed into scratch_.date.
+  Status Edtf(const Value* v, std::string_view key) {
+    std::string_view text;
+    TWINLINE_RETURN_IF_ERROR(Text(v, key, Need::kRequired, &text));
+    Status s = ParseEdtf(text, &scratch_.date);
+    if (!s.ok()) return s.WithField(key);
+    return Status::Ok();
   }
 
   // A finite number. -0 is stored as 0 so that it cannot split a fact.
-  Status Number(std::string_view key, double* out) const {
-    const json* v = Find(key);
+  static Status Number(const Value* v, std::string_view key, double* out) {
     if (v == nullptr) return Missing(key);
-    if (!v->is_number()) return Invalid("must be a number, got " + TypeName(*v)).WithField(key);
-    double d = v->get<double>();
+    if (!View::IsNumber(*v)) return Invalid("must be a number, got " + View::TypeName(*v)).WithField(key);
+    const double d = View::Double(*v);
     if (!std::isfinite(d)) return Invalid("must be a finite number").WithField(key);
     *out = d == 0 ? 0.0 : d;
     return Status::Ok();
   }
 
-  Status NonNegative(std::string_view key, double* out) const {
-    TWINLINE_RETURN_IF_ERROR(Number(key, out));
+  static Status NonNegative(const Value* v, std::string_view key, double* out) {
+    TWINLINE_RETURN_IF_ERROR(Number(v, key, out));
     if (*out < 0) return Invalid("must be >= 0").WithField(key);
     return Status::Ok();
   }
 
   // A JSON integer (not 3.0) within [min, max]; absent optional -> *out = 0.
-  Status Integer(std::string_view key, Need need, uint64_t min, uint64_t max, uint64_t* out) const {
+  static Status Integer(const Value* v, std::string_view key, Need need, uint64_t min, uint64_t max,
+                        uint64_t* out) {
     *out = 0;
-    const json* v = Find(key);
     if (v == nullptr) return need == Need::kRequired ? Missing(key) : Status::Ok();
-    std::string expected = min == 1 && max == std::numeric_limits<uint64_t>::max()
-                               ? "must be a positive integer"
-                               : "must be an integer from " + std::to_string(min) + " to " + std::to_string(max);
-    if (!v->is_number_integer()) {
-      return Invalid(expected + ", got " + (v->is_number() ? v->dump() : TypeName(*v))).WithField(key);
+    auto expected = [&] {
+      return min == 1 && max == std::numeric_limits<uint64_t>::max()
+                 ? std::string("must be a positive integer")
+                 : "must be an integer from " + std::to_string(min) + " to " + std::to_string(max);
+    };
+    if (!View::IsInteger(*v)) {
+      return Invalid(expected() + ", got " + (View::IsNumber(*v) ? View::NumberText(*v) : View::TypeName(*v)))
+          .WithField(key);
     }
-    if (v->is_number_unsigned()) {
-      *out = v->get<uint64_t>();
+    if (View::IsUnsigned(*v)) {
+      *out = View::Uint64(*v);
     } else {
-      int64_t i = v->get<int64_t>();
-      if (i < 0) return Invalid(expected).WithField(key);
+      const int64_t i = View::Int64(*v);
+      if (i < 0) return Invalid(expected()).WithField(key);
       *out = static_cast<uint64_t>(i);
     }
-    if (*out < min || *out > max) return Invalid(expected).WithField(key);
+    if (*out < min || *out > max) return Invalid(expected()).WithField(key);
     return Status::Ok();
   }
 
-  // One of E's snake_case names; absent -> `fallback` if there is one.
-  template <typename E>
-  Status Enum(std::string_view key, std::optional<E> fallback, E* out) const {
-    const json* v = Find(key);
+  // One of the enumeration's snake_case names; absent -> `fallback` (-1:
+  // none, it is required).
+  static Status Enum(const Value* v, std::string_view key, capnp::EnumSchema schema, int fallback,
+                     uint16_t* out) {
     if (v == nullptr) {
-      if (!fallback) return Missing(key);
-      *out = *fallback;
+      if (fallback < 0) return Missing(key);
+      *out = static_cast<uint16_t>(fallback);
       return Status::Ok();
     }
-    const auto& names = EnumNames<E>();
-    if (!v->is_string()) return Invalid("must be a string, one of " + Join(names)).WithField(key);
-    const std::string& s = v->get_ref<const std::string&>();
-    auto it = std::find(names.begin(), names.end(), s);
-    if (it == names.end()) return Invalid("'" + s + "' is not one of " + Join(names)).WithField(key);
-    *out = static_cast<E>(it - names.begin());
-    return Status::Ok();
+    const EnumNameList& names = EnumNames(schema);
+    if (!View::IsString(*v)) return Invalid("must be a string, one of " + names.joined).WithField(key);
+    const std::string_view s = View::String(*v);
+    for (size_t i = 0; i < names.names.size(); ++i) {
+      if (names.names[i] == s) {
+        *out = static_cast<uint16_t>(i);
+        return Status::Ok();
+      }
+    }
+    return Invalid("'" + std::string(s) + "' is not one of " + names.joined).WithField(key);
   }
 
   // An array; a required one must not be empty, an absent or empty optional
   // one gives *out = nullptr.
-  Status Array(std::string_view key, Need need, const json** out) const {
+  static Status Array(const Value* v, std::string_view key, Need need, const Value** out) {
     *out = nullptr;
-    const json* v = Find(key);
     if (v == nullptr) return need == Need::kRequired ? Missing(key) : Status::Ok();
-    if (!v->is_array()) return Invalid("must be an array, got " + TypeName(*v)).WithField(key);
-    if (v->empty()) return need == Need::kRequired ? Invalid("must not be empty").WithField(key) : Status::Ok();
+    if (!View::IsArray(*v)) return Invalid("must be an array, got " + View::TypeName(*v)).WithField(key);
+    if (View::Size(*v) == 0) return need == Need::kRequired ? Invalid("must not be empty").WithField(key) : Status::Ok();
     *out = v;
     return Status::Ok();
   }
 
   // An object; absent optional -> *out = nullptr.
-  Status Object(std::string_view key, Need need, const json** out) const {
+  static Status Object(const Value* v, std::string_view key, Need need, const Value** out) {
     *out = nullptr;
-    const json* v = Find(key);
     if (v == nullptr) return need == Need::kRequired ? Missing(key) : Status::Ok();
-    if (!v->is_object()) return Invalid("must be an object, got " + TypeName(*v)).WithField(key);
+    if (!View::IsObject(*v)) return Invalid("must be an object, got " + View::TypeName(*v)).WithField(key);
     *out = v;
     return Status::Ok();
   }
 
-  EntityResolver& resolver() const { return resolver_; }
-
-  static std::string ElementName(std::string_view key, size_t i) {
-    return std::string(key) + "[" + std::to_string(i) + "]";
+  // "must be an object", with no field: the caller names the element.
+  static Status ElementObject(Value v) {
+    if (!View::IsObject(v)) return Invalid("must be an object, got " + View::TypeName(v));
+    return Status::Ok();
   }
 
- private:
-  static Status Missing(std::string_view key) { return Invalid("required field is missing").WithField(key); }
-  Status Resolve(const std::string& ref, std::string* slug) const { return resolver_.Resolve(ref, slug); }
+  static void SetDate(const EdtfDate& date, schema::Date::Builder out) {
+    out.setEdtf(AsText(date.Normalized()));
+    out.setEarliest(date.earliest);
+    out.setLatest(date.latest);
+  }
 
-  const json& obj_;
+  Status ReadKind(const Value* v, const KindSpec** kind);
+  Status Fields(const Members& m, size_t base, const KindSpec& kind, capnp::AnyStruct::Builder out);
+  Status Composite(const Value& v, const FieldSpec& field, capnp::AnyStruct::Builder out);
+  Status Name(Value v, schema::Name::Builder out);
+  Status Location(Value v, schema::GeoPoint::Builder out);
+  Status Figure(Value v, schema::Figure::Builder out);
+  Status Replacement(Value v, schema::Amendment::Builder out);
+  Status Source(Value v, schema::Source::Builder out);
+  Status EventDate(const Members& m, const KindSpec& kind, schema::Event::Builder out);
+  Status RestoreFields(const Members& m, schema::Event::Builder out);
+
   EntityResolver& resolver_;
+  Scratch& scratch_;
 };
 
-// Checks that `v` is an object and returns a reader for it ("must be an
-// object", with no field: the caller names the element).
-Status ElementReader(const json& v, EntityResolver& resolver, std::optional<ObjectReader>* out) {
-  if (!v.is_object()) return Invalid("must be an object, got " + TypeName(v));
-  out->emplace(v, resolver);
+// Reads the `kind` member of an event or replacement.
+template <typename View>
+Status Decoder<View>::ReadKind(const Value* v, const KindSpec** kind) {
+  std::string_view name;
+  TWINLINE_RETURN_IF_ERROR(Text(v, "kind", Need::kRequired, &name));
+  *kind = FindKind(name);
+  if (*kind == nullptr) {
+    return Invalid("unknown kind '" + std::string(name) + "'; valid kinds: " + Join(KindNames())).WithField("kind");
+  }
   return Status::Ok();
 }
 
-void SetDate(const EdtfDate& date, schema::Date::Builder out) {
-  out.setEdtf(AsText(date.Normalized()));
-  out.setEarliest(date.earliest);
-  out.setLatest(date.latest);
+// The kind's fields, in the table's order: each read, checked and written.
+// Composite values are checked for shape here and decoded after every other
+// field (so an unknown entity is reported before a bad name in `names`).
+template <typename View>
+Status Decoder<View>::Fields(const Members& m, size_t base, const KindSpec& kind, capnp::AnyStruct::Builder out) {
+  for (size_t i = 0; i < kind.fields.size(); ++i) {
+    const FieldSpec& field = kind.fields[i];
+    const Value* v = m.Find(base + i);
+    const FieldAccess& access = field.access;
+    std::string_view text;
+    switch (field.type) {
+      case FieldType::kText:
+        TWINLINE_RETURN_IF_ERROR(Text(v, field.name, field.need, &text));
+        if (!text.empty()) access.set_text(out, AsText(text));
+        break;
+      case FieldType::kEntity: {
+        TWINLINE_RETURN_IF_ERROR(Entity(v, field.name, field.need, &text));
+        if (!field.distinct_from.empty() && !text.empty()) {
+          const FieldSpec* other = kind.Field(field.distinct_from);
+          const capnp::Text::Reader other_slug = other->access.text(out.asReader());
+          if (std::string_view(other_slug.cStr(), other_slug.size()) == text) {
+            return Invalid(SameEntityMessage(field.distinct_from, text)).WithField(field.name);
+          }
+        }
+        if (!text.empty()) access.set_text(out, AsText(text));
+        break;
+      }
+      case FieldType::kEntityList: {
+        size_t n = 0;
+        TWINLINE_RETURN_IF_ERROR(EntityList(v, field.name, field.need, &n));
+        auto begin = scratch_.slugs.begin();
+        if (field.distinct_set) {
+          // Signing is symmetric, and naming a party twice ("Chengdu",
+          // "chengdu") does not add one.
+          std::sort(begin, begin + static_cast<ptrdiff_t>(n));
+          n = static_cast<size_t>(std::unique(begin, begin + static_cast<ptrdiff_t>(n)) - begin);
+          if (n < 2) return Invalid("needs at least two distinct entities").WithField(field.name);
+        }
+        if (n > 0) {
+          auto list = access.init_list(out, static_cast<unsigned>(n));
+          for (size_t k = 0; k < n; ++k) list.set(static_cast<unsigned>(k), AsText(scratch_.slugs[k]));
+        }
+        break;
+      }
+      case FieldType::kEnum: {
+        uint16_t value = 0;
+        TWINLINE_RETURN_IF_ERROR(Enum(v, field.name, access.enum_schema(), field.default_enumerant, &value));
+        access.set_enum_value(out, value);
+        break;
+      }
+      case FieldType::kNonNegative: {
+        double value = 0;
+        TWINLINE_RETURN_IF_ERROR(NonNegative(v, field.name, &value));
+        access.set_number(out, value);
+        break;
+      }
+      case FieldType::kEdition: {
+        // 0 is accepted as "not stated", the stored meaning of 0.
+        uint64_t value = 0;
+        TWINLINE_RETURN_IF_ERROR(
+            Integer(v, field.name, field.need, 0, std::numeric_limits<uint32_t>::max(), &value));
+        access.set_number(out, static_cast<double>(value));
+        break;
+      }
+      case FieldType::kPeriod:
+        TWINLINE_RETURN_IF_ERROR(Edtf(v, field.name));
+        access.set_text(out, AsText(scratch_.date.Normalized()));
+        break;
+      case FieldType::kSlug:
+        TWINLINE_RETURN_IF_ERROR(Text(v, field.name, field.need, &text));
+        if (!IsEntitySlug(text)) {
+          return Invalid("'" + std::string(text) +
+                         "' is not an entity id: 1-64 of a-z, 0-9 and '-', not starting or ending with '-'")
+              .WithField(field.name);
+        }
+        access.set_text(out, AsText(text));
+        break;
+      case FieldType::kCountry: {
+        // Blocs and continents span countries: no single ISO 3166-1 code.
+        Need need = field.need;
+        if (need == Need::kUnlessSpansCountries) {
+          const auto type = out.asReader().as<schema::EntityRegistered>().getType();
+          need = type == schema::EntityType::BLOC || type == schema::EntityType::CONTINENT ? Need::kOptional
+                                                                                          : Need::kRequired;
+        }
+        TWINLINE_RETURN_IF_ERROR(Text(v, field.name, need, &text));
+        if (!text.empty() && !IsCapitals(text, 2)) {
+          return Invalid("'" + std::string(text) + "' is not an ISO 3166-1 alpha-2 code (two capital letters)")
+              .WithField(field.name);
+        }
+        if (!text.empty()) access.set_text(out, AsText(text));
+        break;
+      }
+      case FieldType::kCurrency:
+        TWINLINE_RETURN_IF_ERROR(Text(v, field.name, field.need, &text));
+        if (!IsCapitals(text, 3)) {
+          return Invalid("'" + std::string(text) + "' is not an ISO 4217 code (three capital letters)")
+              .WithField(field.name);
+        }
+        access.set_text(out, AsText(text));
+        break;
+      case FieldType::kMetric:
+        TWINLINE_RETURN_IF_ERROR(Text(v, field.name, field.need, &text));
+        if (!IsSnakeCase(text)) return Invalid("'" + std::string(text) + "' is not snake_case").WithField(field.name);
+        access.set_text(out, AsText(text));
+        break;
+      case FieldType::kTarget:
+        TWINLINE_RETURN_IF_ERROR(Text(v, field.name, field.need, &text));
+        if (!IsEventId(text)) return Invalid("'" + std::string(text) + "' is not an event id").WithField(field.name);
+        access.set_text(out, AsText(text));
+        break;
+      case FieldType::kNames:
+      case FieldType::kFigures: {
+        const Value* list = nullptr;
+        TWINLINE_RETURN_IF_ERROR(Array(v, field.name, field.need, &list));
+        break;
+      }
+      case FieldType::kLocation:
+      case FieldType::kReplacement: {
+        const Value* object = nullptr;
+        TWINLINE_RETURN_IF_ERROR(Object(v, field.name, field.need, &object));
+        break;
+      }
+    }
+  }
+  for (size_t i = 0; i < kind.fields.size(); ++i) {
+    const FieldSpec& field = kind.fields[i];
+    const Value* v = m.Find(base + i);
+    if (v == nullptr) continue;
+    switch (field.type) {
+      case FieldType::kNames:
+      case FieldType::kFigures:
+      case FieldType::kLocation:
+      case FieldType::kReplacement:
+        TWINLINE_RETURN_IF_ERROR(Composite(*v, field, out));
+        break;
+      default:  // simple values: done above
+        break;
+    }
+  }
+  if (kind.symmetry == Symmetry::kPair) {
+    // Stored with a < b: the relation is symmetric.
+    const FieldAccess& a = kind.fields[0].access;
+    const FieldAccess& b = kind.fields[1].access;
+    auto ta = a.text(out.asReader()), tb = b.text(out.asReader());
+    if (std::string_view(tb.cStr(), tb.size()) < std::string_view(ta.cStr(), ta.size())) {
+      scratch_.pair_a.assign(ta.cStr(), ta.size());
+      scratch_.pair_b.assign(tb.cStr(), tb.size());
+      a.set_text(out, AsText(scratch_.pair_b));
+      b.set_text(out, AsText(scratch_.pair_a));
+    }
+  }
+  return Status::Ok();
 }
 
-// ---------------------------------------------------------------------------
-// 3. Payload decoders: each reads the kind's members from `r` (whose unknown
-// members have already been rejected) into the union member's builder.
+// Decodes each element of the (non-empty) array `list` with `decode` into
+// the list builder `out`, naming failures "key[i]".
+template <typename View, typename ListBuilder, typename DecodeElement>
+Status DecodeElements(std::string_view key, typename View::Value list, ListBuilder out, DecodeElement decode) {
+  return View::ForEachElement(list, [&](size_t i, typename View::Value item) -> Status {
+    Status s = decode(item, out[static_cast<unsigned>(i)]);
+    if (!s.ok()) return s.WithField(std::string(key) + "[" + std::to_string(i) + "]");
+    return Status::Ok();
+  });
+}
 
-Status DecodePayloadFields(const ObjectReader& r, Which kind, schema::Payload::Builder out);
+template <typename View>
+Status Decoder<View>::Composite(const Value& v, const FieldSpec& field, capnp::AnyStruct::Builder out) {
+  switch (field.type) {
+    case FieldType::kNames: {
+      auto reg = out.as<schema::EntityRegistered>();
+      return DecodeElements<View>(field.name, v, reg.initNames(static_cast<unsigned>(View::Size(v))),
+                                  [this](Value item, schema::Name::Builder b) { return Name(item, b); });
+    }
+    case FieldType::kFigures: {
+      auto forum = out.as<schema::ForumHeld>();
+      return DecodeElements<View>(field.name, v, forum.initAttendance(static_cast<unsigned>(View::Size(v))),
+                                  [this](Value item, schema::Figure::Builder b) { return Figure(item, b); });
+    }
+    case FieldType::kLocation: {
+      auto reg = out.as<schema::EntityRegistered>();
+      Status s = Location(v, reg.initLocation());
+      if (!s.ok()) return s.WithField(field.name);
+      reg.setHasLocation(true);
+      return Status::Ok();
+    }
+    case FieldType::kReplacement: {
+      Status s = Replacement(v, out.as<schema::Amendment>());
+      if (!s.ok()) return s.WithField(field.name);
+      return Status::Ok();
+    }
+    default:
+      return Status::Ok();
+  }
+}
 
-Status DecodeName(const json& v, EntityResolver& resolver, schema::Name::Builder out) {
-  static constexpr std::string_view kFields[] = {"text", "lang"};
-  std::optional<ObjectReader> r;
-  TWINLINE_RETURN_IF_ERROR(ElementReader(v, resolver, &r));
-  TWINLINE_RETURN_IF_ERROR(CheckMembers(v, {kFields}, "a name"));
-  std::string text, lang;
-  TWINLINE_RETURN_IF_ERROR(r->Text("text", Need::kRequired, &text));
-  TWINLINE_RETURN_IF_ERROR(r->Text("lang", Need::kRequired, &lang));
-  if (!IsLanguageTag(lang)) return Invalid("'" + lang + "' is not a BCP 47 language tag").WithField("lang");
+template <typename View>
+Status Decoder<View>::Name(Value v, schema::Name::Builder out) {
+  TWINLINE_RETURN_IF_ERROR(ElementObject(v));
+  Members m;
+  TWINLINE_RETURN_IF_ERROR(m.Bind(v, kNameFields, "a name"));
+  std::string_view text, lang;
+  TWINLINE_RETURN_IF_ERROR(Text(m.Find(0), "text", Need::kRequired, &text));
+  TWINLINE_RETURN_IF_ERROR(Text(m.Find(1), "lang", Need::kRequired, &lang));
+  if (!IsLanguageTag(lang)) return Invalid("'" + std::string(lang) + "' is not a BCP 47 language tag").WithField("lang");
   out.setText(AsText(text));
   out.setLang(AsText(lang));
   return Status::Ok();
 }
 
-Status DecodeLocation(const json& v, EntityResolver& resolver, schema::GeoPoint::Builder out) {
-  static constexpr std::string_view kFields[] = {"lat", "lon"};
-  std::optional<ObjectReader> r;
-  TWINLINE_RETURN_IF_ERROR(ElementReader(v, resolver, &r));
-  TWINLINE_RETURN_IF_ERROR(CheckMembers(v, {kFields}, "a location"));
+template <typename View>
+Status Decoder<View>::Location(Value v, schema::GeoPoint::Builder out) {
+  TWINLINE_RETURN_IF_ERROR(ElementObject(v));
+  Members m;
+  TWINLINE_RETURN_IF_ERROR(m.Bind(v, kLocationFields, "a location"));
   double lat = 0, lon = 0;
-  TWINLINE_RETURN_IF_ERROR(r->Number("lat", &lat));
+  TWINLINE_RETURN_IF_ERROR(Number(m.Find(0), "lat", &lat));
   if (lat < -90 || lat > 90) return Invalid("must be between -90 and 90").WithField("lat");
-  TWINLINE_RETURN_IF_ERROR(r->Number("lon", &lon));
+  TWINLINE_RETURN_IF_ERROR(Number(m.Find(1), "lon", &lon));
   if (lon < -180 || lon > 180) return Invalid("must be between -180 and 180").WithField("lon");
   out.setLat(lat);
   out.setLon(lon);
   return Status::Ok();
 }
 
-Status DecodeFigure(const json& v, EntityResolver& resolver, schema::Figure::Builder out) {
-  static constexpr std::string_view kFields[] = {"label", "value", "qualifier"};
-  std::optional<ObjectReader> r;
-  TWINLINE_RETURN_IF_ERROR(ElementReader(v, resolver, &r));
-  TWINLINE_RETURN_IF_ERROR(CheckMembers(v, {kFields}, "a figure"));
-  std::string label;
+template <typename View>
+Status Decoder<View>::Figure(Value v, schema::Figure::Builder out) {
+  TWINLINE_RETURN_IF_ERROR(ElementObject(v));
+  Members m;
+  TWINLINE_RETURN_IF_ERROR(m.Bind(v, kFigureFields, "a figure"));
+  std::string_view label;
   double value = 0;
-  schema::Qualifier qualifier{};
-  TWINLINE_RETURN_IF_ERROR(r->Text("label", Need::kRequired, &label));
-  TWINLINE_RETURN_IF_ERROR(r->NonNegative("value", &value));
-  TWINLINE_RETURN_IF_ERROR(r->Enum("qualifier", std::optional(schema::Qualifier::EXACT), &qualifier));
+  uint16_t qualifier = 0;
+  TWINLINE_RETURN_IF_ERROR(Text(m.Find(0), "label", Need::kRequired, &label));
+  TWINLINE_RETURN_IF_ERROR(NonNegative(m.Find(1), "value", &value));
+  TWINLINE_RETURN_IF_ERROR(Enum(m.Find(2), "qualifier", capnp::Schema::from<schema::Qualifier>(),
+                                static_cast<int>(schema::Qualifier::EXACT), &qualifier));
   out.setLabel(AsText(label));
   out.setValue(value);
-  out.setQualifier(qualifier);
-  return Status::Ok();
-}
-
-// Decodes each element of the (non-null) array `list` with `decode` into the
-// list builder `out`, naming failures "key[i]".
-template <typename ListBuilder, typename DecodeElement>
-Status DecodeElements(std::string_view key, const json& list, EntityResolver& resolver, ListBuilder out,
-                      DecodeElement decode) {
-  for (size_t i = 0; i < list.size(); ++i) {
-    TWINLINE_RETURN_IF_ERROR(decode(list[i], resolver, out[i]).WithField(ObjectReader::ElementName(key, i)));
-  }
-  return Status::Ok();
-}
-
-Status DecodeEntityRegistered(const ObjectReader& r, schema::EntityRegistered::Builder out) {
-  std::string entity, country, parent;
-  schema::EntityType type{};
-  const json* names = nullptr;
-  const json* location = nullptr;
-  TWINLINE_RETURN_IF_ERROR(r.Text("entity", Need::kRequired, &entity));
-  if (!IsEntitySlug(entity)) {
-    return Invalid("'" + entity + "' is not an entity id: 1-64 of a-z, 0-9 and '-', not starting or ending with '-'")
-        .WithField("entity");
-  }
-  TWINLINE_RETURN_IF_ERROR(r.Enum("type", std::optional<schema::EntityType>(), &type));
-  TWINLINE_RETURN_IF_ERROR(r.Array("names", Need::kRequired, &names));
-  // Blocs and continents span countries: no single ISO 3166-1 code.
-  const bool spans_countries = type == schema::EntityType::BLOC || type == schema::EntityType::CONTINENT;
-  TWINLINE_RETURN_IF_ERROR(r.Text("country", spans_countries ? Need::kOptional : Need::kRequired, &country));
-  if (!country.empty() && !IsCapitals(country, 2)) {
-    return Invalid("'" + country + "' is not an ISO 3166-1 alpha-2 code (two capital letters)").WithField("country");
-  }
-  TWINLINE_RETURN_IF_ERROR(r.Object("location", Need::kOptional, &location));
-  TWINLINE_RETURN_IF_ERROR(r.Entity("parent", Need::kOptional, &parent));
-
-  out.setEntity(AsText(entity));
-  out.setType(type);
-  TWINLINE_RETURN_IF_ERROR(DecodeElements("names", *names, r.resolver(), out.initNames(names->size()), DecodeName));
-  if (!country.empty()) out.setCountry(AsText(country));
-  if (location != nullptr) {
-    TWINLINE_RETURN_IF_ERROR(DecodeLocation(*location, r.resolver(), out.initLocation()).WithField("location"));
-    out.setHasLocation(true);
-  }
-  if (!parent.empty()) out.setParent(AsText(parent));
-  return Status::Ok();
-}
-
-// Stored with a < b: a partnership is symmetric.
-Status DecodePartnership(const ObjectReader& r, schema::Partnership::Builder out) {
-  std::string a, b, detail;
-  schema::PartnershipKind kind{};
-  TWINLINE_RETURN_IF_ERROR(r.Entity("a", Need::kRequired, &a));
-  TWINLINE_RETURN_IF_ERROR(r.Entity("b", Need::kRequired, &b));
-  if (a == b) return Invalid("names the same entity as a ('" + a + "')").WithField("b");
-  TWINLINE_RETURN_IF_ERROR(r.Enum("partnership", std::optional<schema::PartnershipKind>(), &kind));
-  TWINLINE_RETURN_IF_ERROR(r.Text("detail", Need::kOptional, &detail));
-  if (b < a) std::swap(a, b);
-  out.setA(AsText(a));
-  out.setB(AsText(b));
-  out.setKind(kind);
-  if (!detail.empty()) out.setDetail(AsText(detail));
-  return Status::Ok();
-}
-
-// Parties are stored sorted and de-duplicated: signing is symmetric, and
-// naming a party twice ("Chengdu", "chengdu") does not add one.
-Status DecodeAgreement(const ObjectReader& r, schema::AgreementSigned::Builder out) {
-  std::vector<std::string> parties;
-  std::string title;
-  schema::AgreementKind kind{};
-  TWINLINE_RETURN_IF_ERROR(r.EntityList("parties", Need::kRequired, &parties));
-  std::sort(parties.begin(), parties.end());
-  parties.erase(std::unique(parties.begin(), parties.end()), parties.end());
-  if (parties.size() < 2) return Invalid("needs at least two distinct entities").WithField("parties");
-  TWINLINE_RETURN_IF_ERROR(r.Text("title", Need::kRequired, &title));
-  TWINLINE_RETURN_IF_ERROR(r.Enum("agreement", std::optional<schema::AgreementKind>(), &kind));
-  auto list = out.initParties(parties.size());
-  for (size_t i = 0; i < parties.size(); ++i) list.set(i, AsText(parties[i]));
-  out.setTitle(AsText(title));
-  out.setKind(kind);
-  return Status::Ok();
-}
-
-Status DecodeForum(const ObjectReader& r, schema::ForumHeld::Builder out) {
-  std::string host, name, venue, organiser;
-  uint64_t edition = 0;
-  const json* attendance = nullptr;
-  TWINLINE_RETURN_IF_ERROR(r.Entity("host", Need::kRequired, &host));
-  TWINLINE_RETURN_IF_ERROR(r.Text("name", Need::kRequired, &name));
-  // 0 is accepted as "not stated", the stored meaning of 0.
-  TWINLINE_RETURN_IF_ERROR(r.Integer("edition", Need::kOptional, 0, std::numeric_limits<uint32_t>::max(), &edition));
-  TWINLINE_RETURN_IF_ERROR(r.Entity("venue", Need::kOptional, &venue));
-  TWINLINE_RETURN_IF_ERROR(r.Entity("organiser", Need::kOptional, &organiser));
-  TWINLINE_RETURN_IF_ERROR(r.Array("attendance", Need::kOptional, &attendance));
-  out.setHost(AsText(host));
-  out.setName(AsText(name));
-  out.setEdition(static_cast<uint32_t>(edition));
-  if (!venue.empty()) out.setVenue(AsText(venue));
-  if (!organiser.empty()) out.setOrganiser(AsText(organiser));
-  if (attendance != nullptr) {
-    TWINLINE_RETURN_IF_ERROR(DecodeElements("attendance", *attendance, r.resolver(),
-                                            out.initAttendance(attendance->size()), DecodeFigure));
-  }
-  return Status::Ok();
-}
-
-Status DecodeRoute(const ObjectReader& r, schema::Route::Builder out) {
-  std::string from, to, op, name;
-  schema::RouteMode mode{};
-  TWINLINE_RETURN_IF_ERROR(r.Entity("from", Need::kRequired, &from));
-  TWINLINE_RETURN_IF_ERROR(r.Entity("to", Need::kRequired, &to));
-  TWINLINE_RETURN_IF_ERROR(r.Enum("mode", std::optional<schema::RouteMode>(), &mode));
-  TWINLINE_RETURN_IF_ERROR(r.Entity("operator", Need::kOptional, &op));
-  TWINLINE_RETURN_IF_ERROR(r.Text("name", Need::kOptional, &name));
-  out.setFrom(AsText(from));
-  out.setTo(AsText(to));
-  out.setMode(mode);
-  if (!op.empty()) out.setOperator(AsText(op));
-  if (!name.empty()) out.setName(AsText(name));
-  return Status::Ok();
-}
-
-Status DecodeOffice(const ObjectReader& r, schema::OfficeOpened::Builder out) {
-  std::string owner, host, name;
-  TWINLINE_RETURN_IF_ERROR(r.Entity("owner", Need::kRequired, &owner));
-  TWINLINE_RETURN_IF_ERROR(r.Entity("host", Need::kRequired, &host));
-  TWINLINE_RETURN_IF_ERROR(r.Text("name", Need::kRequired, &name));
-  out.setOwner(AsText(owner));
-  out.setHost(AsText(host));
-  out.setName(AsText(name));
-  return Status::Ok();
-}
-
-Status DecodeOrganisation(const ObjectReader& r, schema::OrganisationFounded::Builder out) {
-  std::string organisation, founder, purpose;
-  TWINLINE_RETURN_IF_ERROR(r.Entity("organisation", Need::kRequired, &organisation));
-  TWINLINE_RETURN_IF_ERROR(r.Entity("founder", Need::kRequired, &founder));
-  TWINLINE_RETURN_IF_ERROR(r.Text("purpose", Need::kOptional, &purpose));
-  out.setOrganisation(AsText(organisation));
-  out.setFounder(AsText(founder));
-  if (!purpose.empty()) out.setPurpose(AsText(purpose));
-  return Status::Ok();
-}
-
-Status DecodeAward(const ObjectReader& r, schema::AwardGranted::Builder out) {
-  std::string recipient, grantor, name;
-  TWINLINE_RETURN_IF_ERROR(r.Entity("recipient", Need::kRequired, &recipient));
-  TWINLINE_RETURN_IF_ERROR(r.Entity("grantor", Need::kRequired, &grantor));
-  TWINLINE_RETURN_IF_ERROR(r.Text("name", Need::kRequired, &name));
-  out.setRecipient(AsText(recipient));
-  out.setGrantor(AsText(grantor));
-  out.setName(AsText(name));
-  return Status::Ok();
-}
-
-Status DecodeTrade(const ObjectReader& r, schema::TradeVolumeReported::Builder out) {
-  std::string reporter, partner, currency;
-  EdtfDate period;
-  double amount = 0;
-  schema::TradeFlow flow{};
-  TWINLINE_RETURN_IF_ERROR(r.Entity("reporter", Need::kRequired, &reporter));
-  TWINLINE_RETURN_IF_ERROR(r.Entity("partner", Need::kRequired, &partner));
-  TWINLINE_RETURN_IF_ERROR(r.Edtf("period", &period));
-  TWINLINE_RETURN_IF_ERROR(r.NonNegative("amount", &amount));
-  TWINLINE_RETURN_IF_ERROR(r.Text("currency", Need::kRequired, &currency));
-  if (!IsCapitals(currency, 3)) {
-    return Invalid("'" + currency + "' is not an ISO 4217 code (three capital letters)").WithField("currency");
-  }
-  TWINLINE_RETURN_IF_ERROR(r.Enum("flow", std::optional<schema::TradeFlow>(), &flow));
-  out.setReporter(AsText(reporter));
-  out.setPartner(AsText(partner));
-  out.setPeriod(AsText(period.Normalized()));
-  out.setAmount(amount);
-  out.setCurrency(AsText(currency));
-  out.setFlow(flow);
-  return Status::Ok();
-}
-
-Status DecodeCount(const ObjectReader& r, schema::CountReported::Builder out) {
-  std::string entity, metric, scope, wording;
-  double value = 0;
-  schema::Qualifier qualifier{};
-  TWINLINE_RETURN_IF_ERROR(r.Entity("entity", Need::kRequired, &entity));
-  TWINLINE_RETURN_IF_ERROR(r.Text("metric", Need::kRequired, &metric));
-  if (!IsSnakeCase(metric)) return Invalid("'" + metric + "' is not snake_case").WithField("metric");
-  TWINLINE_RETURN_IF_ERROR(r.NonNegative("value", &value));
-  TWINLINE_RETURN_IF_ERROR(r.Enum("qualifier", std::optional(schema::Qualifier::EXACT), &qualifier));
-  TWINLINE_RETURN_IF_ERROR(r.Entity("scope", Need::kOptional, &scope));
-  TWINLINE_RETURN_IF_ERROR(r.Text("wording", Need::kOptional, &wording));
-  out.setEntity(AsText(entity));
-  out.setMetric(AsText(metric));
-  out.setValue(value);
-  out.setQualifier(qualifier);
-  if (!scope.empty()) out.setScope(AsText(scope));
-  if (!wording.empty()) out.setWording(AsText(wording));
-  return Status::Ok();
-}
-
-// Partners keep the order given: the spec does not make them a set.
-Status DecodeInitiative(const ObjectReader& r, schema::InitiativeLaunched::Builder out) {
-  std::string owner, name;
-  std::vector<std::string> partners;
-  TWINLINE_RETURN_IF_ERROR(r.Entity("owner", Need::kRequired, &owner));
-  TWINLINE_RETURN_IF_ERROR(r.Text("name", Need::kRequired, &name));
-  TWINLINE_RETURN_IF_ERROR(r.EntityList("partners", Need::kOptional, &partners));
-  out.setOwner(AsText(owner));
-  out.setName(AsText(name));
-  if (!partners.empty()) {
-    auto list = out.initPartners(partners.size());
-    for (size_t i = 0; i < partners.size(); ++i) list.set(i, AsText(partners[i]));
-  }
-  return Status::Ok();
-}
-
-// `target` of a correction: an event id.
-Status ReadTarget(const ObjectReader& r, std::string* target) {
-  TWINLINE_RETURN_IF_ERROR(r.Text("target", Need::kRequired, target));
-  if (!IsEventId(*target)) return Invalid("'" + *target + "' is not an event id").WithField("target");
-  return Status::Ok();
-}
-
-Status DecodeRetraction(const ObjectReader& r, schema::Retraction::Builder out) {
-  std::string target, reason;
-  TWINLINE_RETURN_IF_ERROR(ReadTarget(r, &target));
-  TWINLINE_RETURN_IF_ERROR(r.Text("reason", Need::kRequired, &reason));
-  out.setTarget(AsText(target));
-  out.setReason(AsText(reason));
-  return Status::Ok();
-}
-
-Status DecodeCorroboration(const ObjectReader& r, schema::Corroboration::Builder out) {
-  std::string target;
-  TWINLINE_RETURN_IF_ERROR(ReadTarget(r, &target));
-  out.setTarget(AsText(target));
-  return Status::Ok();
-}
-
-// Reads the `kind` member of an event or replacement.
-Status ReadKind(const ObjectReader& r, Which* kind) {
-  std::string name;
-  TWINLINE_RETURN_IF_ERROR(r.Text("kind", Need::kRequired, &name));
-  std::optional<Which> parsed = ParseKind(name);
-  if (!parsed) return Invalid("unknown kind '" + name + "'; valid kinds: " + Join(KindNames())).WithField("kind");
-  *kind = *parsed;
+  out.setQualifier(static_cast<schema::Qualifier>(qualifier));
   return Status::Ok();
 }
 
 // The `replacement` object of an amendment: kind, date and that kind's
-// members, decoded with the same per-kind code as an event.
-Status DecodeReplacement(const json& v, EntityResolver& resolver, schema::Amendment::Builder out) {
-  std::optional<ObjectReader> r;
-  TWINLINE_RETURN_IF_ERROR(ElementReader(v, resolver, &r));
-  Which kind;
-  TWINLINE_RETURN_IF_ERROR(ReadKind(*r, &kind));
-  if (IsCorrectionKind(kind)) {
-    return Invalid("a replacement cannot be a " + std::string(KindName(kind)) + "; it must be a fact")
-        .WithField("kind");
+// members, decoded with the same code as an event's.
+template <typename View>
+Status Decoder<View>::Replacement(Value v, schema::Amendment::Builder out) {
+  TWINLINE_RETURN_IF_ERROR(ElementObject(v));
+  const KindSpec* kind = nullptr;
+  std::optional<Value> kind_value = FindByName(v, "kind");
+  TWINLINE_RETURN_IF_ERROR(ReadKind(kind_value ? &*kind_value : nullptr, &kind));
+  if (kind->is_reference) {
+    return Invalid("a replacement cannot be a " + std::string(kind->name) + "; it must be a fact").WithField("kind");
   }
   for (std::string_view key : {"sources", "id", "note", "seq", "recorded_at"}) {
-    if (r->Has(key)) {
+    if (FindByName(v, key)) {
       return Invalid("not allowed in a replacement; it belongs to the amendment itself").WithField(key);
     }
   }
-  TWINLINE_RETURN_IF_ERROR(
-      CheckMembers(v, {kReplacementEnvelope, KindFields(kind)}, "kind " + std::string(KindName(kind))));
-  EdtfDate date;
-  TWINLINE_RETURN_IF_ERROR(r->Edtf("date", &date));
-  SetDate(date, out.initValidTime());
-  return DecodePayloadFields(*r, kind, out.initReplacement());
+  Members m;
+  TWINLINE_RETURN_IF_ERROR(m.Bind(v, kReplacementEnvelope, "kind ", kind->fields, kind->name));
+  TWINLINE_RETURN_IF_ERROR(Edtf(m.Find(kReplacementDate), "date"));
+  SetDate(scratch_.date, out.initValidTime());
+  return Fields(m, kReplacementEnvelopeSize, *kind, kind->init(out.initReplacement()));
 }
 
-Status DecodeAmendment(const ObjectReader& r, schema::Amendment::Builder out) {
-  std::string target, reason;
-  const json* replacement = nullptr;
-  TWINLINE_RETURN_IF_ERROR(ReadTarget(r, &target));
-  TWINLINE_RETURN_IF_ERROR(r.Text("reason", Need::kRequired, &reason));
-  TWINLINE_RETURN_IF_ERROR(r.Object("replacement", Need::kRequired, &replacement));
-  out.setTarget(AsText(target));
-  out.setReason(AsText(reason));
-  return DecodeReplacement(*replacement, r.resolver(), out).WithField("replacement");
-}
-
-Status DecodePayloadFields(const ObjectReader& r, Which kind, schema::Payload::Builder out) {
-  switch (kind) {
-    case Which::ENTITY_REGISTERED: return DecodeEntityRegistered(r, out.initEntityRegistered());
-    case Which::PARTNERSHIP_ESTABLISHED: return DecodePartnership(r, out.initPartnershipEstablished());
-    case Which::PARTNERSHIP_ENDED: return DecodePartnership(r, out.initPartnershipEnded());
-    case Which::AGREEMENT_SIGNED: return DecodeAgreement(r, out.initAgreementSigned());
-    case Which::FORUM_HELD: return DecodeForum(r, out.initForumHeld());
-    case Which::ROUTE_OPENED: return DecodeRoute(r, out.initRouteOpened());
-    case Which::ROUTE_CLOSED: return DecodeRoute(r, out.initRouteClosed());
-    case Which::OFFICE_OPENED: return DecodeOffice(r, out.initOfficeOpened());
-    case Which::ORGANISATION_FOUNDED: return DecodeOrganisation(r, out.initOrganisationFounded());
-    case Which::AWARD_GRANTED: return DecodeAward(r, out.initAwardGranted());
-    case Which::TRADE_VOLUME_REPORTED: return DecodeTrade(r, out.initTradeVolumeReported());
-    case Which::COUNT_REPORTED: return DecodeCount(r, out.initCountReported());
-    case Which::INITIATIVE_LAUNCHED: return DecodeInitiative(r, out.initInitiativeLaunched());
-    case Which::RETRACTION: return DecodeRetraction(r, out.initRetraction());
-    case Which::AMENDMENT: return DecodeAmendment(r, out.initAmendment());
-    case Which::CORROBORATION: return DecodeCorroboration(r, out.initCorroboration());
-  }
-  return Invalid("unsupported kind");
-}
-
-// ---------------------------------------------------------------------------
-// 4. The envelope.
-
-Status DecodeSource(const json& v, EntityResolver& resolver, schema::Source::Builder out) {
-  static constexpr std::string_view kFields[] = {"title", "publisher", "published", "language", "url", "quote"};
-  std::optional<ObjectReader> r;
-  TWINLINE_RETURN_IF_ERROR(ElementReader(v, resolver, &r));
-  TWINLINE_RETURN_IF_ERROR(CheckMembers(v, {kFields}, "a source"));
-  std::string title, publisher, language, url, quote;
-  EdtfDate published;
-  TWINLINE_RETURN_IF_ERROR(r->Text("title", Need::kRequired, &title));
-  TWINLINE_RETURN_IF_ERROR(r->Text("publisher", Need::kRequired, &publisher));
-  TWINLINE_RETURN_IF_ERROR(r->Edtf("published", &published));
-  TWINLINE_RETURN_IF_ERROR(r->Text("language", Need::kRequired, &language));
+template <typename View>
+Status Decoder<View>::Source(Value v, schema::Source::Builder out) {
+  TWINLINE_RETURN_IF_ERROR(ElementObject(v));
+  Members m;
+  TWINLINE_RETURN_IF_ERROR(m.Bind(v, kSourceFields, "a source"));
+  std::string_view title, publisher, language, url, quote;
+  TWINLINE_RETURN_IF_ERROR(Text(m.Find(0), "title", Need::kRequired, &title));
+  TWINLINE_RETURN_IF_ERROR(Text(m.Find(1), "publisher", Need::kRequired, &publisher));
+  TWINLINE_RETURN_IF_ERROR(Edtf(m.Find(2), "published"));
+  TWINLINE_RETURN_IF_ERROR(Text(m.Find(3), "language", Need::kRequired, &language));
   if (!IsLanguageTag(language)) {
-    return Invalid("'" + language + "' is not a BCP 47 language tag (e.g. en, de, zh-Hant)").WithField("language");
+    return Invalid("'" + std::string(language) + "' is not a BCP 47 language tag (e.g. en, de, zh-Hant)")
+        .WithField("language");
   }
-  TWINLINE_RETURN_IF_ERROR(r->Text("url", Need::kOptional, &url));
-  TWINLINE_RETURN_IF_ERROR(r->Text("quote", Need::kOptional, &quote));
-  if (size_t n = CountCodePoints(quote); n > kMaxQuoteChars) {
-    return Invalid("is " + std::to_string(n) + " characters long; at most " + std::to_string(kMaxQuoteChars) +
-                   " are allowed")
-        .WithField("quote");
+  TWINLINE_RETURN_IF_ERROR(Text(m.Find(4), "url", Need::kOptional, &url));
+  TWINLINE_RETURN_IF_ERROR(Text(m.Find(5), "quote", Need::kOptional, &quote));
+  if (quote.size() > kMaxQuoteChars) {
+    if (size_t n = CountCodePoints(quote); n > kMaxQuoteChars) {
+      return Invalid("is " + std::to_string(n) + " characters long; at most " + std::to_string(kMaxQuoteChars) +
+                     " are allowed")
+          .WithField("quote");
+    }
   }
   out.setTitle(AsText(title));
   out.setPublisher(AsText(publisher));
-  out.setPublished(AsText(published.Normalized()));
+  out.setPublished(AsText(scratch_.date.Normalized()));
   out.setLanguage(AsText(language));
   if (!url.empty()) out.setUrl(AsText(url));
   if (!quote.empty()) out.setQuote(AsText(quote));
@@ -832,19 +902,18 @@ Status DecodeSource(const json& v, EntityResolver& resolver, schema::Source::Bui
 
 // The envelope date. An amendment's defaults to its replacement's date (the
 // payload has been decoded by now) and, if written, must say the same.
-Status DecodeEventDate(const ObjectReader& r, Which kind, schema::Event::Builder out) {
-  if (kind != Which::AMENDMENT) {
-    EdtfDate date;
-    TWINLINE_RETURN_IF_ERROR(r.Edtf("date", &date));
-    SetDate(date, out.initValidTime());
+template <typename View>
+Status Decoder<View>::EventDate(const Members& m, const KindSpec& kind, schema::Event::Builder out) {
+  if (kind.which != Which::AMENDMENT) {
+    TWINLINE_RETURN_IF_ERROR(Edtf(m.Find(kDate), "date"));
+    SetDate(scratch_.date, out.initValidTime());
     return Status::Ok();
   }
   auto replacement_date = out.getPayload().getAmendment().getValidTime().asReader();
-  if (r.Has("date")) {
-    EdtfDate date;
-    TWINLINE_RETURN_IF_ERROR(r.Edtf("date", &date));
-    if (date.Normalized() != std::string_view(replacement_date.getEdtf().cStr())) {
-      return Invalid("'" + date.Normalized() + "' differs from replacement.date '" +
+  if (m.Has(kDate)) {
+    TWINLINE_RETURN_IF_ERROR(Edtf(m.Find(kDate), "date"));
+    if (scratch_.date.Normalized() != std::string_view(replacement_date.getEdtf().cStr())) {
+      return Invalid("'" + scratch_.date.Normalized() + "' differs from replacement.date '" +
                      replacement_date.getEdtf().cStr() + "'; omit it or make them equal")
           .WithField("date");
     }
@@ -853,56 +922,62 @@ Status DecodeEventDate(const ObjectReader& r, Which kind, schema::Event::Builder
   return Status::Ok();
 }
 
-Status DecodeRestoreFields(const ObjectReader& r, schema::Event::Builder out) {
+template <typename View>
+Status Decoder<View>::RestoreFields(const Members& m, schema::Event::Builder out) {
   uint64_t seq = 0;
-  std::string recorded_at;
+  std::string_view recorded_at;
   int64_t micros = 0;
-  TWINLINE_RETURN_IF_ERROR(r.Integer("seq", Need::kRequired, 1, std::numeric_limits<uint64_t>::max(), &seq));
-  TWINLINE_RETURN_IF_ERROR(r.Text("recorded_at", Need::kRequired, &recorded_at));
-  TWINLINE_RETURN_IF_ERROR(ParseTimestamp(recorded_at, &micros).WithField("recorded_at"));
+  TWINLINE_RETURN_IF_ERROR(Integer(m.Find(kSeq), "seq", Need::kRequired, 1, std::numeric_limits<uint64_t>::max(), &seq));
+  TWINLINE_RETURN_IF_ERROR(Text(m.Find(kRecordedAt), "recorded_at", Need::kRequired, &recorded_at));
+  Status s = ParseTimestamp(recorded_at, &micros);
+  if (!s.ok()) return s.WithField("recorded_at");
   out.setSeq(seq);
   out.setRecordedAt(micros);
   return Status::Ok();
 }
 
-Status DecodeEventObject(const json& j, EntityResolver& resolver, const DecodeOptions& options,
-                         schema::Event::Builder out) {
-  if (!j.is_object()) return Invalid("an event must be a JSON object, got " + TypeName(j));
-  ObjectReader r(j, resolver);
-  Which kind;
-  TWINLINE_RETURN_IF_ERROR(ReadKind(r, &kind));
+template <typename View>
+Status Decoder<View>::Event(Value v, const DecodeOptions& options, schema::Event::Builder out) {
+  if (!View::IsObject(v)) return Invalid("an event must be a JSON object, got " + View::TypeName(v));
+  const KindSpec* kind = nullptr;
+  std::optional<Value> kind_value = FindByName(v, "kind");
+  TWINLINE_RETURN_IF_ERROR(ReadKind(kind_value ? &*kind_value : nullptr, &kind));
   // Unknown members first: a misspelt "dat" should be named as such, not
   // reported as a missing "date".
-  TWINLINE_RETURN_IF_ERROR(CheckMembers(j, {kEventEnvelope, KindFields(kind)}, "kind " + std::string(KindName(kind))));
+  Members m;
+  TWINLINE_RETURN_IF_ERROR(m.Bind(v, kEventEnvelope, "kind ", kind->fields, kind->name));
 
-  std::string id;
-  TWINLINE_RETURN_IF_ERROR(r.Text("id", Need::kOptional, &id));
-  if (r.Has("id") && !IsEventId(id)) {
-    return Invalid("'" + id + "' is not an event id: 1-64 of A-Z, a-z, 0-9, '.', '_', ':' and '-'").WithField("id");
+  std::string_view id;
+  TWINLINE_RETURN_IF_ERROR(Text(m.Find(kId), "id", Need::kOptional, &id));
+  if (m.Has(kId) && !IsEventId(id)) {
+    return Invalid("'" + std::string(id) + "' is not an event id: 1-64 of A-Z, a-z, 0-9, '.', '_', ':' and '-'")
+        .WithField("id");
   }
   if (!id.empty()) out.setId(AsText(id));
 
-  if (kind != Which::AMENDMENT) TWINLINE_RETURN_IF_ERROR(DecodeEventDate(r, kind, out));
-  TWINLINE_RETURN_IF_ERROR(DecodePayloadFields(r, kind, out.initPayload()));
-  if (kind == Which::AMENDMENT) TWINLINE_RETURN_IF_ERROR(DecodeEventDate(r, kind, out));
+  const bool amendment = kind->which == Which::AMENDMENT;
+  if (!amendment) TWINLINE_RETURN_IF_ERROR(EventDate(m, *kind, out));
+  TWINLINE_RETURN_IF_ERROR(Fields(m, kEnvelopeSize, *kind, kind->init(out.initPayload())));
+  if (amendment) TWINLINE_RETURN_IF_ERROR(EventDate(m, *kind, out));
 
-  const json* sources = nullptr;
-  TWINLINE_RETURN_IF_ERROR(r.Array("sources", Need::kRequired, &sources));
-  TWINLINE_RETURN_IF_ERROR(
-      DecodeElements("sources", *sources, resolver, out.initSources(sources->size()), DecodeSource));
+  const Value* sources = nullptr;
+  TWINLINE_RETURN_IF_ERROR(Array(m.Find(kSources), "sources", Need::kRequired, &sources));
+  TWINLINE_RETURN_IF_ERROR(DecodeElements<View>("sources", *sources,
+                                                out.initSources(static_cast<unsigned>(View::Size(*sources))),
+                                                [this](Value item, schema::Source::Builder b) { return Source(item, b); }));
 
-  std::string note;
-  TWINLINE_RETURN_IF_ERROR(r.Text("note", Need::kOptional, &note));
+  std::string_view note;
+  TWINLINE_RETURN_IF_ERROR(Text(m.Find(kNote), "note", Need::kOptional, &note));
   if (!note.empty()) out.setNote(AsText(note));
 
   // Without --restore, seq and recorded_at are the log's to assign: an
   // export can be imported into another log as plain facts.
-  if (options.restore) TWINLINE_RETURN_IF_ERROR(DecodeRestoreFields(r, out));
+  if (options.restore) TWINLINE_RETURN_IF_ERROR(RestoreFields(m, out));
   return Status::Ok();
 }
 
 // ---------------------------------------------------------------------------
-// Text parsing.
+// 5. Text parsing on the exact path.
 
 // "line 2, column 7" for a 1-based byte offset into `text` (nlohmann's
 // parse_error::byte; one past the end at end of input). One-line inputs, the
@@ -1027,6 +1102,8 @@ Status ParseJsonText(std::string_view text, json* out) {
 }
 
 // ---------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------
 // Encoding.
 
 std::string Str(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
@@ -1054,148 +1131,83 @@ ojson EntityListJson(capnp::List<capnp::Text>::Reader list) {
 
 void EncodePayloadFields(schema::Payload::Reader p, ojson& j);
 
-void EncodeEntityRegistered(schema::EntityRegistered::Reader e, ojson& j) {
-  j["entity"] = Str(e.getEntity());
-  j["type"] = EnumJson(e.getType());
-  ojson names = ojson::array();
-  for (auto n : e.getNames()) names.push_back({{"text", Str(n.getText())}, {"lang", Str(n.getLang())}});
-  j["names"] = std::move(names);
-  PutOptional(j, "country", e.getCountry());
-  if (e.getHasLocation()) {
-    j["location"] = {{"lat", NumberJson(e.getLocation().getLat())}, {"lon", NumberJson(e.getLocation().getLon())}};
-  }
-  PutOptional(j, "parent", e.getParent());
-}
-
-void EncodePartnership(schema::Partnership::Reader p, ojson& j) {
-  j["a"] = Str(p.getA());
-  j["b"] = Str(p.getB());
-  j["partnership"] = EnumJson(p.getKind());
-  PutOptional(j, "detail", p.getDetail());
-}
-
-void EncodeAgreement(schema::AgreementSigned::Reader a, ojson& j) {
-  j["parties"] = EntityListJson(a.getParties());
-  j["title"] = Str(a.getTitle());
-  j["agreement"] = EnumJson(a.getKind());
-}
-
-void EncodeForum(schema::ForumHeld::Reader f, ojson& j) {
-  j["host"] = Str(f.getHost());
-  j["name"] = Str(f.getName());
-  if (f.getEdition() != 0) j["edition"] = f.getEdition();
-  PutOptional(j, "venue", f.getVenue());
-  PutOptional(j, "organiser", f.getOrganiser());
-  if (f.getAttendance().size() != 0) {
-    ojson figures = ojson::array();
-    for (auto fig : f.getAttendance()) {
-      figures.push_back(
-          {{"label", Str(fig.getLabel())}, {"value", NumberJson(fig.getValue())}, {"qualifier", EnumJson(fig.getQualifier())}});
+// Every field the kind has, in the table's order: required ones always,
+// optional ones when set.
+void EncodeKindFields(const KindSpec& kind, capnp::AnyStruct::Reader s, ojson& j) {
+  for (const FieldSpec& field : kind.fields) {
+    const std::string key(field.name);
+    const bool required = field.need == Need::kRequired;
+    switch (field.type) {
+      case FieldType::kText:
+      case FieldType::kEntity:
+      case FieldType::kPeriod:
+      case FieldType::kSlug:
+      case FieldType::kCountry:
+      case FieldType::kCurrency:
+      case FieldType::kMetric:
+      case FieldType::kTarget: {
+        capnp::Text::Reader t = field.access.text(s);
+        if (required || t.size() != 0) j[key] = Str(t);
+        break;
+      }
+      case FieldType::kEntityList: {
+        auto list = field.access.list(s);
+        if (required || list.size() != 0) j[key] = EntityListJson(list);
+        break;
+      }
+      case FieldType::kEnum:
+        j[key] = EnumJson(field.access.enum_schema(), field.access.enum_value(s));
+        break;
+      case FieldType::kNonNegative:
+        j[key] = NumberJson(field.access.number(s));
+        break;
+      case FieldType::kEdition:
+        if (field.access.number(s) != 0) j[key] = static_cast<uint32_t>(field.access.number(s));
+        break;
+      case FieldType::kNames: {
+        ojson names = ojson::array();
+        for (auto n : s.as<schema::EntityRegistered>().getNames()) {
+          names.push_back({{"text", Str(n.getText())}, {"lang", Str(n.getLang())}});
+        }
+        j[key] = std::move(names);
+        break;
+      }
+      case FieldType::kLocation: {
+        auto e = s.as<schema::EntityRegistered>();
+        if (e.getHasLocation()) {
+          j[key] = {{"lat", NumberJson(e.getLocation().getLat())}, {"lon", NumberJson(e.getLocation().getLon())}};
+        }
+        break;
+      }
+      case FieldType::kFigures: {
+        auto attendance = s.as<schema::ForumHeld>().getAttendance();
+        if (attendance.size() == 0) break;
+        ojson figures = ojson::array();
+        for (auto fig : attendance) {
+          figures.push_back({{"label", Str(fig.getLabel())},
+                             {"value", NumberJson(fig.getValue())},
+                             {"qualifier", EnumJson(capnp::Schema::from<schema::Qualifier>(),
+                                                    static_cast<uint16_t>(fig.getQualifier()))}});
+        }
+        j[key] = std::move(figures);
+        break;
+      }
+      case FieldType::kReplacement: {
+        auto a = s.as<schema::Amendment>();
+        ojson replacement;
+        replacement["kind"] = std::string(KindName(a.getReplacement().which()));
+        replacement["date"] = Str(a.getValidTime().getEdtf());
+        EncodePayloadFields(a.getReplacement(), replacement);
+        j[key] = std::move(replacement);
+        break;
+      }
     }
-    j["attendance"] = std::move(figures);
   }
-}
-
-void EncodeRoute(schema::Route::Reader r, ojson& j) {
-  j["from"] = Str(r.getFrom());
-  j["to"] = Str(r.getTo());
-  j["mode"] = EnumJson(r.getMode());
-  PutOptional(j, "operator", r.getOperator());
-  PutOptional(j, "name", r.getName());
-}
-
-void EncodeReplacement(schema::Amendment::Reader a, ojson& j) {
-  ojson replacement;
-  replacement["kind"] = std::string(KindName(a.getReplacement().which()));
-  replacement["date"] = Str(a.getValidTime().getEdtf());
-  EncodePayloadFields(a.getReplacement(), replacement);
-  j["replacement"] = std::move(replacement);
 }
 
 void EncodePayloadFields(schema::Payload::Reader p, ojson& j) {
-  switch (p.which()) {
-    case Which::ENTITY_REGISTERED:
-      EncodeEntityRegistered(p.getEntityRegistered(), j);
-      return;
-    case Which::PARTNERSHIP_ESTABLISHED:
-      EncodePartnership(p.getPartnershipEstablished(), j);
-      return;
-    case Which::PARTNERSHIP_ENDED:
-      EncodePartnership(p.getPartnershipEnded(), j);
-      return;
-    case Which::AGREEMENT_SIGNED:
-      EncodeAgreement(p.getAgreementSigned(), j);
-      return;
-    case Which::FORUM_HELD:
-      EncodeForum(p.getForumHeld(), j);
-      return;
-    case Which::ROUTE_OPENED:
-      EncodeRoute(p.getRouteOpened(), j);
-      return;
-    case Which::ROUTE_CLOSED:
-      EncodeRoute(p.getRouteClosed(), j);
-      return;
-    case Which::OFFICE_OPENED: {
-      auto o = p.getOfficeOpened();
-      j["owner"] = Str(o.getOwner());
-      j["host"] = Str(o.getHost());
-      j["name"] = Str(o.getName());
-      return;
-    }
-    case Which::ORGANISATION_FOUNDED: {
-      auto o = p.getOrganisationFounded();
-      j["organisation"] = Str(o.getOrganisation());
-      j["founder"] = Str(o.getFounder());
-      PutOptional(j, "purpose", o.getPurpose());
-      return;
-    }
-    case Which::AWARD_GRANTED: {
-      auto a = p.getAwardGranted();
-      j["recipient"] = Str(a.getRecipient());
-      j["grantor"] = Str(a.getGrantor());
-      j["name"] = Str(a.getName());
-      return;
-    }
-    case Which::TRADE_VOLUME_REPORTED: {
-      auto t = p.getTradeVolumeReported();
-      j["reporter"] = Str(t.getReporter());
-      j["partner"] = Str(t.getPartner());
-      j["period"] = Str(t.getPeriod());
-      j["amount"] = NumberJson(t.getAmount());
-      j["currency"] = Str(t.getCurrency());
-      j["flow"] = EnumJson(t.getFlow());
-      return;
-    }
-    case Which::COUNT_REPORTED: {
-      auto c = p.getCountReported();
-      j["entity"] = Str(c.getEntity());
-      j["metric"] = Str(c.getMetric());
-      j["value"] = NumberJson(c.getValue());
-      j["qualifier"] = EnumJson(c.getQualifier());
-      PutOptional(j, "scope", c.getScope());
-      PutOptional(j, "wording", c.getWording());
-      return;
-    }
-    case Which::INITIATIVE_LAUNCHED: {
-      auto i = p.getInitiativeLaunched();
-      j["owner"] = Str(i.getOwner());
-      j["name"] = Str(i.getName());
-      if (i.getPartners().size() != 0) j["partners"] = EntityListJson(i.getPartners());
-      return;
-    }
-    case Which::RETRACTION:
-      j["target"] = Str(p.getRetraction().getTarget());
-      j["reason"] = Str(p.getRetraction().getReason());
-      return;
-    case Which::AMENDMENT:
-      j["target"] = Str(p.getAmendment().getTarget());
-      j["reason"] = Str(p.getAmendment().getReason());
-      EncodeReplacement(p.getAmendment(), j);
-      return;
-    case Which::CORROBORATION:
-      j["target"] = Str(p.getCorroboration().getTarget());
-      return;
-  }
+  const KindSpec* kind = FindKind(p.which());
+  if (kind != nullptr) EncodeKindFields(*kind, kind->get(p), j);
 }
 
 ojson SourceJson(schema::Source::Reader s) {
@@ -1231,30 +1243,96 @@ bool ReadChar(std::string_view text, size_t* pos, char c) {
   return true;
 }
 
+// Drops whatever a failed decode left in `out`, so that the exact path
+// starts from an empty event.
+void ResetEvent(schema::Event::Builder out) {
+  out.setSeq(0);
+  out.setRecordedAt(0);
+  if (out.hasValidTime()) out.disownValidTime();
+  if (out.hasId()) out.disownId();
+  if (out.hasSources()) out.disownSources();
+  if (out.hasPayload()) out.disownPayload();
+  if (out.hasNote()) out.disownNote();
+}
+
+// The exact path: nlohmann's parse (with its syntax, duplicate and nesting
+// checks) and the decoder over its tree.
+Status DecodeExact(std::string_view text, EntityResolver& resolver, const DecodeOptions& options,
+                   Scratch& scratch, schema::Event::Builder out) {
+  json j;
+  TWINLINE_RETURN_IF_ERROR(ParseJsonText(text, &j));
+  // The checked accessors should not throw; this is the backstop for the
+  // promise that nothing does.
+  try {
+    return Decoder<NlohmannView>(resolver, scratch).Event(&j, options, out);
+  } catch (const json::exception& e) {
+    return Invalid(ExceptionDetail(e.what()));
+  }
+}
+
+// Deeper than any event (the exact path names the limit, kMaxNestingDepth).
+constexpr size_t kSimdMaxDepth = 2 * kMaxNestingDepth;
+
 }  // namespace
+
+// ---------------------------------------------------------------------------
+// 4. EventDecoder.
+
+struct EventDecoder::Impl {
+  Impl(EntityResolver& r, const DecodeOptions& o) : resolver(r), options(o) {}
+
+  EntityResolver& resolver;
+  DecodeOptions options;
+  simdjson::dom::parser parser;
+  std::vector<char> padded;  // the line, followed by simdjson's padding
+  Scratch scratch;
+};
+
+EventDecoder::EventDecoder(EntityResolver& resolver, const DecodeOptions& options)
+    : impl_(std::make_unique<Impl>(resolver, options)) {}
+
+EventDecoder::~EventDecoder() = default;
+
+Status EventDecoder::Decode(std::string_view text, schema::Event::Builder out) {
+  Impl& d = *impl_;
+  if (d.padded.size() < text.size() + simdjson::SIMDJSON_PADDING) {
+    d.padded.resize(std::max(text.size() + simdjson::SIMDJSON_PADDING, 2 * d.padded.size()));
+  }
+  std::memcpy(d.padded.data(), text.data(), text.size());
+  std::memset(d.padded.data() + text.size(), 0, simdjson::SIMDJSON_PADDING);
+  if (d.parser.max_depth() != kSimdMaxDepth) {
+    if (d.parser.allocate(std::max<size_t>(text.size(), 4096), kSimdMaxDepth) != simdjson::SUCCESS) {
+      return DecodeExact(text, d.resolver, d.options, d.scratch, out);
+    }
+  }
+  simdjson::dom::element root;
+  if (d.parser.parse(d.padded.data(), text.size(), false).get(root) == simdjson::SUCCESS) {
+    Status s = Decoder<SimdView>(d.resolver, d.scratch).Event(root, d.options, out);
+    if (s.ok()) return s;
+    ResetEvent(out);
+  }
+  return DecodeExact(text, d.resolver, d.options, d.scratch, out);
+}
 
 // ---------------------------------------------------------------------------
 // Public API.
 
 std::string_view KindName(schema::Payload::Which which) {
-  const auto& names = KindNames();
-  auto index = static_cast<size_t>(which);
-  return index < names.size() ? std::string_view(names[index]) : std::string_view();
+  const KindSpec* kind = FindKind(which);
+  return kind != nullptr ? kind->name : std::string_view();
 }
 
 std::optional<schema::Payload::Which> ParseKind(std::string_view name) {
-  const auto& names = KindNames();
-  auto it = std::find(names.begin(), names.end(), name);
-  if (it == names.end()) return std::nullopt;
-  return static_cast<schema::Payload::Which>(it - names.begin());
+  const KindSpec* kind = FindKind(name);
+  if (kind == nullptr) return std::nullopt;
+  return kind->which;
 }
 
 Status DecodeEvent(const nlohmann::json& j, EntityResolver& resolver, const DecodeOptions& options,
                    schema::Event::Builder out) {
-  // The checked accessors above should not throw; this is the backstop for
-  // the promise that nothing does.
+  Scratch scratch;
   try {
-    return DecodeEventObject(j, resolver, options, out);
+    return Decoder<NlohmannView>(resolver, scratch).Event(&j, options, out);
   } catch (const json::exception& e) {
     return Invalid(ExceptionDetail(e.what()));
   }
@@ -1262,9 +1340,7 @@ Status DecodeEvent(const nlohmann::json& j, EntityResolver& resolver, const Deco
 
 Status DecodeEventText(std::string_view text, EntityResolver& resolver, const DecodeOptions& options,
                        schema::Event::Builder out) {
-  json j;
-  TWINLINE_RETURN_IF_ERROR(ParseJsonText(text, &j));
-  return DecodeEvent(j, resolver, options, out);
+  return EventDecoder(resolver, options).Decode(text, out);
 }
 
 nlohmann::ordered_json EncodeEvent(schema::Event::Reader ev) {

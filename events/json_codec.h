@@ -15,11 +15,20 @@
 //  * EncodeEvent(ev) is the export form: key order fixed, every field the
 //    event has, "seq" and "recorded_at" (RFC 3339 UTC with microseconds)
 //    included. DecodeEvent(EncodeEvent(ev), restore) reproduces ev exactly.
+//  * EventDecoder decodes one JSON text after another (NDJSON lines) into
+//    builders the caller provides, reusing its parser and buffers, so a
+//    good line allocates nothing once they have grown. It parses with
+//    simdjson; a text it does not accept whole is decoded again on the exact
+//    path (nlohmann), whose answer it returns, so accept/reject behaviour and
+//    every message are those of DecodeEventText. On error `out` holds a
+//    partial event: discard it (or reuse it for the next line).
+//  * What each kind's fields are, and their checks, come from core/kinds.h.
 //  * KindName / ParseKind map schema union members to the snake_case kind
 //    names ("partnership_established").
 #ifndef TWINLINE_EVENTS_JSON_CODEC_H_
 #define TWINLINE_EVENTS_JSON_CODEC_H_
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -41,6 +50,24 @@ Status DecodeEvent(const nlohmann::json& j, EntityResolver& resolver,
 // Parses `text` as one JSON object first; a syntax error names the column.
 Status DecodeEventText(std::string_view text, EntityResolver& resolver,
                        const DecodeOptions& options, schema::Event::Builder out);
+
+// Decodes JSON texts one at a time, reusing its memory between them. Not
+// thread-safe; `resolver` is borrowed and must outlive the decoder.
+class EventDecoder {
+ public:
+  explicit EventDecoder(EntityResolver& resolver, const DecodeOptions& options = {});
+  ~EventDecoder();
+  EventDecoder(const EventDecoder&) = delete;
+  EventDecoder& operator=(const EventDecoder&) = delete;
+
+  // Decodes `text`, one JSON object, into `out` (a freshly initialised
+  // root; after a failure, fields of the failed attempt may remain).
+  Status Decode(std::string_view text, schema::Event::Builder out);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 nlohmann::ordered_json EncodeEvent(schema::Event::Reader ev);
 

@@ -10,7 +10,8 @@ packages=(
   libboost-dev                      # Asio / Beast (server)
   libspdlog-dev libfmt-dev          # logging
   libcli11-dev                      # argument parsing
-  nlohmann-json3-dev                # JSON event codec
+  nlohmann-json3-dev                # JSON event codec (exact path, encoder)
+  libsimdjson-dev                   # JSON event decoder (fast path)
   libssl-dev                        # SHA-256 hash chain
   libicu-dev                        # Unicode name folding
   libgtest-dev libgmock-dev         # tests

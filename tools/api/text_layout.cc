@@ -1,9 +1,9 @@
 #include "tools/api/text_layout.h"
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
 #include <ostream>
+
+#include "core/kinds.h"
 
 namespace twinline::api {
 
@@ -104,18 +104,7 @@ void PrintFields(std::ostream& out,
   }
 }
 
-std::string FormatNumber(double value) {
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::fixed);
-  std::string text = ec == std::errc() ? std::string(buf, end) : std::to_string(value);
-  if (!std::isfinite(value)) return text;
-  // Group the integer digits by thousands.
-  const size_t sign = text[0] == '-' ? 1 : 0;
-  size_t int_end = text.find('.');
-  if (int_end == std::string::npos) int_end = text.size();
-  for (size_t i = int_end; i > sign + 3; i -= 3) text.insert(i - 3, ",");
-  return text;
-}
+std::string FormatNumber(double value) { return FormatGroupedNumber(value); }
 
 std::string FormatRange(const Range& range) {
   if (range.certain == range.possible) return std::to_string(range.certain);
