@@ -9,7 +9,9 @@
 #include <iostream>
 #include <memory>
 
+#include "core/event_log.h"
 #include "tools/cli.h"
+#include "tools/version.h"
 
 namespace {
 
@@ -57,6 +59,10 @@ int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
 
   CLI::App app{"twinline: an event-sourced timeline of relations between cities", "twinline"};
+  // "twinline 0.1.0 (on-disk format 1, commit 1a2b3c4d5e6f)".
+  app.set_version_flag("--version", std::string("twinline ") + TWINLINE_VERSION + " (on-disk format " +
+                                        std::to_string(twinline::kFormatVersion) + ", commit " +
+                                        TWINLINE_COMMIT + ")");
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the verb: `twinline log --db X`
   twinline::cli::GlobalOptions global;

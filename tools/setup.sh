@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages twinline builds and runs with. Idempotent:
 # packages already present are skipped, so a second run costs seconds.
+#   bash tools/setup.sh         everything: the CLI, its tests and benchmarks
+#   bash tools/setup.sh --cli   only what building and installing the CLI needs
 set -euo pipefail
 
 packages=(
@@ -14,11 +16,17 @@ packages=(
   libsimdjson-dev                   # JSON event decoder (fast path)
   libssl-dev                        # SHA-256 hash chain
   libicu-dev                        # Unicode name folding
-  libgtest-dev libgmock-dev         # tests
-  libbenchmark-dev libsqlite3-dev   # bench/ (Google Benchmark; the SQLite reference)
-  wrk                               # bench/serve_load.sh (HTTP load)
-  libnats-dev nats-server           # replication: cnats (JetStream), the test cluster
+  libnats-dev                       # replication: cnats (JetStream)
+  help2man                          # the man page, made from --help at build time
 )
+if [ "${1:-}" != "--cli" ]; then
+  packages+=(
+    libgtest-dev libgmock-dev         # tests
+    libbenchmark-dev libsqlite3-dev   # bench/ (Google Benchmark; the SQLite reference)
+    wrk                               # bench/serve_load.sh (HTTP load)
+    nats-server                       # the replication tests' cluster
+  )
+fi
 
 missing=()
 for p in "${packages[@]}"; do
