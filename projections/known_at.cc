@@ -84,7 +84,11 @@ Status ResolveKnownAt(const ReadTxn& txn, std::string_view text, uint64_t* seq) 
       return Status::InvalidArgument("'" + std::string(text) +
                                      "' is not @SEQ (a seq number after '@')");
     }
-    *seq = std::min(n, last);
+    if (n > last) {
+      return Status::InvalidArgument("'" + std::string(text) + "' is beyond the log's head: it ends at seq " +
+                                     std::to_string(last));
+    }
+    *seq = n;
     return Status::Ok();
   }
   int64_t cutoff = 0;  // the last microsecond that counts

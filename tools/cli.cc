@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -17,10 +18,12 @@ int ExitCode(const Status& status) {
       return kExitOk;
     case Status::Code::kInvalidArgument:
     case Status::Code::kNotFound:
-    case Status::Code::kAlreadyExists:
       return kExitInvalid;
     case Status::Code::kCorruption:
       return kExitCorruption;
+    // Something already there stands in the way (an id or entity taken, a
+    // backup destination in use) or the log moved on: 409 over HTTP.
+    case Status::Code::kAlreadyExists:
     case Status::Code::kConflict:
       return kExitConflict;
     case Status::Code::kIOError:
@@ -71,7 +74,13 @@ Status OpenFor(Access access, Context* ctx, std::unique_ptr<EventLog>* log) {
   OpenOptions options;
   options.logger = ctx->logger;
   options.read_only = access == Access::kReadOnly;
-  Status s = EventLog::Open(ctx->db_path, options, log);
+  // An empty directory holds no database, as a missing one does: both are
+  // "not found" (exit 2, with the hint to init), and init fills either.
+  std::error_code ec;
+  const bool empty_dir = std::filesystem::is_directory(ctx->db_path, ec) &&
+                         std::filesystem::is_empty(ctx->db_path, ec) && !ec;
+  Status s = empty_dir ? Status::NotFound("no twinline database at " + ctx->db_path + " (the directory is empty)")
+                       : EventLog::Open(ctx->db_path, options, log);
   if (s.code() == Status::Code::kNotFound) {
     if (access == Access::kCreate) {
       options.create_if_missing = true;

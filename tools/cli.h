@@ -13,8 +13,9 @@
 // its Status into an exit code and one message on stderr.
 //
 // Exit codes (ExitCode, the only place they are decided):
-//   0 ok; 1 usage (bad command line); 2 invalid input, not found, already
-//   exists; 3 corruption; 4 conflict (the log moved past --expect-seq);
+//   0 ok; 1 usage (bad command line); 2 invalid input, not found;
+//   3 corruption; 4 conflict (the log moved past --expect-seq, or something
+//   already exists: an id, an entity, a backup destination; HTTP's 409);
 //   5 I/O error, read-only database, database full, unsupported version;
 //   70 internal error (a bug: an exception escaped a verb).
 #ifndef TWINLINE_TOOLS_CLI_H_

@@ -625,7 +625,7 @@ TEST_F(ReplayTest, DiffComparesSnapshotsOfOneRowSelection) {
   EXPECT_EQ(got, want);
 }
 
-// --known-at: "@N" is seq N (capped at the log's end); a time or an EDTF date
+// --known-at: "@N" is seq N (beyond the log's end: an error, not the end); a time or an EDTF date
 // is every event recorded by then. The dataset was recorded just now, so
 // 1990 knows nothing and 2999 everything.
 TEST_F(ReplayTest, KnownAtResolvesSeqsTimesAndDates) {
@@ -634,7 +634,10 @@ TEST_F(ReplayTest, KnownAtResolvesSeqsTimesAndDates) {
   uint64_t seq = 0;
   ASSERT_TRUE(ResolveKnownAt(*txn, "@5", &seq).ok());
   EXPECT_EQ(seq, 5u);
-  ASSERT_TRUE(ResolveKnownAt(*txn, "@999999", &seq).ok());
+  const Status beyond = ResolveKnownAt(*txn, "@999999", &seq);
+  EXPECT_EQ(beyond.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(beyond.message(), "'@999999' is beyond the log's head: it ends at seq " + std::to_string(last));
+  ASSERT_TRUE(ResolveKnownAt(*txn, "@" + std::to_string(last), &seq).ok());
   EXPECT_EQ(seq, last);
   ASSERT_TRUE(ResolveKnownAt(*txn, "1990", &seq).ok());
   EXPECT_EQ(seq, 0u);

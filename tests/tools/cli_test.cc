@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "core/event_log.h"
 #include "tests/testing/test_util.h"
 #include <string>
 #include <vector>
@@ -123,6 +124,17 @@ class CliTest : public ::testing::Test {
 };
 
 // ---------------------------------------------------------------------------
+// --version
+
+TEST_F(CliTest, VersionNamesVersionFormatAndCommit) {
+  Result r = Exec({"--version"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, ::testing::MatchesRegex(
+                         "twinline [0-9]+\\.[0-9]+\\.[0-9]+ \\(on-disk format [0-9]+, commit [0-9a-z-]+\\)\n"));
+  EXPECT_THAT(r.out, ::testing::HasSubstr("on-disk format " + std::to_string(kFormatVersion) + ","));
+}
+
+// ---------------------------------------------------------------------------
 // init, append, import
 
 TEST_F(CliTest, InitCreatesThenReportsExisting) {
@@ -149,6 +161,23 @@ TEST_F(CliTest, ReadingAMissingDatabaseFailsWithAHint) {
   EXPECT_THAT(r.err, StartsWith("twinline: "));
   EXPECT_THAT(r.err, HasSubstr("init"));
   EXPECT_FALSE(fs::exists(fs::path(db_) / "data.mdb"));
+}
+
+// An empty directory is no database, like a missing one: the same exit code
+// and hint; init makes a database in either.
+TEST_F(CliTest, EmptyDirectoryIsReportedAsAMissingDatabase) {
+  const std::string missing = (dir_ / "missing").string();
+  const std::string empty = (dir_ / "empty").string();
+  fs::create_directory(empty);
+  const Result a = Twl({"stats"}, "", missing);
+  const Result b = Twl({"stats"}, "", empty);
+  EXPECT_EQ(a.exit_code, 2) << a.err;
+  EXPECT_EQ(b.exit_code, 2) << b.err;
+  EXPECT_THAT(a.err, HasSubstr("create one with: twinline --db " + missing + " init"));
+  EXPECT_THAT(b.err, HasSubstr("create one with: twinline --db " + empty + " init"));
+  EXPECT_THAT(b.err, HasSubstr("the directory is empty"));
+  EXPECT_EQ(Twl({"init"}, "", empty).exit_code, 0);
+  EXPECT_EQ(Twl({"stats"}, "", empty).exit_code, 0);
 }
 
 TEST_F(CliTest, AppendFromFlagsThenDuplicateThenCorroboration) {
@@ -179,7 +208,7 @@ TEST_F(CliTest, AppendFromFlagsThenDuplicateThenCorroboration) {
   EXPECT_THAT(r.out,
               testing::MatchesRegex("duplicate of ev-[0-9a-f]+ \\(seq 6\\): nothing written\n"));
 
-  // A new fact from flags; --set parses numbers as JSON.
+  // A new fact from flags; --set KEY:=JSON gives a number.
   r = Twl({"append",
            "--kind",
            "forum_held",
@@ -190,7 +219,7 @@ TEST_F(CliTest, AppendFromFlagsThenDuplicateThenCorroboration) {
            "--set",
            "name=Chengdu Friendship Forum",
            "--set",
-           "edition=10",
+           "edition:=10",
            "--source-title",
            "T",
            "--source-publisher",
@@ -226,10 +255,38 @@ TEST_F(CliTest, AppendFromStdinJson) {
 TEST_F(CliTest, AppendWithoutSourcesFails) {
   InitAndSeed();
   Result r = Twl({"append", "--kind", "count_reported", "--date", "2025", "--set", "entity=chengdu",
-                  "--set", "metric=routes", "--set", "value=11"});
+                  "--set", "metric=routes", "--set", "value:=11"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("sources"));
   EXPECT_EQ(Stats()["events"], kSeedEvents);
+}
+
+// --set as httpie: KEY=TEXT is always a string (a year stays the text
+// "2024"), KEY:=JSON a JSON value; bad JSON after := is refused, naming it.
+TEST_F(CliTest, AppendSetTakesTextWithEqualsAndJsonWithColonEquals) {
+  InitAndSeed();
+  auto append = [&](std::vector<std::string> sets) {
+    std::vector<std::string> args = {"append", "--kind", "trade_volume_reported", "--date", "2024",
+                                     "--source-title", "T", "--source-publisher", "P",
+                                     "--source-published", "2025", "--source-language", "en"};
+    for (const std::string& set : sets) {
+      args.push_back("--set");
+      args.push_back(set);
+    }
+    return Twl(args);
+  };
+  Result r = append({"reporter=chengdu", "partner=eu", "period=2024", "amount:=5e9", "currency=EUR", "flow=total"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = append({"reporter=chengdu", "partner=eu", "period:=2024", "amount:=1", "currency=EUR", "flow=total"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("period: must be a string, got number"));
+  r = append({"reporter=chengdu", "partner=eu", "period=2023", "amount=1", "currency=EUR", "flow=total"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("amount: must be a number, got string"));
+  r = append({"reporter=chengdu", "amount:=1,5"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--set amount:= takes a JSON value"));
+  EXPECT_EQ(Stats()["events"], kSeedEvents + 1);
 }
 
 TEST_F(CliTest, ImportNdjsonResolvesEntitiesRegisteredEarlierInTheFile) {
@@ -359,7 +416,7 @@ TEST_F(CliTest, ImportErrorFoundByTheLogNamesItsLineAndWritesNothing) {
                                                   count("cd-routes", "4") + "\r\n");
   const nlohmann::json before = Stats();
   Result r = Twl({"import", file});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code, 4);  // a conflict with what the log holds, as HTTP's 409
   EXPECT_THAT(r.err, StartsWith(file + ":4: id: event id 'cd-routes' is already used"));
   EXPECT_THAT(r.err, HasSubstr("nothing was written"));
   EXPECT_EQ(Stats()["head"], before["head"]);

@@ -335,7 +335,7 @@ TEST_F(StorageCliTest, BackupWhileAnotherProcessAppendsIsAConsistentVerifiedPref
 
   // Never over a non-empty directory; no temporary directory left behind.
   Result again = Twl({"backup", dest});
-  EXPECT_EQ(again.exit_code, 2) << again.err;
+  EXPECT_EQ(again.exit_code, 4) << again.err;
   EXPECT_THAT(again.err, HasSubstr("not an empty directory"));
   for (const auto& e : fs::directory_iterator(dir_)) {
     EXPECT_THAT(e.path().filename().string(), Not(HasSubstr(".tmp-")));

@@ -29,28 +29,33 @@ struct AppendFlags {
   CLI::Option* expect_seq_opt = nullptr;
 };
 
-// --set VALUE: a JSON number, array or object is taken as JSON ("edition=10",
-// "parties=[\"a\",\"b\"]"); anything else is a string, so `name=true` or
-// `date=2011` stay text without quoting.
-nlohmann::json SetValue(const std::string& text) {
-  nlohmann::json parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!parsed.is_discarded() && (parsed.is_number() || parsed.is_array() || parsed.is_object())) {
-    return parsed;
+// --set, as httpie writes request items: KEY=TEXT is always a string
+// (`period=2024`, `name=true` stay text), KEY:=JSON is a JSON value
+// (`edition:=10`, `parties:=["chengdu","eu"]`).
+Status SetField(const std::string& set, nlohmann::json* event) {
+  const size_t eq = set.find('=');
+  if (eq == std::string::npos || eq == 0 || (eq == 1 && set[0] == ':')) {
+    return Status::InvalidArgument("--set expects KEY=TEXT or KEY:=JSON, got '" + set + "'");
   }
-  return text;
+  if (set[eq - 1] != ':') {
+    (*event)[set.substr(0, eq)] = set.substr(eq + 1);
+    return Status::Ok();
+  }
+  const std::string key = set.substr(0, eq - 1);
+  nlohmann::json value = nlohmann::json::parse(set.substr(eq + 1), nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) {
+    return Status::InvalidArgument("--set " + key + ":= takes a JSON value (10, [\"a\",\"b\"], \"text\"), got '" +
+                                   set.substr(eq + 1) + "'; for text write " + key + "=TEXT");
+  }
+  (*event)[key] = std::move(value);
+  return Status::Ok();
 }
 
 Status EventFromFlags(const AppendFlags& f, nlohmann::json* out) {
   nlohmann::json j = nlohmann::json::object();
   j["kind"] = f.kind;
   if (!f.date.empty()) j["date"] = f.date;
-  for (const std::string& set : f.sets) {
-    const size_t eq = set.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return Status::InvalidArgument("--set expects KEY=VALUE, got '" + set + "'");
-    }
-    j[set.substr(0, eq)] = SetValue(set.substr(eq + 1));
-  }
+  for (const std::string& set : f.sets) TWINLINE_RETURN_IF_ERROR(SetField(set, &j));
   nlohmann::json source = nlohmann::json::object();
   auto put = [&](const char* key, const std::string& value) {
     if (!value.empty()) source[key] = value;
@@ -103,8 +108,8 @@ Handler ConfigureAppend(CLI::App& cmd) {
   f->kind_opt = cmd.add_option("--kind", f->kind, "event kind, e.g. partnership_established");
   cmd.add_option("--date", f->date, "valid time, EDTF (e.g. 1981, 2011-03, ../2023-10-06)");
   cmd.add_option("--set", f->sets,
-                 "a field of the kind, KEY=VALUE (repeatable); VALUE is JSON when it is a "
-                 "number, array or object, else a string")
+                 "a field of the kind (repeatable): KEY=TEXT for a string, KEY:=JSON for "
+                 "any JSON value (numbers, arrays), as httpie: --set period=2024 --set edition:=10")
       ->expected(1)
       ->allow_extra_args(false)
       ->take_all();
