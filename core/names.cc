@@ -8,6 +8,7 @@
 #include "core/names.h"
 
 #include <unicode/normalizer2.h>
+#include <unicode/translit.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
 #include <unicode/uscript.h>
@@ -114,6 +115,9 @@ struct NameFolder::Impl {
   const icu::Normalizer2* nfkc = nullptr;
   const icu::Normalizer2* nfd = nullptr;
   const icu::Normalizer2* nfc = nullptr;
+  // ICU's Traditional-Simplified transliterator, made on first use (it takes
+  // milliseconds to build, and most folders never need it).
+  mutable std::unique_ptr<icu::Transliterator> to_simplified;
 
   // Folds one name into a key; `german` selects the transliterated variant.
   Status Fold(std::string_view name, bool german, std::string* key) const;
@@ -205,6 +209,32 @@ std::unique_ptr<NameFolder> NameFolder::Create(Status* status) {
 
 Status NameFolder::QueryKey(std::string_view name, std::string* key) const {
   return impl_->Fold(name, /*german=*/false, key);
+}
+
+Status NameFolder::SimplifiedQueryKey(std::string_view name, std::string* key) const {
+  key->clear();
+  const bool han = std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) >= 0xE0; });
+  if (!han) return Status::Ok();  // Han characters are three or four bytes long in UTF-8
+  TWINLINE_RETURN_IF_ERROR(ValidateUtf8(name));
+  if (impl_->to_simplified == nullptr) {
+    UErrorCode ec = U_ZERO_ERROR;
+    impl_->to_simplified.reset(icu::Transliterator::createInstance("Traditional-Simplified", UTRANS_FORWARD, ec));
+    if (U_FAILURE(ec) || impl_->to_simplified == nullptr) {
+      impl_->to_simplified.reset();
+      return Status::IOError(std::string("cannot load ICU's Traditional-Simplified transform: ") + u_errorName(ec));
+    }
+  }
+  icu::UnicodeString text = icu::UnicodeString::fromUTF8(icu::StringPiece(name.data(), static_cast<int32_t>(name.size())));
+  const icu::UnicodeString before = text;
+  impl_->to_simplified->transliterate(text);
+  if (text == before) return Status::Ok();
+  std::string simplified;
+  text.toUTF8String(simplified);
+  std::string plain, folded;
+  TWINLINE_RETURN_IF_ERROR(impl_->Fold(name, /*german=*/false, &plain));
+  TWINLINE_RETURN_IF_ERROR(impl_->Fold(simplified, /*german=*/false, &folded));
+  if (folded != plain) *key = std::move(folded);
+  return Status::Ok();
 }
 
 Status NameFolder::IndexKeys(std::string_view name, std::vector<std::string>* keys) const {

@@ -13,6 +13,11 @@
 //    (ä->ae, ö->oe, ü->ue, ß->ss, before diacritics are dropped), so that
 //    "Düsseldorf" is found as "dusseldorf" and as "duesseldorf". Keys are
 //    unique and sorted.
+//  * SimplifiedQueryKey(name) is QueryKey of the name written in Simplified
+//    Chinese characters (ICU's Traditional-Simplified transform: 重慶 ->
+//    重庆), or empty when that changes nothing. Lookups try it after
+//    QueryKey, so a Traditional spelling finds a name registered in
+//    Simplified; stored keys are not affected.
 //  * Invalid UTF-8 is reported as kInvalidArgument, never passed through.
 //  * EditDistance is the Levenshtein distance over Unicode code points, used
 //    to suggest close candidates for an unknown name.
@@ -45,6 +50,7 @@ class NameFolder {
   NameFolder& operator=(const NameFolder&) = delete;
 
   Status QueryKey(std::string_view name, std::string* key) const;
+  Status SimplifiedQueryKey(std::string_view name, std::string* key) const;
   Status IndexKeys(std::string_view name, std::vector<std::string>* keys) const;
 
  private:

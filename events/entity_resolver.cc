@@ -3,7 +3,8 @@
 // Lookup order for a reference:
 //   1. a slug registered in the log, or pending in this batch, is itself;
 //   2. its folded query key (core/names.h) looked up among the pending keys
-//      and the log's `names` table: one slug resolves, several are ambiguous;
+//      and the log's `names` table, then, if nothing is found, its
+//      Simplified Chinese key: one slug resolves, several are ambiguous;
 //   3. nothing: kNotFound with up to kMaxSuggestions close candidates.
 #include "events/entity_resolver.h"
 
@@ -104,14 +105,25 @@ Status LogEntityResolver::Resolve(std::string_view ref, std::string* id) {
   TWINLINE_RETURN_IF_ERROR(folder_->QueryKey(ref, &key));
   if (key.empty()) return Status::InvalidArgument("empty entity reference");
   std::set<std::string> found;
-  if (auto it = pending_keys_.find(key); it != pending_keys_.end()) {
-    found.insert(it->second.begin(), it->second.end());
-  }
-  if (txn_ != nullptr) {
-    std::vector<std::string> slugs;
-    Status s = txn_->LookupNameKey(key, &slugs);
-    if (!s.ok() && s.code() != Status::Code::kNotFound) return s;
-    found.insert(slugs.begin(), slugs.end());
+  auto lookup = [&](const std::string& k) -> Status {
+    if (auto it = pending_keys_.find(k); it != pending_keys_.end()) {
+      found.insert(it->second.begin(), it->second.end());
+    }
+    if (txn_ != nullptr) {
+      std::vector<std::string> slugs;
+      Status s = txn_->LookupNameKey(k, &slugs);
+      if (!s.ok() && s.code() != Status::Code::kNotFound) return s;
+      found.insert(slugs.begin(), slugs.end());
+    }
+    return Status::Ok();
+  };
+  TWINLINE_RETURN_IF_ERROR(lookup(key));
+  if (found.empty()) {
+    // A Traditional Chinese spelling (重慶) of a name registered in
+    // Simplified characters (重庆).
+    std::string simplified;
+    TWINLINE_RETURN_IF_ERROR(folder_->SimplifiedQueryKey(ref, &simplified));
+    if (!simplified.empty()) TWINLINE_RETURN_IF_ERROR(lookup(simplified));
   }
   if (found.size() == 1) {
     *id = *found.begin();

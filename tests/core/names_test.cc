@@ -318,3 +318,22 @@ TEST(EntitySlugTest, RejectsCharactersOutsideLowercaseAscii) {
 
 }  // namespace
 }  // namespace twinline
+
+namespace twinline {
+namespace {
+
+TEST(NamesTest, SimplifiedQueryKeyOfTraditionalChinese) {
+  Status status;
+  std::unique_ptr<NameFolder> folder = NameFolder::Create(&status);
+  ASSERT_NE(folder, nullptr) << status.ToString();
+  std::string key;
+  ASSERT_TRUE(folder->SimplifiedQueryKey("重慶", &key).ok());
+  EXPECT_EQ(key, "重庆");
+  ASSERT_TRUE(folder->SimplifiedQueryKey("重庆", &key).ok());
+  EXPECT_EQ(key, "");  // already Simplified: nothing new to try
+  ASSERT_TRUE(folder->SimplifiedQueryKey("Düsseldorf", &key).ok());
+  EXPECT_EQ(key, "");
+}
+
+}  // namespace
+}  // namespace twinline

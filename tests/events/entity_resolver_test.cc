@@ -123,6 +123,14 @@ TEST_F(EntityResolverTest, ResolvesNamesInEveryRegisteredLanguage) {
   EXPECT_EQ(Resolve("Frankfurt am Main"), "frankfurt-main");
 }
 
+// Traditional Chinese spellings find names registered in Simplified
+// characters (ICU's Traditional-Simplified transform).
+TEST_F(EntityResolverTest, TraditionalChineseResolvesToTheSimplifiedName) {
+  RegisterAll();
+  EXPECT_EQ(Resolve("重慶"), "chongqing");
+  EXPECT_EQ(Resolve("杜塞爾多夫"), "duesseldorf");
+}
+
 TEST_F(EntityResolverTest, IgnoresCaseAndDiacritics) {
   RegisterAll();
   for (const char* ref :

@@ -261,6 +261,23 @@ TEST_F(CliTest, AppendWithoutSourcesFails) {
   EXPECT_EQ(Stats()["events"], kSeedEvents);
 }
 
+// Import progress (on a terminal, or with --progress): lines, the share of
+// the file and the time left, then "committing…", and a line break before
+// the summary.
+TEST_F(CliTest, ImportProgressShowsShareOfFileAndEndsItsLine) {
+  ASSERT_EQ(Twl({"init"}).exit_code, 0);
+  std::string lines;
+  for (int i = 0; i < 2000; ++i) lines += "# filler line " + std::to_string(i) + "\n";
+  const std::string path = File("progress.ndjson", lines + SeedNdjson());
+  Result r = Twl({"import", "--progress", path});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("read 2000 lines, "));
+  EXPECT_THAT(r.err, testing::ContainsRegex("of 0\\.[0-9] MB \\([0-9]+%\\), about 0:[0-9][0-9] left"));
+  EXPECT_THAT(r.err, HasSubstr("committing…"));
+  EXPECT_EQ(r.err.back(), '\n');
+  EXPECT_THAT(r.out, testing::StartsWith("imported "));
+}
+
 // --set as httpie: KEY=TEXT is always a string (a year stays the text
 // "2024"), KEY:=JSON a JSON value; bad JSON after := is refused, naming it.
 TEST_F(CliTest, AppendSetTakesTextWithEqualsAndJsonWithColonEquals) {

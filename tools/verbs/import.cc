@@ -16,6 +16,9 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <cstring>
 #include <fstream>
 
@@ -41,6 +44,7 @@ struct ImportFlags {
   std::vector<std::string> formats;  // ndjson|csv (input), json (summary)
   bool restore = false;
   bool dry_run = false;
+  bool progress = false;
   uint64_t expect_seq = 0;
   CLI::Option* expect_seq_opt = nullptr;
 
@@ -91,39 +95,67 @@ class LineReader {
   }
 
   bool bad() const { return in_.bad(); }
+  // Bytes of input read so far (for progress).
+  uint64_t bytes_read() const { return filled_ - (end_ - pos_); }
 
  private:
   bool Fill() {
     in_.read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
     pos_ = 0;
     end_ = static_cast<size_t>(in_.gcount());
+    filled_ += end_;
     return end_ > 0;
   }
 
   std::istream& in_;
   std::vector<char> buffer_ = std::vector<char>(size_t{1} << 16);
   size_t pos_ = 0, end_ = 0;
+  uint64_t filled_ = 0;
 };
 
+// Progress on stderr (a terminal, or --progress): lines read, and for a
+// file its share of the bytes and the time left at the rate so far:
+//   read 250000 lines, 80.2 of 320.8 MB (25%), about 0:42 left
+// then "committing…"; Done() ends the line, so the summary gets its own.
 class Progress {
  public:
-  explicit Progress(const Context& ctx) : err_(ctx.err_is_terminal ? ctx.err : nullptr) {}
-  ~Progress() {
-    if (shown_) *err_ << '\n';
-  }
-  void Line(size_t n) {
+  Progress(const Context& ctx, bool forced, uint64_t total_bytes)
+      : err_(ctx.err_is_terminal || forced ? ctx.err : nullptr), total_(total_bytes),
+        start_(std::chrono::steady_clock::now()) {}
+  ~Progress() { Done(); }
+  void Line(size_t n, uint64_t bytes) {
     if (err_ == nullptr || n < kProgressThreshold || n % kProgressEvery != 0) return;
-    *err_ << "\rread " << n << " lines…" << std::flush;
+    *err_ << "\rread " << n << " lines";
+    if (total_ > 0) {
+      char buf[96];
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+      const double left = bytes > 0 ? seconds * static_cast<double>(total_ - std::min(bytes, total_)) /
+                                          static_cast<double>(bytes)
+                                    : 0;
+      const auto s = static_cast<long long>(left + 0.5);
+      std::snprintf(buf, sizeof buf, ", %.1f of %.1f MB (%d%%), about %lld:%02lld left", bytes / 1e6, total_ / 1e6,
+                    static_cast<int>(100 * std::min(bytes, total_) / total_), s / 60, s % 60);
+      *err_ << buf;
+    } else {
+      *err_ << "…";
+    }
+    *err_ << "\x1b[K" << std::flush;  // clear what a longer line left
     shown_ = true;
   }
   // Before the commit, which may take a while for a large file.
   void Committing(size_t events) {
     if (!shown_) return;
-    *err_ << "\rread " << events << " events; committing…" << std::flush;
+    *err_ << "\rread " << events << " events; committing…\x1b[K" << std::flush;
+  }
+  void Done() {
+    if (shown_) *err_ << '\n' << std::flush;
+    shown_ = false;
   }
 
  private:
   std::ostream* err_;
+  uint64_t total_;  // bytes of the file; 0 when unknown (stdin)
+  std::chrono::steady_clock::time_point start_;
   bool shown_ = false;
 };
 
@@ -133,9 +165,10 @@ class Importer {
   // All borrowed for the importer's life. `writer` is null in a dry run:
   // events are decoded, then dropped.
   Importer(Context& ctx, const std::string& name, LogEntityResolver& resolver,
-           const DecodeOptions& options, EventLog::BatchWriter* writer)
+           const DecodeOptions& options, EventLog::BatchWriter* writer, bool show_progress,
+           uint64_t total_bytes)
       : ctx_(ctx), name_(name), resolver_(resolver), options_(options), writer_(writer),
-        progress_(ctx) {}
+        progress_(ctx, show_progress, total_bytes) {}
 
   Status Ndjson(std::istream& in) {
     LineReader reader(in);
@@ -144,7 +177,7 @@ class Importer {
     int64_t line = 0;
     while (reader.Next(&text, &length)) {
       ++line;
-      progress_.Line(static_cast<size_t>(line));
+      progress_.Line(static_cast<size_t>(line), reader.bytes_read());
       if (length > kMaxLineBytes) {
         return FailAt(line, Status::InvalidArgument("line is " + std::to_string(length) +
                                                     " bytes; an event may be at most " +
@@ -170,7 +203,7 @@ class Importer {
         return s;
       }
       if (done) return Status::Ok();
-      progress_.Line(++rows);
+      progress_.Line(++rows, 0);
       TWINLINE_RETURN_IF_ERROR(Take(&row.event, "", row.line));
     }
   }
@@ -248,6 +281,8 @@ Handler ConfigureImport(CLI::App& cmd) {
   cmd.add_flag("--restore", f->restore,
                "load an export into an empty log keeping seq and recorded_at (identical log)");
   cmd.add_flag("--dry-run", f->dry_run, "decode and check every line; write nothing");
+  cmd.add_flag("--progress", f->progress,
+               "show progress on stderr (lines, share of the file, time left) even when it is not a terminal");
   f->expect_seq_opt = cmd.add_option("--expect-seq", f->expect_seq,
                                      "fail with a conflict (exit 4) unless the log is at seq N");
 
@@ -281,7 +316,10 @@ Handler ConfigureImport(CLI::App& cmd) {
 
     DecodeOptions decode_options;
     decode_options.restore = f->restore;
-    Importer importer(ctx, name, *snap.resolver, decode_options, writer.get());
+    std::error_code size_ec;
+    const uint64_t total_bytes = f->file == "-" ? 0 : std::filesystem::file_size(f->file, size_ec);
+    Importer importer(ctx, name, *snap.resolver, decode_options, writer.get(), f->progress,
+                      size_ec ? 0 : total_bytes);
     TWINLINE_RETURN_IF_ERROR(f->IsCsv() ? importer.Csv(*in) : importer.Ndjson(*in));
     const size_t events = importer.events();
     snap.resolver.reset();  // the read transaction ends before the commit
@@ -289,6 +327,7 @@ Handler ConfigureImport(CLI::App& cmd) {
 
     const bool json = f->Has("json");
     if (f->dry_run) {
+      importer.progress().Done();
       ctx.error_hint.clear();
       if (json) {
         nlohmann::ordered_json j{
@@ -303,7 +342,9 @@ Handler ConfigureImport(CLI::App& cmd) {
 
     importer.progress().Committing(events);
     AppendResult result;
-    TWINLINE_RETURN_IF_ERROR(writer->Commit(&result));
+    Status committed = writer->Commit(&result);
+    importer.progress().Done();  // the summary (or the error) on a line of its own
+    TWINLINE_RETURN_IF_ERROR(committed);
     writer.reset();
     ctx.error_hint.clear();
     RefreshCheckpointsAfterImport(ctx, result);
