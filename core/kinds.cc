@@ -504,6 +504,10 @@ std::string FormatGroupedNumber(double value) {
   return text;
 }
 
+std::string NotASlugMessage(std::string_view text) {
+  return "'" + std::string(text) + "' is not an entity id: 1-64 of a-z, 0-9 and '-', not starting or ending with '-'";
+}
+
 std::string SameEntityMessage(std::string_view other_field, std::string_view slug) {
   return "names the same entity as " + std::string(other_field) + " ('" + std::string(slug) + "')";
 }

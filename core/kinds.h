@@ -203,6 +203,12 @@ std::string FormatGroupedNumber(double value);
 // "≥" (as in the summaries).
 std::string QualifierWord(schema::Qualifier qualifier);
 
+// "'Chengdu' is not an entity id: 1-64 of a-z, 0-9 and '-', ...".
+std::string NotASlugMessage(std::string_view text);
+
+// The message of a broken distinct_set rule.
+inline constexpr char kTooFewDistinctEntities[] = "needs at least two distinct entities";
+
 // The message of a broken distinct_from rule, the one wording of it: "names
 // the same entity as a ('chengdu')".
 std::string SameEntityMessage(std::string_view other_field, std::string_view slug);

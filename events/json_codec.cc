@@ -638,7 +638,7 @@ Status Decoder<View>::Fields(const Members& m, size_t base, const KindSpec& kind
           // "chengdu") does not add one.
           std::sort(begin, begin + static_cast<ptrdiff_t>(n));
           n = static_cast<size_t>(std::unique(begin, begin + static_cast<ptrdiff_t>(n)) - begin);
-          if (n < 2) return Invalid("needs at least two distinct entities").WithField(field.name);
+          if (n < 2) return Invalid(kTooFewDistinctEntities).WithField(field.name);
         }
         if (n > 0) {
           auto list = access.init_list(out, static_cast<unsigned>(n));
@@ -673,9 +673,7 @@ Status Decoder<View>::Fields(const Members& m, size_t base, const KindSpec& kind
       case FieldType::kSlug:
         TWINLINE_RETURN_IF_ERROR(Text(v, field.name, field.need, &text));
         if (!IsEntitySlug(text)) {
-          return Invalid("'" + std::string(text) +
-                         "' is not an entity id: 1-64 of a-z, 0-9 and '-', not starting or ending with '-'")
-              .WithField(field.name);
+          return Invalid(NotASlugMessage(text)).WithField(field.name);
         }
         access.set_text(out, AsText(text));
         break;
