@@ -176,11 +176,11 @@ std::string EntityRegisteredSummary(P p) {
 
 // Shared by partnership_established and partnership_ended.
 constexpr FieldSpec kPartnershipFields[] = {
-    F("a", FieldType::kEntity, Need::kRequired, TL_TEXT(Partnership, A)).As(Role::kEdgeFrom),
-    F("b", FieldType::kEntity, Need::kRequired, TL_TEXT(Partnership, B))
+    F("a", FieldType::kEntity, Need::kRequired, TL_TEXT(Partnership, A)).Col("subject").As(Role::kEdgeFrom),
+    F("b", FieldType::kEntity, Need::kRequired, TL_TEXT(Partnership, B)).Col("object")
         .DistinctFrom("a")
         .As(Role::kEdgeTo),
-    F("partnership", FieldType::kEnum, Need::kRequired, TL_ENUM(Partnership, Kind))
+    F("partnership", FieldType::kEnum, Need::kRequired, TL_ENUM(Partnership, Kind)).Col("partnership_kind", "sister_city")
         .As(Role::kSubkind),
     F("detail", FieldType::kText, Need::kOptional, TL_TEXT(Partnership, Detail)),
 };
@@ -191,11 +191,11 @@ std::string PartnershipSummary(schema::Partnership::Reader x, bool ended) {
 }
 
 constexpr FieldSpec kAgreementFields[] = {
-    F("parties", FieldType::kEntityList, Need::kRequired, TL_LIST(AgreementSigned, Parties))
+    F("parties", FieldType::kEntityList, Need::kRequired, TL_LIST(AgreementSigned, Parties)).Col("subject+object")
         .DistinctSet()
         .As(Role::kCounted, "agreements"),
-    F("title", FieldType::kText, Need::kRequired, TL_TEXT(AgreementSigned, Title)),
-    F("agreement", FieldType::kEnum, Need::kRequired, TL_ENUM(AgreementSigned, Kind)),
+    F("title", FieldType::kText, Need::kRequired, TL_TEXT(AgreementSigned, Title)).Col("name"),
+    F("agreement", FieldType::kEnum, Need::kRequired, TL_ENUM(AgreementSigned, Kind)).Col("agreement_kind", "cooperation"),
 };
 
 std::string AgreementSummary(P p) {
@@ -205,11 +205,11 @@ std::string AgreementSummary(P p) {
 }
 
 constexpr FieldSpec kForumFields[] = {
-    F("host", FieldType::kEntity, Need::kRequired, TL_TEXT(ForumHeld, Host))
+    F("host", FieldType::kEntity, Need::kRequired, TL_TEXT(ForumHeld, Host)).Col("subject")
         .As(Role::kCounted, "forums"),
-    F("name", FieldType::kText, Need::kRequired, TL_TEXT(ForumHeld, Name)),
+    F("name", FieldType::kText, Need::kRequired, TL_TEXT(ForumHeld, Name)).Col("name"),
     F("edition", FieldType::kEdition, Need::kOptional, TL_NUMBER(ForumHeld, Edition)),
-    F("venue", FieldType::kEntity, Need::kOptional, TL_TEXT(ForumHeld, Venue)),
+    F("venue", FieldType::kEntity, Need::kOptional, TL_TEXT(ForumHeld, Venue)).Col("object"),
     F("organiser", FieldType::kEntity, Need::kOptional, TL_TEXT(ForumHeld, Organiser)),
     F("attendance", FieldType::kFigures, Need::kOptional, kNoAccess),
 };
@@ -222,13 +222,13 @@ std::string ForumSummary(P p) {
 
 // Shared by route_opened and route_closed.
 constexpr FieldSpec kRouteFields[] = {
-    F("from", FieldType::kEntity, Need::kRequired, TL_TEXT(Route, From)).As(Role::kEdgeFrom),
-    F("to", FieldType::kEntity, Need::kRequired, TL_TEXT(Route, To))
+    F("from", FieldType::kEntity, Need::kRequired, TL_TEXT(Route, From)).Col("subject").As(Role::kEdgeFrom),
+    F("to", FieldType::kEntity, Need::kRequired, TL_TEXT(Route, To)).Col("object")
         .DistinctFrom("from")
         .As(Role::kEdgeTo),
-    F("mode", FieldType::kEnum, Need::kRequired, TL_ENUM(Route, Mode)).As(Role::kSubkind),
+    F("mode", FieldType::kEnum, Need::kRequired, TL_ENUM(Route, Mode)).Col("route_mode", "rail").As(Role::kSubkind),
     F("operator", FieldType::kEntity, Need::kOptional, TL_TEXT(Route, Operator)),
-    F("name", FieldType::kText, Need::kOptional, TL_TEXT(Route, Name)),
+    F("name", FieldType::kText, Need::kOptional, TL_TEXT(Route, Name)).Col("name"),
 };
 
 std::string RouteSummary(schema::Route::Reader r, bool closed) {
@@ -237,11 +237,11 @@ std::string RouteSummary(schema::Route::Reader r, bool closed) {
 }
 
 constexpr FieldSpec kOfficeFields[] = {
-    F("owner", FieldType::kEntity, Need::kRequired, TL_TEXT(OfficeOpened, Owner))
+    F("owner", FieldType::kEntity, Need::kRequired, TL_TEXT(OfficeOpened, Owner)).Col("subject")
         .As(Role::kCounted, "offices"),
-    F("host", FieldType::kEntity, Need::kRequired, TL_TEXT(OfficeOpened, Host))
+    F("host", FieldType::kEntity, Need::kRequired, TL_TEXT(OfficeOpened, Host)).Col("object")
         .As(Role::kCounted, "offices_hosted"),
-    F("name", FieldType::kText, Need::kRequired, TL_TEXT(OfficeOpened, Name)),
+    F("name", FieldType::kText, Need::kRequired, TL_TEXT(OfficeOpened, Name)).Col("name"),
 };
 
 std::string OfficeSummary(P p) {
@@ -251,8 +251,8 @@ std::string OfficeSummary(P p) {
 
 constexpr FieldSpec kOrganisationFields[] = {
     F("organisation", FieldType::kEntity, Need::kRequired,
-      TL_TEXT(OrganisationFounded, Organisation)),
-    F("founder", FieldType::kEntity, Need::kRequired, TL_TEXT(OrganisationFounded, Founder))
+      TL_TEXT(OrganisationFounded, Organisation)).Col("object"),
+    F("founder", FieldType::kEntity, Need::kRequired, TL_TEXT(OrganisationFounded, Founder)).Col("subject")
         .As(Role::kCounted, "organisations"),
     F("purpose", FieldType::kText, Need::kOptional, TL_TEXT(OrganisationFounded, Purpose)),
 };
@@ -264,10 +264,10 @@ std::string OrganisationSummary(P p) {
 }
 
 constexpr FieldSpec kAwardFields[] = {
-    F("recipient", FieldType::kEntity, Need::kRequired, TL_TEXT(AwardGranted, Recipient))
+    F("recipient", FieldType::kEntity, Need::kRequired, TL_TEXT(AwardGranted, Recipient)).Col("subject")
         .As(Role::kCounted, "awards"),
-    F("grantor", FieldType::kEntity, Need::kRequired, TL_TEXT(AwardGranted, Grantor)),
-    F("name", FieldType::kText, Need::kRequired, TL_TEXT(AwardGranted, Name)),
+    F("grantor", FieldType::kEntity, Need::kRequired, TL_TEXT(AwardGranted, Grantor)).Col("object"),
+    F("name", FieldType::kText, Need::kRequired, TL_TEXT(AwardGranted, Name)).Col("name"),
 };
 
 std::string AwardSummary(P p) {
@@ -276,14 +276,14 @@ std::string AwardSummary(P p) {
 }
 
 constexpr FieldSpec kTradeFields[] = {
-    F("reporter", FieldType::kEntity, Need::kRequired, TL_TEXT(TradeVolumeReported, Reporter))
+    F("reporter", FieldType::kEntity, Need::kRequired, TL_TEXT(TradeVolumeReported, Reporter)).Col("subject")
         .As(Role::kReporter),
-    F("partner", FieldType::kEntity, Need::kRequired, TL_TEXT(TradeVolumeReported, Partner))
+    F("partner", FieldType::kEntity, Need::kRequired, TL_TEXT(TradeVolumeReported, Partner)).Col("object")
         .As(Role::kCounterpart),
-    F("period", FieldType::kPeriod, Need::kRequired, TL_TEXT(TradeVolumeReported, Period)),
-    F("amount", FieldType::kNonNegative, Need::kRequired, TL_NUMBER(TradeVolumeReported, Amount)),
-    F("currency", FieldType::kCurrency, Need::kRequired, TL_TEXT(TradeVolumeReported, Currency)),
-    F("flow", FieldType::kEnum, Need::kRequired, TL_ENUM(TradeVolumeReported, Flow)),
+    F("period", FieldType::kPeriod, Need::kRequired, TL_TEXT(TradeVolumeReported, Period)).Col("period"),
+    F("amount", FieldType::kNonNegative, Need::kRequired, TL_NUMBER(TradeVolumeReported, Amount)).Col("amount"),
+    F("currency", FieldType::kCurrency, Need::kRequired, TL_TEXT(TradeVolumeReported, Currency)).Col("currency"),
+    F("flow", FieldType::kEnum, Need::kRequired, TL_ENUM(TradeVolumeReported, Flow)).Col("flow", "total"),
 };
 
 std::string TradeSummary(P p) {
@@ -294,13 +294,13 @@ std::string TradeSummary(P p) {
 }
 
 constexpr FieldSpec kCountFields[] = {
-    F("entity", FieldType::kEntity, Need::kRequired, TL_TEXT(CountReported, Entity))
+    F("entity", FieldType::kEntity, Need::kRequired, TL_TEXT(CountReported, Entity)).Col("subject")
         .As(Role::kReporter),
-    F("metric", FieldType::kMetric, Need::kRequired, TL_TEXT(CountReported, Metric)),
-    F("value", FieldType::kNonNegative, Need::kRequired, TL_NUMBER(CountReported, Value)),
+    F("metric", FieldType::kMetric, Need::kRequired, TL_TEXT(CountReported, Metric)).Col("metric"),
+    F("value", FieldType::kNonNegative, Need::kRequired, TL_NUMBER(CountReported, Value)).Col("value"),
     F("qualifier", FieldType::kEnum, Need::kOptional, TL_ENUM(CountReported, Qualifier))
         .Default(static_cast<int>(schema::Qualifier::EXACT)),
-    F("scope", FieldType::kEntity, Need::kOptional, TL_TEXT(CountReported, Scope))
+    F("scope", FieldType::kEntity, Need::kOptional, TL_TEXT(CountReported, Scope)).Col("object")
         .As(Role::kCounterpart),
     F("wording", FieldType::kText, Need::kOptional, TL_TEXT(CountReported, Wording)),
 };
@@ -312,9 +312,9 @@ std::string CountSummary(P p) {
 }
 
 constexpr FieldSpec kInitiativeFields[] = {
-    F("owner", FieldType::kEntity, Need::kRequired, TL_TEXT(InitiativeLaunched, Owner))
+    F("owner", FieldType::kEntity, Need::kRequired, TL_TEXT(InitiativeLaunched, Owner)).Col("subject")
         .As(Role::kCounted, "initiatives"),
-    F("name", FieldType::kText, Need::kRequired, TL_TEXT(InitiativeLaunched, Name)),
+    F("name", FieldType::kText, Need::kRequired, TL_TEXT(InitiativeLaunched, Name)).Col("name"),
     F("partners", FieldType::kEntityList, Need::kOptional, TL_LIST(InitiativeLaunched, Partners)),
 };
 

@@ -121,6 +121,13 @@ struct FieldSpec {
   bool distinct_set = false;
   Role role = Role::kNone;
   std::string_view counter;  // Role::kCounted: "forums", "offices_hosted", ...
+  // The fact-table column this field is read from (events/fact_table.h):
+  // a column name ("name", "amount"), "subject" or "object" (a place),
+  // "subject+object" (both, as a list) or "period" (date, or
+  // date/end_date); empty when a fact table cannot give it. The value an
+  // absent column or empty cell means, if any, is column_default.
+  std::string_view column;
+  std::string_view column_default;
 
   // Builders for the table's rows: F(...).Default(x).DistinctFrom("a").
   constexpr FieldSpec Default(int enumerant) const {
@@ -136,6 +143,12 @@ struct FieldSpec {
   constexpr FieldSpec DistinctSet() const {
     FieldSpec f = *this;
     f.distinct_set = true;
+    return f;
+  }
+  constexpr FieldSpec Col(std::string_view name, std::string_view fallback = {}) const {
+    FieldSpec f = *this;
+    f.column = name;
+    f.column_default = fallback;
     return f;
   }
   constexpr FieldSpec As(Role r, std::string_view counter_name = {}) const {

@@ -20,9 +20,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <cstring>
+#include <cctype>
 #include <fstream>
+#include <sstream>
 
 #include "events/csv_import.h"
+#include "events/fact_table.h"
 #include "events/json_codec.h"
 #include "tools/api/batch_decode.h"
 #include "tools/api/json_views.h"
@@ -45,16 +48,24 @@ struct ImportFlags {
   bool restore = false;
   bool dry_run = false;
   bool progress = false;
+  bool register_missing = false;
   uint64_t expect_seq = 0;
   CLI::Option* expect_seq_opt = nullptr;
 
   bool Has(std::string_view f) const {
     return std::find(formats.begin(), formats.end(), f) != formats.end();
   }
+  bool EndsWith(std::string_view suffix) const {
+    if (file.size() < suffix.size()) return false;
+    std::string tail = file.substr(file.size() - suffix.size());
+    for (char& c : tail) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return tail == suffix;
+  }
+  bool IsTsv() const { return Has("tsv") || (!Has("csv") && !Has("ndjson") && EndsWith(".tsv")); }
   bool IsCsv() const {
-    if (Has("csv")) return true;
+    if (Has("csv") || IsTsv()) return true;
     if (Has("ndjson")) return false;
-    return file.size() >= 4 && file.compare(file.size() - 4, 4, ".csv") == 0;
+    return EndsWith(".csv");
   }
 };
 
@@ -191,8 +202,33 @@ class Importer {
     return Status::Ok();
   }
 
-  Status Csv(std::istream& in) {
-    PartnershipCsvReader reader(in);
+  // A CSV or TSV file: a fact table (a `subject` column; events/fact_table.h)
+  // or a plain partnership list (csv_import.h).
+  Status Csv(std::istream& in, char separator, bool register_missing) {
+    // The header decides; a stream that cannot seek back (stdin) is read
+    // whole first (tables are small).
+    std::istream* source = &in;
+    std::istringstream buffered;
+    std::string first_line;
+    if (in.tellg() != std::streampos(-1)) {
+      std::getline(in, first_line);
+      in.clear();
+      in.seekg(0);
+    } else {
+      std::ostringstream all;
+      all << in.rdbuf();
+      buffered.str(std::move(all).str());
+      std::getline(buffered, first_line);
+      buffered.clear();
+      buffered.seekg(0);
+      source = &buffered;
+    }
+    if (IsFactTableHeader(first_line, separator)) return FactTable(*source, separator, register_missing);
+    if (separator != ',') {
+      return FailAt(1, Status::InvalidArgument("a TSV file must be a fact table: its header needs a subject "
+                                               "column (docs/EVENTS.md, \"Fact tables\")"));
+    }
+    PartnershipCsvReader reader(*source);
     size_t rows = 0;
     while (true) {
       CsvRow row;
@@ -207,6 +243,31 @@ class Importer {
       TWINLINE_RETURN_IF_ERROR(Take(&row.event, "", row.line));
     }
   }
+
+  Status FactTable(std::istream& in, char separator, bool register_missing) {
+    FactTableOptions options;
+    options.separator = separator;
+    options.register_missing = register_missing;
+    FactTableReader reader(in, resolver_, options);
+    size_t rows = 0;
+    while (true) {
+      FactEvent ev;
+      bool done = false;
+      Status s = reader.Next(&ev, &done);
+      if (!s.ok()) {
+        ctx_.error_location = s.index() > 0 ? name_ + ":" + std::to_string(s.index()) : name_;
+        return s;
+      }
+      if (done) break;
+      progress_.Line(++rows, 0);
+      TWINLINE_RETURN_IF_ERROR(Take(&ev.event, "", ev.line));
+    }
+    notes_ = reader.notes();
+    return Status::Ok();
+  }
+
+  // What a fact table's import applied or registered, for the summary.
+  const std::vector<std::string>& notes() const { return notes_; }
 
   size_t events() const { return events_; }
   Progress& progress() { return progress_; }
@@ -241,6 +302,7 @@ class Importer {
   Progress progress_;
   api::DecodedBatch one_;  // the event being decoded: a batch of one, reused
   size_t events_ = 0;
+  std::vector<std::string> notes_;  // a fact table's defaults and registrations
 };
 
 // Replays of a big log lean on checkpoints, and an import is when they go
@@ -270,17 +332,22 @@ void RefreshCheckpointsAfterImport(Context& ctx, const AppendResult& result) {
 
 Handler ConfigureImport(CLI::App& cmd) {
   auto f = std::make_shared<ImportFlags>();
-  cmd.add_option("FILE", f->file, "NDJSON or CSV file, '-' for stdin")->required();
+  cmd.add_option("FILE", f->file,
+                 "NDJSON file, or a CSV/TSV fact table or partnership list; '-' for stdin")
+      ->required();
   cmd.add_option("--format", f->formats,
-                 "input format ndjson|csv (default: csv for *.csv, else ndjson), and/or json "
-                 "for a JSON summary; may be given twice")
-      ->check(CLI::IsMember({"ndjson", "csv", "json"}))
+                 "input format ndjson|csv|tsv (default: by the file's extension, else ndjson), "
+                 "and/or json for a JSON summary; may be given twice")
+      ->check(CLI::IsMember({"ndjson", "csv", "tsv", "json"}))
       ->expected(1)
       ->allow_extra_args(false)
       ->take_all();
   cmd.add_flag("--restore", f->restore,
                "load an export into an empty log keeping seq and recorded_at (identical log)");
   cmd.add_flag("--dry-run", f->dry_run, "decode and check every line; write nothing");
+  cmd.add_flag("--register-missing", f->register_missing,
+               "fact tables: register a place that no registered name matches, from its row (name, "
+               "country), and list it in the summary");
   cmd.add_flag("--progress", f->progress,
                "show progress on stderr (lines, share of the file, time left) even when it is not a terminal");
   f->expect_seq_opt = cmd.add_option("--expect-seq", f->expect_seq,
@@ -320,7 +387,8 @@ Handler ConfigureImport(CLI::App& cmd) {
     const uint64_t total_bytes = f->file == "-" ? 0 : std::filesystem::file_size(f->file, size_ec);
     Importer importer(ctx, name, *snap.resolver, decode_options, writer.get(), f->progress,
                       size_ec ? 0 : total_bytes);
-    TWINLINE_RETURN_IF_ERROR(f->IsCsv() ? importer.Csv(*in) : importer.Ndjson(*in));
+    TWINLINE_RETURN_IF_ERROR(f->IsCsv() ? importer.Csv(*in, f->IsTsv() ? '\t' : ',', f->register_missing)
+                                        : importer.Ndjson(*in));
     const size_t events = importer.events();
     snap.resolver.reset();  // the read transaction ends before the commit
     snap.txn.reset();
@@ -362,6 +430,7 @@ Handler ConfigureImport(CLI::App& cmd) {
                << " corroborated, " << result.duplicates
                << (result.duplicates == 1 ? " duplicate" : " duplicates") << "; log at seq "
                << result.last_seq << '\n';
+      for (const std::string& note : importer.notes()) *ctx.out << "  " << note << '\n';
     }
     return Status::Ok();
   };
