@@ -239,7 +239,13 @@ class FactTableReader::Impl {
       }
     }
     if (title.empty()) title = url;
-    if (published.empty()) published = "XXXX";  // unknown (EDTF: unspecified year)
+    if (published.empty()) {
+      // Unknown: on or after the fact's day, as far as the row tells
+      // ("2019-10-09/..").
+      std::string date = Cell(r, "date");
+      if (const size_t slash = date.find('/'); slash != std::string::npos) date = date.substr(slash + 1);
+      published = date.empty() || date == ".." ? "../.." : date + "/..";
+    }
     if (language.empty()) language = "und";     // BCP 47: undetermined
     *source = {{"title", title}, {"publisher", publisher}, {"published", published}, {"language", language}};
     if (!url.empty()) (*source)["url"] = url;

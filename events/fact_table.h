@@ -21,7 +21,7 @@
 //    (name, country from subject_country/object_country, type city) once,
 //    and notes() lists it.
 //  * A source_url alone is a source: publisher its host, title the URL,
-//    published unknown (XXXX), language und; the source_title,
+//    published unknown but not before the fact ("DATE/.."), language und; the source_title,
 //    source_publisher, source_published and source_language columns are
 //    used where present.
 //  * Errors are kInvalidArgument/kNotFound with index() the 1-based line and
