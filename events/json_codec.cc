@@ -127,6 +127,28 @@ const EnumNameList& EnumNames(capnp::EnumSchema schema) {
   return kEmpty;
 }
 
+// The names of a field's enumeration, found by the field's accessor (a
+// pointer comparison per lookup, for the decoder's hot path).
+const EnumNameList& EnumNamesOf(capnp::EnumSchema (*enum_schema)()) {
+  struct Entry {
+    capnp::EnumSchema (*fn)();
+    const EnumNameList* list;
+  };
+  static std::vector<Entry>* const by_fn = [] {
+    auto* v = new std::vector<Entry>;
+    for (const KindSpec& kind : Kinds()) {
+      for (const FieldSpec& field : kind.fields) {
+        if (field.access.enum_schema != nullptr) v->push_back({field.access.enum_schema, &EnumNames(field.access.enum_schema())});
+      }
+    }
+    return v;
+  }();
+  for (const Entry& e : *by_fn) {
+    if (e.fn == enum_schema) return *e.list;
+  }
+  return EnumNames(enum_schema());
+}
+
 ojson EnumJson(capnp::EnumSchema schema, uint16_t value) {
   const auto& names = EnumNames(schema).names;
   // A value from a newer schema than this binary's: keep the number.
@@ -359,7 +381,7 @@ class Decoder {
   // have (the `allowed` lists, concatenated); unbound ones are absent.
   class Members {
    public:
-    static constexpr size_t kMaxNames = 32;
+    static constexpr size_t kMaxNames = 16;  // the envelope (7) and a kind's fields (at most 6)
 
     // Reports the first member (in the view's order) not in `allowed`,
     // naming it as the field: "colour: unknown field for kind forum_held".
@@ -524,14 +546,13 @@ class Decoder {
 
   // One of the enumeration's snake_case names; absent -> `fallback` (-1:
   // none, it is required).
-  static Status Enum(const Value* v, std::string_view key, capnp::EnumSchema schema, int fallback,
+  static Status Enum(const Value* v, std::string_view key, const EnumNameList& names, int fallback,
                      uint16_t* out) {
     if (v == nullptr) {
       if (fallback < 0) return Missing(key);
       *out = static_cast<uint16_t>(fallback);
       return Status::Ok();
     }
-    const EnumNameList& names = EnumNames(schema);
     if (!View::IsString(*v)) return Invalid("must be a string, one of " + names.joined).WithField(key);
     const std::string_view s = View::String(*v);
     for (size_t i = 0; i < names.names.size(); ++i) {
@@ -648,7 +669,7 @@ Status Decoder<View>::Fields(const Members& m, size_t base, const KindSpec& kind
       }
       case FieldType::kEnum: {
         uint16_t value = 0;
-        TWINLINE_RETURN_IF_ERROR(Enum(v, field.name, access.enum_schema(), field.default_enumerant, &value));
+        TWINLINE_RETURN_IF_ERROR(Enum(v, field.name, EnumNamesOf(access.enum_schema), field.default_enumerant, &value));
         access.set_enum_value(out, value);
         break;
       }
@@ -835,8 +856,8 @@ Status Decoder<View>::Figure(Value v, schema::Figure::Builder out) {
   uint16_t qualifier = 0;
   TWINLINE_RETURN_IF_ERROR(Text(m.Find(0), "label", Need::kRequired, &label));
   TWINLINE_RETURN_IF_ERROR(NonNegative(m.Find(1), "value", &value));
-  TWINLINE_RETURN_IF_ERROR(Enum(m.Find(2), "qualifier", capnp::Schema::from<schema::Qualifier>(),
-                                static_cast<int>(schema::Qualifier::EXACT), &qualifier));
+  static const EnumNameList& qualifiers = EnumNames(capnp::Schema::from<schema::Qualifier>());
+  TWINLINE_RETURN_IF_ERROR(Enum(m.Find(2), "qualifier", qualifiers, static_cast<int>(schema::Qualifier::EXACT), &qualifier));
   out.setLabel(AsText(label));
   out.setValue(value);
   out.setQualifier(static_cast<schema::Qualifier>(qualifier));
