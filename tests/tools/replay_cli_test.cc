@@ -381,6 +381,8 @@ TEST_F(ReplayCliTest, DiffBetweenRecordedTimesNamesTheRetraction) {
   ASSERT_EQ(rows.size(), 1u) << r.out;
   EXPECT_THAT(rows[0], HasSubstr(target));
   EXPECT_THAT(rows[0], HasSubstr(retraction_id));
+  // A removed row says it is gone, not a bare "yes" that reads as active.
+  EXPECT_THAT(rows[0], HasSubstr("  partnership  yes → no  "));
 
   // Known at the earlier time, the partnership is still there.
   Result old =

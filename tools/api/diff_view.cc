@@ -103,7 +103,9 @@ std::string ValueText(const DiffRow& d) {
     case DiffRow::Change::kAdded:
       return d.after;
     case DiffRow::Change::kRemoved:
-      return d.before;
+      // What it was, and that it is no more: a bare "yes" would read as
+      // "still active".
+      return d.before + (d.before == "yes" || d.before == "maybe" ? " → no" : " → none");
     case DiffRow::Change::kChanged:
       return d.before + " → " + d.after;
   }
