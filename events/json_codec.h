@@ -48,6 +48,7 @@ Status DecodeEvent(const nlohmann::json& j, EntityResolver& resolver,
                    const DecodeOptions& options, schema::Event::Builder out);
 
 // Parses `text` as one JSON object first; a syntax error names the column.
+// The exact path alone: to decode many texts, use an EventDecoder.
 Status DecodeEventText(std::string_view text, EntityResolver& resolver,
                        const DecodeOptions& options, schema::Event::Builder out);
 
