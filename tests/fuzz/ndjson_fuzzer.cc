@@ -1,6 +1,7 @@
 // libFuzzer target: the JSON/NDJSON event decoder, the way `twinline
 // import` and `POST /v1/events` drive it (tools/api/batch_decode.h, over
-// events/json_codec.h), and the log's validation of what it decodes.
+// events/json_codec.h), and the log's validation of what it decodes; and
+// the decoder's simdjson fast path against its exact path, line by line.
 //
 // Each input is decoded three ways against a database holding the bundled
 // dataset (so references can name real entities and events): as an NDJSON
@@ -19,6 +20,8 @@
 //  * every decoded event encodes to strict JSON and decodes from it to the
 //    same encoding (restored events: with the same seq and recorded_at);
 //  * nothing is written: the log's last seq is the seed's after each input.
+#include <capnp/message.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -76,6 +79,33 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const int64_t lines =
       static_cast<int64_t>(std::count(text.begin(), text.end(), '\n')) +
       (text.empty() || text.back() == '\n' ? 0 : 1);
+
+  // The decoder's fast path (EventDecoder, simdjson) must answer every line
+  // exactly as its exact path (DecodeEventText, nlohmann) does: the same
+  // status, field and message, and the same event.
+  for (bool restore : {false, true}) {
+    fuzz::SeedSnapshot snap;
+    DecodeOptions options;
+    options.restore = restore;
+    EventDecoder fast(*snap.resolver, options);
+    size_t pos = 0;
+    while (pos <= text.size()) {
+      size_t end = text.find('\n', pos);
+      if (end == std::string_view::npos) end = text.size();
+      const std::string_view line = text.substr(pos, end - pos);
+      pos = end + 1;
+      capnp::MallocMessageBuilder a, b;
+      const Status sa = fast.Decode(line, a.initRoot<schema::Event>());
+      const Status sb = DecodeEventText(line, *snap.resolver, options, b.initRoot<schema::Event>());
+      FUZZ_CHECK(sa.ToString() == sb.ToString(), "fast path says '%s', exact path '%s'", sa.ToString().c_str(),
+                 sb.ToString().c_str());
+      if (sa.ok() && sb.ok()) {
+        const kj::Array<capnp::word> ca = capnp::canonicalize(a.getRoot<schema::Event>().asReader());
+        const kj::Array<capnp::word> cb = capnp::canonicalize(b.getRoot<schema::Event>().asReader());
+        FUZZ_CHECK(ca.asBytes() == cb.asBytes(), "fast and exact paths decode different events");
+      }
+    }
+  }
 
   for (Form form : {Form::kNdjson, Form::kRestore, Form::kJsonBody}) {
     fuzz::SeedSnapshot snap;
