@@ -33,6 +33,7 @@
 #include <initializer_list>
 #include <limits>
 #include <set>
+#include <unordered_map>
 #include <span>
 #include <string>
 #include <utility>
@@ -364,7 +365,17 @@ struct Scratch {
   std::string slug;                 // a resolved entity reference
   std::vector<std::string> slugs;   // a resolved entity list (slugs[0, n))
   std::string pair_a, pair_b;       // a symmetric pair being put in order
-  EdtfDate date;
+
+  // Dates parsed so far, by text: a history names the same days again and
+  // again (each event's date, its sources' publication dates), and parsing
+  // is a pure function. Bounded: emptied when full.
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  static constexpr size_t kMaxDates = size_t{1} << 16;
+  std::unordered_map<std::string, EdtfDate, TextHash, std::equal_to<>> dates;
+  const EdtfDate* date = nullptr;  // the last one read (points into `dates`)
 };
 
 template <typename View>
@@ -494,12 +505,20 @@ class Decoder {
     });
   }
 
-  // An EDTF expression, parsed into scratch_.date.
+  // An EDTF expression, parsed; scratch_.date points to the parse until the
+  // next call.
   Status Edtf(const Value* v, std::string_view key) {
     std::string_view text;
     TWINLINE_RETURN_IF_ERROR(Text(v, key, Need::kRequired, &text));
-    Status s = ParseEdtf(text, &scratch_.date);
+    if (auto it = scratch_.dates.find(text); it != scratch_.dates.end()) {
+      scratch_.date = &it->second;
+      return Status::Ok();
+    }
+    EdtfDate parsed;
+    Status s = ParseEdtf(text, &parsed);
     if (!s.ok()) return s.WithField(key);
+    if (scratch_.dates.size() >= Scratch::kMaxDates) scratch_.dates.clear();
+    scratch_.date = &scratch_.dates.emplace(std::string(text), std::move(parsed)).first->second;
     return Status::Ok();
   }
 
@@ -689,7 +708,7 @@ Status Decoder<View>::Fields(const Members& m, size_t base, const KindSpec& kind
       }
       case FieldType::kPeriod:
         TWINLINE_RETURN_IF_ERROR(Edtf(v, field.name));
-        access.set_text(out, AsText(scratch_.date.Normalized()));
+        access.set_text(out, AsText(scratch_.date->Normalized()));
         break;
       case FieldType::kSlug:
         TWINLINE_RETURN_IF_ERROR(Text(v, field.name, field.need, &text));
@@ -883,7 +902,7 @@ Status Decoder<View>::Replacement(Value v, schema::Amendment::Builder out) {
   Members m;
   TWINLINE_RETURN_IF_ERROR(m.Bind(v, kReplacementEnvelope, "kind ", kind->fields, kind->name));
   TWINLINE_RETURN_IF_ERROR(Edtf(m.Find(kReplacementDate), "date"));
-  SetDate(scratch_.date, out.initValidTime());
+  SetDate(*scratch_.date, out.initValidTime());
   return Fields(m, kReplacementEnvelopeSize, *kind, kind->init(out.initReplacement()));
 }
 
@@ -912,7 +931,7 @@ Status Decoder<View>::Source(Value v, schema::Source::Builder out) {
   }
   out.setTitle(AsText(title));
   out.setPublisher(AsText(publisher));
-  out.setPublished(AsText(scratch_.date.Normalized()));
+  out.setPublished(AsText(scratch_.date->Normalized()));
   out.setLanguage(AsText(language));
   if (!url.empty()) out.setUrl(AsText(url));
   if (!quote.empty()) out.setQuote(AsText(quote));
@@ -925,14 +944,14 @@ template <typename View>
 Status Decoder<View>::EventDate(const Members& m, const KindSpec& kind, schema::Event::Builder out) {
   if (kind.which != Which::AMENDMENT) {
     TWINLINE_RETURN_IF_ERROR(Edtf(m.Find(kDate), "date"));
-    SetDate(scratch_.date, out.initValidTime());
+    SetDate(*scratch_.date, out.initValidTime());
     return Status::Ok();
   }
   auto replacement_date = out.getPayload().getAmendment().getValidTime().asReader();
   if (m.Has(kDate)) {
     TWINLINE_RETURN_IF_ERROR(Edtf(m.Find(kDate), "date"));
-    if (scratch_.date.Normalized() != std::string_view(replacement_date.getEdtf().cStr())) {
-      return Invalid("'" + scratch_.date.Normalized() + "' differs from replacement.date '" +
+    if (scratch_.date->Normalized() != std::string_view(replacement_date.getEdtf().cStr())) {
+      return Invalid("'" + scratch_.date->Normalized() + "' differs from replacement.date '" +
                      replacement_date.getEdtf().cStr() + "'; omit it or make them equal")
           .WithField("date");
     }
