@@ -32,6 +32,7 @@
 #include <cstring>
 #include <initializer_list>
 #include <limits>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <span>
@@ -297,6 +298,11 @@ struct NlohmannView {
   static uint64_t Uint64(Value v) { return v->get<uint64_t>(); }
   static std::string NumberText(Value v) { return v->dump(); }
   static size_t Size(Value v) { return v->size(); }
+  static std::optional<Value> Member(Value v, std::string_view key) {
+    auto it = v->find(key);
+    if (it == v->end()) return std::nullopt;
+    return &*it;
+  }
   template <typename Fn>  // fn(key, value); object members in key order
   static void ForEachMember(Value v, Fn&& fn) {
     for (auto it = v->begin(); it != v->end(); ++it) fn(std::string_view(it.key()), &*it);
@@ -344,6 +350,13 @@ struct SimdView {
     return json(Double(v)).dump();
   }
   static size_t Size(Value v) { return simdjson::dom::array(v.get_array().value_unsafe()).size(); }
+  static std::optional<Value> Member(Value v, std::string_view key) {
+    Value found;
+    if (simdjson::dom::object(v.get_object().value_unsafe()).at_key(key).get(found) != simdjson::SUCCESS) {
+      return std::nullopt;
+    }
+    return found;
+  }
   template <typename Fn>
   static void ForEachMember(Value v, Fn&& fn) {
     for (auto member : simdjson::dom::object(v.get_object().value_unsafe())) fn(member.key, member.value);
@@ -437,13 +450,7 @@ class Decoder {
 
   // A member looked up by name before binding (`kind`, which says what the
   // other members may be).
-  static std::optional<Value> FindByName(Value obj, std::string_view name) {
-    std::optional<Value> found;
-    View::ForEachMember(obj, [&](std::string_view key, Value value) {
-      if (!found && key == name) found = value;
-    });
-    return found;
-  }
+  static std::optional<Value> FindByName(Value obj, std::string_view name) { return View::Member(obj, name); }
 
   static Status Missing(std::string_view key) { return Invalid("required field is missing").WithField(key); }
 
