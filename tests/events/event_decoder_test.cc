@@ -46,7 +46,7 @@ std::string Canonical(schema::Event::Reader ev) {
 }
 
 template <typename Fn>
-Outcome Run(Fn decode) {
+Outcome DecodeWith(Fn decode) {
   capnp::MallocMessageBuilder message;
   Outcome o;
   o.status = decode(message.initRoot<schema::Event>());
@@ -141,8 +141,8 @@ TEST(EventDecoderTest, FastAndExactPathsAgreeOnEveryInput) {
     for (const std::string& input : Inputs()) {
       SCOPED_TRACE(input + (restore ? " (restore)" : ""));
       const Outcome fast =
-          Run([&](schema::Event::Builder out) { return reused.Decode(input, out); });
-      const Outcome fresh = Run([&](schema::Event::Builder out) {
+          DecodeWith([&](schema::Event::Builder out) { return reused.Decode(input, out); });
+      const Outcome fresh = DecodeWith([&](schema::Event::Builder out) {
         return DecodeEventText(input, resolver, options, out);
       });
       EXPECT_EQ(fast.status.ToString(), fresh.status.ToString());
@@ -153,7 +153,7 @@ TEST(EventDecoderTest, FastAndExactPathsAgreeOnEveryInput) {
         continue;
       }
       const Outcome exact =
-          Run([&](schema::Event::Builder out) { return DecodeEvent(j, resolver, options, out); });
+          DecodeWith([&](schema::Event::Builder out) { return DecodeEvent(j, resolver, options, out); });
       if (input.find("\\ud800") != std::string::npos ||
           input.find("\"twice\"") != std::string::npos ||
           input.find("[[[[[[") != std::string::npos ||
@@ -178,25 +178,25 @@ TEST(EventDecoderTest, ReusedDecoderKeepsNothingFromTheLineBefore) {
       R"("kind":"route_opened","from":"chengdu","to":"eu","mode":"rail","name":"China-Europe Railway Express")");
   const std::string bad = Ev(
       R"("kind":"route_opened","from":"chengdu","to":"Chengdu","mode":"rail","operator":"db-cargo")");
-  const Outcome first = Run([&](schema::Event::Builder out) { return decoder.Decode(good, out); });
+  const Outcome first = DecodeWith([&](schema::Event::Builder out) { return decoder.Decode(good, out); });
   ASSERT_TRUE(first.status.ok()) << first.status.ToString();
-  const Outcome refused = Run([&](schema::Event::Builder out) { return decoder.Decode(bad, out); });
+  const Outcome refused = DecodeWith([&](schema::Event::Builder out) { return decoder.Decode(bad, out); });
   EXPECT_EQ(refused.status.field(), "to");
   EXPECT_EQ(refused.status.message(), "names the same entity as from ('chengdu')");
-  const Outcome again = Run([&](schema::Event::Builder out) { return decoder.Decode(good, out); });
+  const Outcome again = DecodeWith([&](schema::Event::Builder out) { return decoder.Decode(good, out); });
   EXPECT_EQ(again.bytes, first.bytes);
 }
 
 TEST(EventDecoderTest, SameEntityRuleHasOneWordingForPartnershipsAndRoutes) {
   SlugResolver resolver;
   EventDecoder decoder(resolver);
-  const Outcome partnership = Run([&](schema::Event::Builder out) {
+  const Outcome partnership = DecodeWith([&](schema::Event::Builder out) {
     return decoder.Decode(
         Ev(R"("kind":"partnership_ended","a":"Chengdu","b":"chengdu","partnership":"other")"), out);
   });
   EXPECT_EQ(partnership.status.ToString(),
             "invalid argument: b: names the same entity as a ('chengdu')");
-  const Outcome route = Run([&](schema::Event::Builder out) {
+  const Outcome route = DecodeWith([&](schema::Event::Builder out) {
     return decoder.Decode(Ev(R"("kind":"route_closed","from":"eu","to":"eu","mode":"sea")"), out);
   });
   EXPECT_EQ(route.status.ToString(), "invalid argument: to: names the same entity as from ('eu')");
