@@ -357,7 +357,8 @@ TEST_P(BadInputTest, CliImportNamesFileLineAndFieldAndWritesNothing) {
   const std::string file = dir_ / (c.csv ? "input.csv" : "input.ndjson");
   test::WriteFile(file, c.input);
   const test::RunResult run = test::RunProgram({TWINLINE_BIN, "--db", db_, "import", file}, "", dir_.path());
-  EXPECT_EQ(run.exit_code, 2) << run.err;
+  // Something already in the log stands in the way: exit 4, as HTTP's 409.
+  EXPECT_EQ(run.exit_code, c.http == 409 ? 4 : 2) << run.err;
   const std::string where = file + ":" + std::to_string(c.line) + ": ";
   EXPECT_THAT(run.err, StartsWith(where + (c.field.empty() ? "" : c.field + ": "))) << run.err;
   EXPECT_THAT(run.err, HasSubstr(c.message));
