@@ -229,9 +229,16 @@ class Importer {
                                                "column (docs/EVENTS.md, \"Fact tables\")"));
     }
     PartnershipCsvReader reader(*source);
+    return TakeRows<CsvRow>(reader);
+  }
+
+  // Takes every row a table reader gives ({line, event} rows); a reader's
+  // error carries its line in index().
+  template <typename Row, typename Reader>
+  Status TakeRows(Reader& reader) {
     size_t rows = 0;
     while (true) {
-      CsvRow row;
+      Row row;
       bool done = false;
       Status s = reader.Next(&row, &done);
       if (!s.ok()) {
@@ -249,19 +256,7 @@ class Importer {
     options.separator = separator;
     options.register_missing = register_missing;
     FactTableReader reader(in, resolver_, options);
-    size_t rows = 0;
-    while (true) {
-      FactEvent ev;
-      bool done = false;
-      Status s = reader.Next(&ev, &done);
-      if (!s.ok()) {
-        ctx_.error_location = s.index() > 0 ? name_ + ":" + std::to_string(s.index()) : name_;
-        return s;
-      }
-      if (done) break;
-      progress_.Line(++rows, 0);
-      TWINLINE_RETURN_IF_ERROR(Take(&ev.event, "", ev.line));
-    }
+    TWINLINE_RETURN_IF_ERROR(TakeRows<FactEvent>(reader));
     notes_ = reader.notes();
     return Status::Ok();
   }
