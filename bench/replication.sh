@@ -10,9 +10,10 @@
 #  2. Lag under load. The primary runs `serve --replicate`, the replica
 #     `serve --follow`; wrk POSTs one new fact per request to the primary
 #     for --duration seconds (bench/wrk/append.lua, as bench/serve_load.sh),
-#     while the replica's /v1/health is sampled every 100 ms: records
-#     behind, and lag_ms (the primary's commit to the replica's commit of
-#     the last record it applied). Then how long the replica takes to hold
+#     while both /v1/health are sampled every 100 ms: the primary's records
+#     not yet acknowledged by the stream, the replica's records behind the
+#     stream, and its lag_ms (the primary's commit to the replica's commit
+#     of the last record it applied). Then how long the replica takes to hold
 #     every acknowledged append, and that both chain heads agree.
 #
 #   bench/replication.sh [--build DIR] [--events N] [--duration SECONDS]
@@ -108,7 +109,9 @@ replica_url=$(start_server replica "$replica" --follow "$urls")
 
 mkdir -p "$scratch/acks"
 ( while :; do
-    curl -s "$replica_url/v1/health" | jq -r '.replication | "\(.behind) \(.lag_ms)"'
+    r=$(curl -s "$replica_url/v1/health" | jq -r '.replication | "\(.behind) \(.lag_ms)"')
+    p=$(curl -s "$primary_url/v1/health" | jq -r '.replication.behind')
+    echo "$r $p"
     sleep 0.1
   done ) > "$scratch/samples.txt" &
 sampler=$!
@@ -132,7 +135,10 @@ printf '  %-44s %8s req/s, %s appends acknowledged\n' "appends to the primary (s
 sort -n -k1 "$scratch/samples.txt" | awk '{print $1}' > "$scratch/behind.txt"
 sort -n -k2 "$scratch/samples.txt" | awk '{print $2}' > "$scratch/lag.txt"
 pct() { awk -v p="$2" '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit } i = int(NR * p / 100); if (i < 1) i = 1; print v[i] }' "$1"; }
-printf '  %-44s p50 %s, p99 %s, max %s (%s samples)\n' "records behind the stream" \
+sort -n -k3 "$scratch/samples.txt" | awk '{print $3}' > "$scratch/unpublished.txt"
+printf '  %-44s p50 %s, p99 %s, max %s\n' "primary: records not yet in the stream" \
+  "$(pct "$scratch/unpublished.txt" 50)" "$(pct "$scratch/unpublished.txt" 99)" "$(pct "$scratch/unpublished.txt" 100)"
+printf '  %-44s p50 %s, p99 %s, max %s (%s samples)\n' "replica: records behind the stream" \
   "$(pct "$scratch/behind.txt" 50)" "$(pct "$scratch/behind.txt" 99)" "$(pct "$scratch/behind.txt" 100)" "$(wc -l < "$scratch/behind.txt")"
 printf '  %-44s p50 %s, p99 %s, max %s\n' "lag_ms (primary commit -> replica commit)" \
   "$(pct "$scratch/lag.txt" 50)" "$(pct "$scratch/lag.txt" 99)" "$(pct "$scratch/lag.txt" 100)"

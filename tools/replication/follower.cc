@@ -268,8 +268,16 @@ Status Follower::Session(Link& link, const std::atomic<bool>& stop) {
     pending.chains.push_back(std::move(record.chain));
     pending.last_recorded_at = record.recorded_at;
     ++next;
-    Update([&](FollowerProgress* p) { p->stream_seq = std::max(p->stream_seq, stream_seq + num_pending); });
-    if (pending.events.size() >= options_.batch || num_pending == 0) {
+    // Messages already here but not yet read (the server counts them as
+    // delivered): under load the backlog is there, and waiting for them
+    // makes one transaction of many.
+    int queued = 0;
+    int queued_bytes = 0;
+    if (natsSubscription_GetPending(sub.sub, &queued, &queued_bytes) != NATS_OK || queued < 0) queued = 0;
+    // (The queued messages are among num_pending, counted when this one was sent.)
+    const uint64_t stream_last = stream_seq + num_pending;
+    Update([&](FollowerProgress* p) { p->stream_seq = std::max(p->stream_seq, stream_last); });
+    if (pending.events.size() >= options_.batch || (num_pending == 0 && queued == 0)) {
       TWINLINE_RETURN_IF_ERROR(Flush(&pending));
       if (options_.once && num_pending == 0) {
         StreamState state;
