@@ -84,6 +84,24 @@ std::string FormatDouble(double value) {
   return ec == std::errc() ? std::string(buf, end) : "0";
 }
 
+std::string DumpJson(const Json& j) {
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+Json RangeJson(const Range& r) { return Json{{"certain", r.certain}, {"possible", r.possible}}; }
+
+Json ComponentsJson(const Network& net, const std::vector<std::vector<size_t>>& components) {
+  Json out = Json::array();
+  for (const auto& members : components) {
+    Json list = Json::array();
+    for (size_t i : members) list.push_back(net.nodes[i].slug);
+    out.push_back(std::move(list));
+  }
+  return out;
+}
+
+}  // namespace
+
 // Text for XML character data and attribute values. Characters XML 1.0 does
 // not allow (C0 controls other than tab, newline, carriage return) are
 // dropped; everything stored was valid UTF-8 on the way in.
@@ -114,24 +132,6 @@ std::string XmlEscape(std::string_view s) {
   }
   return out;
 }
-
-std::string DumpJson(const Json& j) {
-  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
-Json RangeJson(const Range& r) { return Json{{"certain", r.certain}, {"possible", r.possible}}; }
-
-Json ComponentsJson(const Network& net, const std::vector<std::vector<size_t>>& components) {
-  Json out = Json::array();
-  for (const auto& members : components) {
-    Json list = Json::array();
-    for (size_t i : members) list.push_back(net.nodes[i].slug);
-    out.push_back(std::move(list));
-  }
-  return out;
-}
-
-}  // namespace
 
 Status LoadEntityDirectory(const ReadTxn& txn, const std::set<std::string>& slugs,
                            EntityDirectory* out) {

@@ -87,6 +87,11 @@ inline constexpr size_t kDefaultHubLimit = 10;
 Network BuildNetwork(const Snapshot& snapshot, const EntityDirectory& entities,
                      size_t hub_limit = kDefaultHubLimit);
 
+// Text for XML character data and attribute values (GraphML, GEXF).
+// Characters XML 1.0 does not allow (C0 controls other than tab, newline,
+// carriage return) are dropped; everything stored was valid UTF-8.
+std::string XmlEscape(std::string_view s);
+
 // "no", "maybe", "yes".
 std::string_view TriName(Tri tri);
 // "partnership", "route".
