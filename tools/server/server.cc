@@ -117,6 +117,7 @@ Status Server::Start(EventLog* log, const ServerOptions& options,
   route_options.max_series_steps = options.max_series_steps;
   route_options.read_only_reason = options.read_only_reason;
   route_options.replication_health = options.replication_health;
+  route_options.cors_origin = options.cors_origin;
   s.routes = std::make_unique<Routes>(log, s.committer.get(), s.hub.get(), route_options, logger);
   s.ctx.options = &s.options;
   s.ctx.routes = s.routes.get();

@@ -78,6 +78,8 @@ struct ServerOptions {
   // Steps a GET /v1/replay time series may have; each is one replay on an
   // I/O thread (at most api::kMaxSeriesSteps, the CLI's own limit).
   size_t max_series_steps = 240;
+  // --cors-origin: an origin whose pages may call the API (CORS); empty: none.
+  std::string cors_origin;
   std::chrono::milliseconds shutdown_grace{10'000};
   // A read replica (`serve --follow`): read_only with this reason in the 403.
   std::string read_only_reason;

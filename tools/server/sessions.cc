@@ -146,7 +146,8 @@ class SseSession : public Connection, public std::enable_shared_from_this<SseSes
         "Content-Type: text/event-stream\r\n"
         "Cache-Control: no-store\r\n"
         "X-Accel-Buffering: no\r\n"
-        "Connection: close\r\n"
+        "Connection: close\r\n" +
+        ctx_->routes->CorsHeaders() +
         "\r\n"
         ": twinline events after seq " +
         std::to_string(after) + "\n\n";
