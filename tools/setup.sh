@@ -18,13 +18,20 @@ packages=(
   libicu-dev                        # Unicode name folding
   libnats-dev                       # replication: cnats (JetStream)
   help2man                          # the man page, made from --help at build time
+  librsvg2-dev libcairo2-dev        # PNG charts (replay --format png)
 )
+# node and npm build the page (web/) and drive the browser test; Debian's
+# unless some node is already installed (its own npm comes with it).
+if ! command -v node >/dev/null 2>&1; then packages+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
 if [ "${1:-}" != "--cli" ]; then
   packages+=(
     libgtest-dev libgmock-dev         # tests
     libbenchmark-dev libsqlite3-dev   # bench/ (Google Benchmark; the SQLite reference)
     wrk                               # bench/serve_load.sh (HTTP load)
     nats-server                       # the replication tests' cluster
+    python3 python3-networkx          # the exports read back (tests/tools/exports_test.py)
+    chromium fonts-dejavu-core fonts-wqy-microhei  # the page's browser test (web/test/page.test.mjs)
   )
 fi
 

@@ -28,6 +28,38 @@ std::string QualifierSymbol(std::string_view qualifier) {
   return QualifierWord(schema::Qualifier::EXACT);
 }
 
+Status CollectSources(const ReadTxn& txn, const std::vector<uint64_t>& seqs,
+                      std::vector<SourceRef>* out) {
+  for (uint64_t seq : seqs) {
+    TWINLINE_RETURN_IF_ERROR(txn.Get(seq, [&](schema::Event::Reader ev) {
+      for (auto s : ev.getSources()) {
+        out->push_back({s.getTitle(), s.getPublisher(), s.getPublished(), s.getLanguage(),
+                        s.getUrl(), s.getQuote(), ev.getId()});
+      }
+    }));
+  }
+  return Status::Ok();
+}
+
+Status SourcesBehind(const ReadTxn& txn, uint64_t seq, uint64_t known_seq,
+                     std::vector<SourceRef>* out) {
+  std::vector<uint64_t> seqs = {seq};
+  std::string id;
+  TWINLINE_RETURN_IF_ERROR(EventIdAt(txn, seq, &id));
+  TWINLINE_RETURN_IF_ERROR(txn.ScanReferences(id, [&](schema::Event::Reader ref) {
+    if (ref.getSeq() <= known_seq && ref.getPayload().isCorroboration()) {
+      seqs.push_back(ref.getSeq());
+    }
+    return true;
+  }));
+  return CollectSources(txn, seqs, out);
+}
+
+std::string DescribeSource(const SourceRef& s) {
+  return s.title + " — " + s.publisher + ", " + s.published + " (" + s.language + ")" +
+         (s.url.empty() ? "" : " " + s.url);
+}
+
 Status EventIdAt(const ReadTxn& txn, uint64_t seq, std::string* id) {
   return txn.Get(seq, [&](schema::Event::Reader ev) { *id = ev.getId(); });
 }

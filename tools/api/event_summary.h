@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/event_log.h"
 #include "core/status.h"
@@ -26,6 +27,24 @@ std::string QualifierSymbol(std::string_view qualifier);
 // Sources backing an event: its own plus those of the corroborations that
 // target it later.
 Status CountSources(const ReadTxn& txn, schema::Event::Reader ev, uint64_t* count);
+
+// One source of an event, and the event that carries it (the event itself
+// or a corroboration of it).
+struct SourceRef {
+  std::string title, publisher, published, language, url, quote, event_id;
+};
+
+// The sources of the events at `seqs`, in that order, each event's own.
+Status CollectSources(const ReadTxn& txn, const std::vector<uint64_t>& seqs,
+                      std::vector<SourceRef>* out);
+
+// The sources behind the event at `seq` as known at `known_seq`: its own,
+// then those of the corroborations of it recorded by then.
+Status SourcesBehind(const ReadTxn& txn, uint64_t seq, uint64_t known_seq,
+                     std::vector<SourceRef>* out);
+
+// "title — publisher, published (language) url": one line of a table note.
+std::string DescribeSource(const SourceRef& source);
 
 // The id of the event at `seq` ("ev-658f2256f99761dd").
 Status EventIdAt(const ReadTxn& txn, uint64_t seq, std::string* id);

@@ -86,4 +86,15 @@ Json OutcomeJson(const AppendOutcome& o) {
   return Json{{"outcome", DispositionName(o.disposition)}, {"id", o.event_id}, {"seq", o.seq}};
 }
 
+Json SourceJson(const SourceRef& s) {
+  Json j{{"title", s.title},
+         {"publisher", s.publisher},
+         {"published", s.published},
+         {"language", s.language}};
+  if (!s.url.empty()) j["url"] = s.url;
+  if (!s.quote.empty()) j["quote"] = s.quote;
+  j["event"] = s.event_id;
+  return j;
+}
+
 }  // namespace twinline::api

@@ -12,6 +12,7 @@
 //    "valid_time" and "recorded_time" are null for an empty log.
 //  * OutcomeJson: one appended event's fate: {"outcome": "appended" |
 //    "corroborated" | "duplicate", "id", "seq"}.
+//  * SourceJson: a source as the timeline and the network exports list it.
 //  * DumpJson: the one way these are written: compact, one line, UTF-8
 //    unescaped.
 #ifndef TWINLINE_TOOLS_API_JSON_VIEWS_H_
@@ -24,6 +25,7 @@
 #include "core/event_log.h"
 #include "core/status.h"
 #include "schemas/twinline.capnp.h"
+#include "tools/api/event_summary.h"
 
 namespace twinline::api {
 
@@ -37,6 +39,10 @@ Status EntitiesJson(const ReadTxn& txn, nlohmann::ordered_json* array);
 Status EntityDetailJson(const ReadTxn& txn, std::string_view slug, nlohmann::ordered_json* out);
 
 nlohmann::ordered_json StatsJson(const LogStats& stats);
+
+// One source: {"title", "publisher", "published", "language", "url"?,
+// "quote"?, "event"} (the event that carries it).
+nlohmann::ordered_json SourceJson(const SourceRef& source);
 
 const char* DispositionName(AppendOutcome::Disposition disposition);
 nlohmann::ordered_json OutcomeJson(const AppendOutcome& outcome);

@@ -5,12 +5,15 @@
 #include <algorithm>
 #include <charconv>
 #include <optional>
+#include <sstream>
 
 #include "core/edtf.h"
 #include "events/json_codec.h"
 #include "projections/network.h"
 #include "tools/api/event_summary.h"
 #include "tools/api/json_views.h"
+#include "tools/api/network_export.h"
+#include "tools/api/series_chart.h"
 #include "tools/api/text_layout.h"
 
 namespace twinline::api {
@@ -82,6 +85,7 @@ struct View {
   const std::string& entity;  // resolved slug, or empty
   const std::string& format;
   std::ostream& out;
+  std::vector<std::string>* notes;  // may be null
 };
 
 // 142160000000 (no separators, no exponent): numbers for CSV.
@@ -320,6 +324,26 @@ Status PrintTrade(const View& v) {
 // ---------------------------------------------------------------------------
 // network
 
+// What WriteNetworkGeoJson leaves out: nodes without a location, and edges
+// with such an end.
+void NoteMissingCoordinates(const Network& net, std::vector<std::string>* notes) {
+  if (notes == nullptr) return;
+  size_t nodes = 0, edges = 0;
+  for (const NetworkNode& n : net.nodes) nodes += n.info.has_location ? 0 : 1;
+  for (const EdgeRow& e : net.edges) {
+    const size_t a = net.Find(e.a), b = net.Find(e.b);
+    edges += net.nodes[a].info.has_location && net.nodes[b].info.has_location ? 0 : 1;
+  }
+  if (nodes > 0) {
+    notes->push_back(std::to_string(nodes) + (nodes == 1 ? " node" : " nodes") +
+                     " without coordinates left out of the GeoJSON");
+  }
+  if (edges > 0) {
+    notes->push_back(std::to_string(edges) + (edges == 1 ? " edge" : " edges") +
+                     " with an end without coordinates left out of the GeoJSON");
+  }
+}
+
 Status PrintNetwork(const View& v) {
   EntityDirectory entities;
   TWINLINE_RETURN_IF_ERROR(LoadEntityDirectory(v.txn, EdgeEndpoints(v.snap), &entities));
@@ -334,6 +358,7 @@ Status PrintNetwork(const View& v) {
   }
   if (v.format == "geojson") {
     WriteNetworkGeoJson(net, v.out);
+    NoteMissingCoordinates(net, v.notes);
     return Status::Ok();
   }
   size_t certain_edges = 0;
@@ -381,23 +406,6 @@ std::string EffectiveSummary(schema::Event::Reader ev) {
   return SummarizeEvent(copy.asReader()) + " (as amended)";
 }
 
-struct SourceRef {
-  std::string title, publisher, published, language, url, quote, event_id;
-};
-
-Status CollectSources(const ReadTxn& txn, const std::vector<uint64_t>& seqs,
-                      std::vector<SourceRef>* out) {
-  for (uint64_t seq : seqs) {
-    TWINLINE_RETURN_IF_ERROR(txn.Get(seq, [&](schema::Event::Reader ev) {
-      for (auto s : ev.getSources()) {
-        out->push_back({s.getTitle(), s.getPublisher(), s.getPublished(), s.getLanguage(),
-                        s.getUrl(), s.getQuote(), ev.getId()});
-      }
-    }));
-  }
-  return Status::Ok();
-}
-
 Status PrintTimeline(const View& v, const Query& query) {
   std::vector<TimelineEntry> entries;
   TWINLINE_RETURN_IF_ERROR(Timeline(v.txn, v.entity, query, &entries));
@@ -415,16 +423,7 @@ Status PrintTimeline(const View& v, const Query& query) {
     TWINLINE_RETURN_IF_ERROR(CollectSources(v.txn, e.source_seqs, &sources));
     if (v.format == "json") {
       Json js = Json::array();
-      for (const SourceRef& s : sources) {
-        Json j{{"title", s.title},
-               {"publisher", s.publisher},
-               {"published", s.published},
-               {"language", s.language}};
-        if (!s.url.empty()) j["url"] = s.url;
-        if (!s.quote.empty()) j["quote"] = s.quote;
-        j["event"] = s.event_id;
-        js.push_back(std::move(j));
-      }
+      for (const SourceRef& s : sources) js.push_back(SourceJson(s));
       Json j{{"seq", e.seq},
              {"id", e.id},
              {"kind", e.kind},
@@ -440,8 +439,7 @@ Status PrintTimeline(const View& v, const Query& query) {
     table.AddRow({e.date, e.kind, summary, std::string(TriName(e.occurred)),
                   std::to_string(sources.size()), e.id});
     for (const SourceRef& s : sources) {
-      table.AddNote("source: " + s.title + " — " + s.publisher + ", " + s.published + " (" +
-                    s.language + ")" + (s.url.empty() ? "" : " " + s.url));
+      table.AddNote("source: " + DescribeSource(s));
     }
   }
   if (v.format == "json") {
@@ -591,6 +589,37 @@ Status PrintSeries(const ReplayRequest& r, const ReadTxn& txn, Query query,
     return Status::Ok();
   }
 
+  if (format == "svg" || format == "png") {
+    // Counts only: trade amounts live on another scale (the csv and json
+    // forms carry them).
+    Chart chart;
+    chart.title = entity.empty() ? "twinline: the network over time" : "twinline: " + entity + " over time";
+    chart.subtitle = FormatDay(days.front()) + " to " + FormatDay(days.back()) + " by " + step +
+                     ", known at seq " + std::to_string(known_seq) + ", dates " +
+                     std::string(DateRuleName(query.rule)) + "; band: certain to possible";
+    chart.days = days;
+    ChartMeasure partnerships{"partnerships", {}, {}}, routes{"routes", {}, {}},
+        partnered{entity.empty() ? "entities with partnership" : "partners", {}, {}};
+    for (const SeriesPoint& p : points) {
+      for (auto [m, r] : {std::pair{&partnerships, &p.partnerships}, std::pair{&routes, &p.routes},
+                          std::pair{&partnered, &p.partnered}}) {
+        m->certain.push_back(static_cast<double>(r->certain));
+        m->possible.push_back(static_cast<double>(r->possible));
+      }
+    }
+    chart.measures = {std::move(partnerships), std::move(routes), std::move(partnered)};
+    std::ostringstream svg;
+    WriteSeriesSvg(chart, svg);
+    if (format == "svg") {
+      out << svg.str();
+      return Status::Ok();
+    }
+    std::string png;
+    TWINLINE_RETURN_IF_ERROR(RenderPng(svg.str(), &png));
+    out.write(png.data(), static_cast<std::streamsize>(png.size()));
+    return Status::Ok();
+  }
+
   auto amount = [&](const SeriesPoint& p, const std::string& currency) {
     auto it = p.trade.find(currency);
     return it == p.trade.end() ? Amount{} : it->second;
@@ -640,14 +669,17 @@ const std::vector<std::string>& FormatsOf(const std::string& projection) {
   static const std::map<std::string, std::vector<std::string>> kFormats = {
       {"counts", {"table", "json", "csv"}},
       {"trade", {"table", "json", "csv"}},
-      {"network", {"table", "json", "graphml", "geojson"}},
+      {"network", {"table", "json", "graphml", "geojson", "gexf", "csv"}},
+      {"network_window", {"gexf", "graphml", "geojson", "csv", "json"}},
       {"timeline", {"table", "json"}},
-      {"series", {"csv", "json", "table"}},
+      {"series", {"csv", "json", "table", "svg", "png"}},
   };
   return kFormats.at(projection);
 }
 
 bool IsSeries(const ReplayRequest& r) { return !r.from.empty() || !r.to.empty(); }
+// The network over a window: from/to with projection network.
+bool IsWindow(const ReplayRequest& r) { return IsSeries(r) && r.projection == "network"; }
 
 }  // namespace
 
@@ -658,14 +690,15 @@ Status ReplayFormat(const ReplayRequest& r, std::string* format) {
     TWINLINE_RETURN_IF_ERROR(
         CheckChoice(style, "projection", r.projection, {"counts", "trade", "network", "timeline"}));
   }
-  if (series && !r.step.empty()) {
+  const bool window = IsWindow(r);
+  if (series && !window && !r.step.empty()) {
     TWINLINE_RETURN_IF_ERROR(CheckChoice(style, "step", r.step, {"year", "month"}));
   }
   const std::string as_of = ParamName(style, "as_of");
   const std::string from_to = ParamName(style, "from") + "/" + ParamName(style, "to");
   if (series && !r.as_of.empty()) {
     return Status::InvalidArgument("give either " + as_of + " (one day) or " + from_to +
-                                   " (a series)")
+                                   " (a series, or the network over a window)")
         .WithField(as_of);
   }
   if (!series && r.as_of.empty()) {
@@ -673,12 +706,17 @@ Status ReplayFormat(const ReplayRequest& r, std::string* format) {
                                    from_to + " for a time series")
         .WithField(as_of);
   }
-  if (series && !r.projection.empty()) {
+  if (series && !r.projection.empty() && !window) {
     return Status::InvalidArgument("a time series has its own columns; drop " +
-                                   ParamName(style, "projection"))
+                                   ParamName(style, "projection") + " (or give " +
+                                   ParamSetting(style, "projection", "network") +
+                                   " for the network over the window)")
         .WithField(ParamName(style, "projection"));
   }
-  const std::string projection = series ? "series" : r.projection.empty() ? "counts" : r.projection;
+  const std::string projection = window   ? "network_window"
+                                 : series ? "series"
+                                 : r.projection.empty() ? "counts"
+                                                        : r.projection;
   if (projection == "timeline" && r.common.entity.empty()) {
     return Status::InvalidArgument("the timeline is one entity's: give " +
                                    ParamName(style, "entity"))
@@ -691,23 +729,115 @@ Status ReplayFormat(const ReplayRequest& r, std::string* format) {
     for (const std::string& x : formats) list += (list.empty() ? "" : ", ") + x;
     return Status::InvalidArgument(
                ParamSetting(style, "format", *format) + " does not apply to " +
-               (series ? "a time series" : ParamSetting(style, "projection", projection)) +
+               (window   ? "the network over a window"
+                : series ? "a time series"
+                         : ParamSetting(style, "projection", projection)) +
                " (use " + list + ")")
         .WithField(ParamName(style, "format"));
+  }
+  if (*format == "png" && !PngSupported()) {
+    return Status::InvalidArgument("this twinline was built without librsvg, so it cannot draw "
+                                   "PNG; use " + ParamSetting(style, "format", "svg"))
+        .WithField(ParamName(style, "format"));
+  }
+  // A layer picks the node or the edge list of a network written as one
+  // table (csv) or one geometry type (geojson); the window's GeoJSON and
+  // every network CSV need one.
+  const std::string layer = ParamName(style, "layer");
+  const bool layered = projection.starts_with("network") && (*format == "csv" || *format == "geojson");
+  if (!r.layer.empty()) {
+    if (!layered) {
+      return Status::InvalidArgument(layer + " applies to a network written as csv or geojson")
+          .WithField(layer);
+    }
+    TWINLINE_RETURN_IF_ERROR(CheckChoice(style, "layer", r.layer, {"nodes", "edges"}));
+  } else if (layered && (window || *format == "csv")) {
+    return Status::InvalidArgument(
+               ParamSetting(style, "format", *format) + " holds one list: give " +
+               ParamSetting(style, "layer", "nodes") + " (" +
+               (*format == "csv" ? "the node list" : "points") + ") or " +
+               ParamSetting(style, "layer", "edges") + " (" +
+               (*format == "csv" ? "the edge list" : "lines") + ")")
+        .WithField(layer);
   }
   return Status::Ok();
 }
 
+namespace {
+
+// The network over [first, last] in one of the window formats.
+Status PrintWindow(const ReadTxn& txn, const Query& query, int64_t first, int64_t last,
+                   const std::string& entity, const std::string& format, const std::string& layer,
+                   std::ostream& out, std::vector<std::string>* notes) {
+  NetworkWindow window;
+  TWINLINE_RETURN_IF_ERROR(BuildNetworkWindow(txn, query, first, last, entity, &window));
+  const Layer which = layer == "nodes" ? Layer::kNodes : Layer::kEdges;
+  if (format == "gexf") {
+    WriteWindowGexf(window, out);
+  } else if (format == "graphml") {
+    WriteWindowGraphMl(window, out);
+  } else if (format == "geojson") {
+    WriteWindowGeoJson(window, which, out, notes);
+  } else if (format == "csv") {
+    WriteWindowCsv(window, which, out);
+  } else {
+    WriteWindowJson(window, out);
+  }
+  return Status::Ok();
+}
+
+// The window of a network request: from the FIRST day of `from` to the last
+// day of `to` (a window, unlike a series, covers its ends whole).
+Status WindowDays(const ReplayRequest& r, int64_t* first, int64_t* last) {
+  const ParamStyle style = r.style;
+  if (r.from.empty() || r.to.empty()) {
+    return Status::InvalidArgument("the network over a window needs both " +
+                                   ParamName(style, "from") + " and " + ParamName(style, "to"))
+        .WithField(ParamName(style, r.from.empty() ? "from" : "to"));
+  }
+  EdtfDate from;
+  Status s = ParseEdtf(r.from, &from);
+  if (!s.ok()) return s.WithField(ParamName(style, "from"));
+  if (from.earliest == kUnboundedStart) {
+    return Status::InvalidArgument("'" + r.from +
+                                   "' has an open or unknown start; give a first day "
+                                   "(e.g. 1950)")
+        .WithField(ParamName(style, "from"));
+  }
+  *first = from.earliest;
+  TWINLINE_RETURN_IF_ERROR(ParseAsOfDay(r.to, ParamName(style, "to"), last));
+  if (*first > *last) {
+    return Status::InvalidArgument(ParamSetting(style, "from", r.from) + " is after " +
+                                   ParamSetting(style, "to", r.to))
+        .WithField(ParamName(style, "from"));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status RenderReplay(ReadView& read_view, const ReplayRequest& r, std::ostream& out,
-                    spdlog::logger* logger) {
+                    spdlog::logger* logger, std::vector<std::string>* notes) {
   std::string format;
   TWINLINE_RETURN_IF_ERROR(ReplayFormat(r, &format));
   Query query;
   std::string entity;
   TWINLINE_RETURN_IF_ERROR(ResolveProjectionParams(r.common, r.style, read_view, &query, &entity));
+  if (IsWindow(r)) {
+    int64_t first = 0, last = 0;
+    TWINLINE_RETURN_IF_ERROR(WindowDays(r, &first, &last));
+    return PrintWindow(*read_view.txn, query, first, last, entity, format, r.layer, out, notes);
+  }
   if (IsSeries(r)) return PrintSeries(r, *read_view.txn, query, entity, format, out);
 
   TWINLINE_RETURN_IF_ERROR(ParseAsOfDay(r.as_of, ParamName(r.style, "as_of"), &query.as_of_day));
+  if (r.projection == "network" &&
+      (format == "gexf" || format == "csv" || (format == "geojson" && !r.layer.empty()))) {
+    // The window writers on the one day: the same edges (edge_history.h),
+    // with ids, events and sources.
+    return PrintWindow(*read_view.txn, query, query.as_of_day, query.as_of_day, entity, format,
+                       r.layer, out, notes);
+  }
   // Only the row sets the projection shows are computed (Query::rows); a
   // timeline reads the log itself (Timeline) and needs none of them.
   query.rows = r.projection == "trade"      ? kTradeRows
@@ -730,7 +860,7 @@ Status RenderReplay(ReadView& read_view, const ReplayRequest& r, std::ostream& o
                                        : std::string("the start"),
                   stats.checkpoints_skipped);
   }
-  const View view{*read_view.txn, state, entity, format, out};
+  const View view{*read_view.txn, state, entity, format, out, notes};
   if (r.projection == "trade") return PrintTrade(view);
   if (r.projection == "network") return PrintNetwork(view);
   if (r.projection == "timeline") return PrintTimeline(view, query);

@@ -10,12 +10,17 @@
 //   trade     the trade figures that hold, and totals per reporter and
 //             currency                                 (table, json, csv)
 //   network   the graph (projections/network.h): degrees, components, hubs
-//                                                      (table, json, graphml, geojson)
+//             (table, json, graphml, geojson); also as gexf, or csv and
+//             geojson one `layer` (nodes|edges) at a time, with edge ids,
+//             events and sources (network_export.h)
 //   timeline  one entity's story, with the sources of every event
 //                                                      (table, json)
 //
 // or, with from/to/step instead of as_of, a time series of key figures, one
-// replay per step (csv, json, table).
+// replay per step (csv, json, table; svg and png draw it: series_chart.h);
+// or, with from/to and projection network, the network over the window
+// from the first day of `from` to the last of `to`, every edge with the
+// days it held (network_export.h: gexf, graphml, geojson, csv, json).
 //
 // Contract:
 //  * RenderReplay checks the request, resolves it in `read_view` (one read
@@ -39,6 +44,7 @@
 #include <cstddef>
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "tools/api/projection_request.h"
@@ -59,7 +65,8 @@ struct ReplayRequest {
   std::string from, to;    // or a time series: first and last step
   std::string step;        // year (default) | month
   std::string projection;  // counts (default) | trade | network | timeline; not with a series
-  std::string format;      // table | json | csv | graphml | geojson; see above
+  std::string format;      // table | json | csv | graphml | geojson | gexf | svg | png; see above
+  std::string layer;       // nodes | edges: a network as csv or geojson
   ProjectionParams common;  // known_at, dates, entity, no_checkpoints
   ParamStyle style = ParamStyle::kFlags;
   size_t max_steps = kMaxSeriesSteps;
@@ -72,8 +79,11 @@ Status ReplayFormat(const ReplayRequest& request, std::string* format);
 
 // Writes the answer to `request` to `out`. `logger` (may be null) gets a
 // debug line on what the replay read (events applied, checkpoint used).
+// `notes` (may be null) gets a line for what the answer leaves out (a
+// GeoJSON's nodes and edges without coordinates), for the caller to show
+// beside it (stderr, a response header).
 Status RenderReplay(ReadView& read_view, const ReplayRequest& request, std::ostream& out,
-                    spdlog::logger* logger = nullptr);
+                    spdlog::logger* logger = nullptr, std::vector<std::string>* notes = nullptr);
 
 }  // namespace twinline::api
 

@@ -19,6 +19,7 @@
 #include "tools/api/read_view.h"
 #include "tools/api/replay_view.h"
 #include "tools/server/auth.h"
+#include "tools/server/web_assets.h"
 
 namespace twinline::server {
 
@@ -279,6 +280,9 @@ std::string_view ContentTypeFor(std::string_view format) {
   if (format == "table") return "text/plain; charset=utf-8";
   if (format == "graphml") return "application/graphml+xml";
   if (format == "geojson") return "application/geo+json";
+  if (format == "gexf") return "application/gexf+xml";
+  if (format == "svg") return "image/svg+xml";
+  if (format == "png") return "image/png";
   return "application/json";
 }
 
@@ -333,13 +337,64 @@ Routes::Routes(const EventLog* log, GroupCommitter* committer, const Subscriptio
       options_(std::move(options)),
       logger_(std::move(logger)) {}
 
+std::string Routes::CorsHeaders() const {
+  if (options_.cors_origin.empty()) return "";
+  return "Access-Control-Allow-Origin: " + options_.cors_origin + "\r\nVary: Origin\r\n";
+}
+
 void Routes::Handle(const Request& req, Respond respond) const {
   const unsigned version = req.version();
   const bool keep_alive = req.keep_alive();
+  if (!options_.cors_origin.empty()) {
+    // --cors-origin: that origin's pages may call the API (every answer says
+    // so); a preflight is answered here.
+    respond = [respond = std::move(respond), origin = options_.cors_origin](Response res) {
+      res.set(http::field::access_control_allow_origin, origin);
+      res.set(http::field::vary, "Origin");
+      respond(std::move(res));
+    };
+    if (req.method() == http::verb::options) {
+      Response res{http::status::no_content, version};
+      res.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
+      res.set(http::field::access_control_allow_headers,
+              "Content-Type, Authorization, Last-Event-ID");
+      res.set(http::field::access_control_max_age, "600");
+      res.keep_alive(keep_alive);
+      res.prepare_payload();
+      return respond(std::move(res));
+    }
+  }
   std::string path;
   Params params;
   Status s = ParseTarget(View(req.target()), &path, &params);
   if (!s.ok()) return respond(StatusResponse(s, Origin::kParameters, version, keep_alive));
+
+  // The page (web_assets.h): GET / and its assets.
+  if (path == "/" || path.starts_with("/assets/")) {
+    const WebAsset* asset = FindWebAsset(path);
+    if (req.method() != http::verb::get && req.method() != http::verb::head) {
+      Response res = ErrorResponse(http::status::method_not_allowed, "method_not_allowed",
+                                   std::string(req.method_string()) + " is not allowed on " +
+                                       path + "; allowed: GET",
+                                   version, keep_alive);
+      res.set(http::field::allow, "GET");
+      return respond(std::move(res));
+    }
+    if (asset == nullptr) {
+      return respond(ErrorResponse(
+          http::status::not_found, "not_found",
+          path == "/" ? "this twinline was built without its page (node and npm were missing "
+                        "at build time: install them and rebuild); the API is under /v1/"
+                      : "no such asset: " + path,
+          version, keep_alive));
+    }
+    Response res = MakeBody(http::status::ok, asset->content_type,
+                            std::string(reinterpret_cast<const char*>(asset->data), asset->size),
+                            version, keep_alive);
+    // The page is part of the binary: it changes only with it.
+    res.set(http::field::cache_control, path == "/" ? "no-cache" : "max-age=3600");
+    return respond(std::move(res));
+  }
 
   struct Endpoint {
     const char* path;
@@ -691,7 +746,7 @@ Response Routes::Replay(const Request& req, const Params& params) const {
   const bool keep_alive = req.keep_alive();
   auto fail = [&](const Status& s) { return StatusResponse(s, Origin::kParameters, version, keep_alive); };
   Status s = CheckParams(params, {"as_of", "known_at", "projection", "entity", "dates", "format",
-                                  "from", "to", "step"});
+                                  "from", "to", "step", "layer"});
   if (s.ok()) s = CheckNotEmpty(params);
   if (!s.ok()) return fail(s);
   api::ReplayRequest r;
@@ -702,14 +757,22 @@ Response Routes::Replay(const Request& req, const Params& params) const {
   Take(params, "from", &r.from);
   Take(params, "to", &r.to);
   Take(params, "step", &r.step);
+  Take(params, "layer", &r.layer);
   TakeShared(params, &r.projection, &r.format, &r.common);
   std::string format;
   s = api::ReplayFormat(r, &format);  // before the snapshot: reads nothing
   if (!s.ok()) return fail(s);
-  return RenderOnSnapshot(*log_, req, ContentTypeFor(format),
-                          [&](api::ReadView& view, std::ostream& body) {
-                            return api::RenderReplay(view, r, body, logger_.get());
-                          });
+  std::vector<std::string> notes;
+  Response res = RenderOnSnapshot(*log_, req, ContentTypeFor(format),
+                                  [&](api::ReadView& view, std::ostream& body) {
+                                    return api::RenderReplay(view, r, body, logger_.get(), &notes);
+                                  });
+  // What the answer leaves out (a GeoJSON's nodes without coordinates), as
+  // the CLI says it on stderr.
+  std::string omitted;
+  for (const std::string& note : notes) omitted += (omitted.empty() ? "" : "; ") + note;
+  if (!omitted.empty()) res.set("X-Twinline-Omitted", omitted);
+  return res;
 }
 
 Response Routes::Diff(const Request& req, const Params& params) const {

@@ -1,6 +1,7 @@
 // The endpoints of `twinline serve` (docs/openapi.yaml describes them in
 // full; docs/SERVER.md shows them with curl):
 //
+//   GET  /              the page (web/; web_assets.h), and its /assets/
 //   GET  /v1/health     {"status": "ok", "last_seq", "read_only", ...}
 //   GET  /v1/events     events after a seq (`after`, the cursor) or recorded
 //                       from a time on (`since`), filtered by `entity`, `kind`,
@@ -111,6 +112,7 @@ struct RouteOptions {
   // Replication's state (tools/replication/), as a JSON object that
   // /v1/health shows under "replication"; unset when not replicating.
   std::function<std::string()> replication_health;
+  std::string cors_origin;        // empty: no CORS headers (same-origin pages only)
 };
 
 class Routes {
@@ -126,6 +128,9 @@ class Routes {
   void Handle(const Request& req, Respond respond) const;
 
   bool IsSubscribe(const Request& req) const;
+  // Header lines ("Name: value\r\n") a response written outside Handle (the
+  // event stream's head) carries: CORS when --cors-origin is set, else none.
+  std::string CorsHeaders() const;
   // GET /v1/subscribe: the seq after which the stream starts, from the
   // Last-Event-ID header (a reconnecting client; it wins), `after`, or
   // `since` (a recorded time), else the log's last seq (live only). An

@@ -6,6 +6,8 @@
 // comes from one read transaction, so it is consistent even while another
 // process appends.
 #include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
 
 #include "tools/api/read_view.h"
 #include "tools/api/replay_view.h"
@@ -27,12 +29,21 @@ Handler ConfigureReplay(CLI::App& cmd) {
                           ->check(CLI::IsMember({"counts", "trade", "network", "timeline"}))
                           ->capture_default_str();
   cmd.add_option("--format", r.format,
-                 "table|json|csv (counts, trade), table|json|graphml|geojson (network), "
-                 "table|json (timeline), csv|json|table (series; default csv)")
-      ->check(CLI::IsMember({"table", "json", "csv", "graphml", "geojson"}));
+                 "table|json|csv (counts, trade), table|json|graphml|geojson|gexf|csv "
+                 "(network), table|json (timeline), csv|json|table|svg|png (series; default "
+                 "csv), gexf|graphml|geojson|csv|json (network over --from/--to; default gexf)")
+      ->check(CLI::IsMember({"table", "json", "csv", "graphml", "geojson", "gexf", "svg", "png"}));
+  cmd.add_option("--layer", r.layer,
+                 "a network as csv or geojson: nodes (node list, points) or edges (edge list, "
+                 "lines)")
+      ->check(CLI::IsMember({"nodes", "edges"}));
   AddProjectionFlags(cmd, &r.common);
-  cmd.add_option("--from", r.from, "time series: first step (the last day of this EDTF date)");
-  cmd.add_option("--to", r.to, "time series: last step at or before the last day of this date");
+  cmd.add_option("--from", r.from,
+                 "time series: first step (the last day of this EDTF date); network: the "
+                 "window's first day (the first day of this date)");
+  cmd.add_option("--to", r.to,
+                 "time series: last step at or before the last day of this date; network: the "
+                 "window's last day");
   cmd.add_option("--step", r.step, "time series: step between dates")
       ->check(CLI::IsMember({"year", "month"}))
       ->capture_default_str();
@@ -41,7 +52,11 @@ Handler ConfigureReplay(CLI::App& cmd) {
       "  twinline replay --as-of 1981 --entity Chengdu\n"
       "  twinline replay --as-of 2024 --projection network --format graphml > net.graphml\n"
       "  twinline replay --as-of 2025 --projection timeline --entity 重庆\n"
-      "  twinline replay --from 2000 --to 2025 --step year");
+      "  twinline replay --from 2000 --to 2025 --step year\n"
+      "  twinline replay --from 2000 --to 2025 --step year --format svg > chart.svg\n"
+      "  twinline replay --from 1950 --to 2025 --projection network --format gexf > net.gexf\n"
+      "  twinline replay --from 1950 --to 2025 --projection network --format geojson "
+      "--layer edges > lines.geojson");
 
   return [f](Context& ctx) -> Status {
     api::ReplayRequest request = f->request;
@@ -49,7 +64,10 @@ Handler ConfigureReplay(CLI::App& cmd) {
     if (f->projection_opt->count() > 0) request.projection = f->projection;
     api::ReadView snap;
     TWINLINE_RETURN_IF_ERROR(api::BeginReadView(*ctx.log, &snap));
-    return api::RenderReplay(snap, request, *ctx.out, ctx.logger.get());
+    std::vector<std::string> notes;
+    TWINLINE_RETURN_IF_ERROR(api::RenderReplay(snap, request, *ctx.out, ctx.logger.get(), &notes));
+    for (const std::string& note : notes) *ctx.err << "twinline: note: " << note << '\n';
+    return Status::Ok();
   };
 }
 

@@ -40,6 +40,7 @@ namespace twinline::cli {
 namespace {
 
 struct ServeFlags {
+  std::string cors_origin;
   std::string listen = "127.0.0.1:8080";
   std::string token_file;
   bool read_only = false;
@@ -122,6 +123,13 @@ Handler ConfigureServe(CLI::App& cmd) {
                  "events a live subscriber may fall behind before it is dropped")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd.add_option("--cors-origin", f->cors_origin,
+                 "an origin (https://example.org) whose pages may call this API from a browser; "
+                 "default: none, only the page served here")
+      ->check([](const std::string& v) -> std::string {
+        if (v.starts_with("http://") || v.starts_with("https://") || v == "*") return "";
+        return "an origin is scheme://host[:port] (or *), e.g. https://example.org";
+      });
   cmd.add_option("--max-series-steps", f->max_series_steps,
                  "steps (one replay each) a GET /v1/replay time series may have (400 beyond)")
       ->check(CLI::Range(size_t{1}, api::kMaxSeriesSteps))
@@ -162,6 +170,7 @@ Handler ConfigureServe(CLI::App& cmd) {
     options.shutdown_grace = Millis(f->shutdown_grace);
     options.sse_queue = f->sse_queue;
     options.max_series_steps = f->max_series_steps;
+    options.cors_origin = f->cors_origin;
 
     // Signals first, so that one arriving during startup is not fatal.
     boost::asio::io_context signal_io;
