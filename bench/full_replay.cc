@@ -13,7 +13,7 @@ namespace twinline::bench {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: twinline-bench replay --db DIR [--as-of EDTF] [--no-checkpoints]\n";
+    "usage: twinline-bench replay --db DIR [--as-of EDTF] [--no-index]\n";
 
 // Counts the rows of each set; keeps nothing of them.
 class CountingSink final : public SnapshotSink {
@@ -58,8 +58,8 @@ int FullReplayMain(int argc, char** argv) {
         return 1;
       }
       query.as_of_day = date.latest;
-    } else if (std::strcmp(argv[i], "--no-checkpoints") == 0) {
-      query.use_checkpoints = false;
+    } else if (std::strcmp(argv[i], "--no-index") == 0) {
+      query.use_index = false;
     } else {
       std::fputs(kUsage, stderr);
       return 1;

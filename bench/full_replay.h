@@ -9,7 +9,7 @@
 
 namespace twinline::bench {
 
-// twinline-bench replay --db DIR [--as-of EDTF] [--no-checkpoints]
+// twinline-bench replay --db DIR [--as-of EDTF] [--no-index]
 // Prints the rows of each set and the state hash; exits 1 on an error.
 int FullReplayMain(int argc, char** argv);
 

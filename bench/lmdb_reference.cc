@@ -152,31 +152,5 @@ Status ScanRecords(const std::string& dir, PlainStats* stats) {
   return Status::Ok();
 }
 
-Status WalkByDate(const std::string& dir, PlainStats* stats) {
-  *stats = PlainStats();
-  Env env;
-  TWINLINE_RETURN_IF_ERROR(env.Open(dir, /*read_only=*/true));
-  Txn txn;
-  TWINLINE_RETURN_IF_ERROR(txn.Begin(env, /*read_only=*/true));
-  MDB_dbi events, by_date;
-  TWINLINE_RETURN_IF_ERROR(Lmdb(mdb_dbi_open(txn.get(), "events", 0, &events), "opening events"));
-  TWINLINE_RETURN_IF_ERROR(
-      Lmdb(mdb_dbi_open(txn.get(), "by_date", 0, &by_date), "opening by_date"));
-  Cursor cursor;
-  TWINLINE_RETURN_IF_ERROR(cursor.Open(txn, by_date));
-  MDB_val key, value;
-  for (int rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_FIRST); rc != MDB_NOTFOUND;
-       rc = mdb_cursor_get(cursor.get(), &key, &value, MDB_NEXT)) {
-    TWINLINE_RETURN_IF_ERROR(Lmdb(rc, "reading by_date"));
-    if (key.mv_size != 16)
-      return Status::Corruption("by_date key of " + std::to_string(key.mv_size) + " bytes");
-    // docs/FORMAT.md: biased(earliest) ‖ seq; the seq is the events key.
-    MDB_val seq_key{8, static_cast<char*>(key.mv_data) + 8}, event;
-    TWINLINE_RETURN_IF_ERROR(
-        Lmdb(mdb_get(txn.get(), events, &seq_key, &event), "reading an event"));
-    Count(event, stats);
-  }
-  return Status::Ok();
-}
 
 }  // namespace twinline::bench

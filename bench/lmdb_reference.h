@@ -8,9 +8,6 @@
 //    commit durable: the storage limit for appending those records.
 //  * ScanRecords: one read transaction, one cursor over `events`, touching
 //    every byte of every value: the limit for reading the log.
-//  * WalkByDate: the by-date index in order, fetching each event it names
-//    and touching every byte: what reading the log in replay's order costs,
-//    before any decoding.
 // The environments are opened with the flags twinline uses (MDB_NOTLS,
 // durable commits; a fixed 64 GiB map, whose size costs nothing). A directory must not be open
 // through an EventLog in the same process at the same time (LMDB's rule: one environment handle per
@@ -35,7 +32,6 @@ struct PlainStats {
 Status PutRecords(const std::string& from_dir, const std::string& to_dir, uint64_t batch,
                   PlainStats* stats);
 Status ScanRecords(const std::string& dir, PlainStats* stats);
-Status WalkByDate(const std::string& dir, PlainStats* stats);
 
 }  // namespace twinline::bench
 

@@ -4,7 +4,7 @@
 //   twinline-bench measure [--json FILE] [--poll-ms N] -- CMD ARGS...
 //                                                    a whole process: time and peak memory
 //   twinline-bench report --dir DIR [--out FILE]     the table and the results JSON
-//   twinline-bench replay --db DIR [--as-of EDTF] [--no-checkpoints]
+//   twinline-bench replay --db DIR [--as-of EDTF] [--no-index]
 //                                                    every row set at once (figure 5)
 #include <cstdio>
 #include <cstring>
@@ -26,7 +26,7 @@ constexpr const char* kUsage =
     "                            [--seed S] [--batch N] [--repetitions N] [--benchmark_* flags]\n"
     "       twinline-bench measure [--json FILE] [--poll-ms N] -- CMD ARGS...\n"
     "       twinline-bench report --dir DIR [--out FILE]\n"
-    "       twinline-bench replay --db DIR [--as-of EDTF] [--no-checkpoints]\n";
+    "       twinline-bench replay --db DIR [--as-of EDTF] [--no-index]\n";
 
 // Runs CMD, then writes its ProcessStats as JSON to --json (or stderr).
 // Exits with CMD's status.

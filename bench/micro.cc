@@ -308,17 +308,6 @@ void LmdbScan(benchmark::State& state) {
   state.counters["bytes"] = static_cast<double>(stats.bytes);
 }
 
-void LmdbByDate(benchmark::State& state) {
-  PlainStats stats;
-  for (auto _ : state) {
-    if (!Ok(state, WalkByDate(fixture->options().db, &stats))) return;
-    benchmark::DoNotOptimize(stats.checksum);
-  }
-  state.counters["events_per_second"] = benchmark::Counter(
-      static_cast<double>(stats.records), benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["events"] = static_cast<double>(stats.records);
-}
-
 // A projection rebuilt from zero: every event, no checkpoint, the default
 // (range) rule, as of a day after everything.
 void TwinlineFullReplay(benchmark::State& state) {
@@ -328,7 +317,7 @@ void TwinlineFullReplay(benchmark::State& state) {
   if (!Ok(state, log->BeginRead(&txn))) return;
   Query q;
   q.as_of_day = DaysFromCivil(9999, 12, 31);
-  q.use_checkpoints = false;
+  q.use_index = false;
   ReplayStats stats;
   for (auto _ : state) {
     Snapshot snap;
@@ -419,7 +408,7 @@ void AsOfTwinline(benchmark::State& state, bool checkpoints) {
         q.as_of_day = fixture->asof_days()[i];
         q.rule = DateRule::kEarliest;
         q.rows = kAsOfRows;
-        q.use_checkpoints = checkpoints;
+        q.use_index = checkpoints;
         Snapshot snap;
         ReplayStats stats;
         t->Start();
@@ -430,7 +419,7 @@ void AsOfTwinline(benchmark::State& state, bool checkpoints) {
         return Status::Ok();
       },
       [&](size_t i, const std::vector<std::string>& lines) {
-        return fixture->CheckAsOf(i, checkpoints ? "twinline" : "twinline (no checkpoints)", lines);
+        return fixture->CheckAsOf(i, checkpoints ? "twinline" : "twinline (no index)", lines);
       });
   state.counters["facts_applied_mean"] =
       benchmark::Counter(static_cast<double>(applied), benchmark::Counter::kAvgIterations);
@@ -580,7 +569,6 @@ int MicroMain(int argc, char** argv) {
       ->Unit(benchmark::kMillisecond)
       ->Repetitions(reps)
       ->ReportAggregatesOnly(reps > 1);
-  whole(benchmark::RegisterBenchmark("replay/lmdb_by_date", LmdbByDate), true);
   whole(benchmark::RegisterBenchmark("import/library_append", LibraryAppend), false);
   whole(benchmark::RegisterBenchmark("replay/twinline_full", TwinlineFullReplay), true);
   whole(benchmark::RegisterBenchmark("sqlite/load", SqliteLoad), false);
@@ -588,7 +576,7 @@ int MicroMain(int argc, char** argv) {
   latency(benchmark::RegisterBenchmark("asof/twinline",
                                        [](benchmark::State& s) { AsOfTwinline(s, true); }),
           options.samples);
-  latency(benchmark::RegisterBenchmark("asof/twinline_no_checkpoints",
+  latency(benchmark::RegisterBenchmark("asof/twinline_no_index",
                                        [](benchmark::State& s) { AsOfTwinline(s, false); }),
           options.full_samples);
   latency(benchmark::RegisterBenchmark("diff/sqlite", DiffSqlite), options.diff_samples);

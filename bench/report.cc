@@ -449,8 +449,8 @@ int ReportMain(int argc, char** argv) {
       if (r.ratio) r.met = *r.ratio >= 10;
     }
     t.Latency("3", "as-of query median vs full replay", p("asof/twinline", "p50_s"),
-              "no checkpoints", p("asof/twinline_no_checkpoints", "p50_s"),
-              p("asof/twinline", "p50_cpu_s"), p("asof/twinline_no_checkpoints", "p50_cpu_s"));
+              "no checkpoints", p("asof/twinline_no_index", "p50_s"),
+              p("asof/twinline", "p50_cpu_s"), p("asof/twinline_no_index", "p50_cpu_s"));
     if (const Json* load = Micro(micro, "sqlite/load"); load != nullptr) {
       Row r{"3", "SQLite load (effective facts, indexes, ANALYZE)",
             load->value("real_time", 0.0) / 1e3, Unit::kSeconds};
@@ -465,7 +465,7 @@ int ReportMain(int argc, char** argv) {
     {
       const auto tw = Counter(Micro(micro, "asof/twinline"), "samples");
       const auto mism = Counter(Micro(micro, "asof/twinline"), "mismatches");
-      const auto full = Counter(Micro(micro, "asof/twinline_no_checkpoints"), "mismatches");
+      const auto full = Counter(Micro(micro, "asof/twinline_no_index"), "mismatches");
       const auto dm = Counter(Micro(micro, "diff/twinline"), "mismatches");
       const auto ds = Counter(Micro(micro, "diff/twinline"), "samples");
       Row r{"3-4", "answers identical to SQLite's"};
@@ -475,7 +475,7 @@ int ReportMain(int argc, char** argv) {
         r.met = *mism == 0 && *dm == 0 && (!full || *full == 0);
       } else {
         bool disagree = false;
-        for (const char* name : {"asof/sqlite", "asof/twinline", "asof/twinline_no_checkpoints",
+        for (const char* name : {"asof/sqlite", "asof/twinline", "asof/twinline_no_index",
                                  "diff/sqlite", "diff/twinline"}) {
           const Json* b = Micro(micro, name);
           disagree = disagree || (b != nullptr && b->value("error_message", "").find("disagree") !=

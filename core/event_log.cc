@@ -1,5 +1,5 @@
 // The LMDB event log: opening it, appending (through core/log_writer.h),
-// reading (core/read_txn.h) and the derived checkpoints. Layout and rules:
+// reading (core/read_txn.h) and writing derived data. Layout and rules:
 // docs/FORMAT.md and docs/EVENTS.md; verification is in verify.cc, backups
 // in backup.cc.
 #include "core/event_log.h"
@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <optional>
 #include <ctime>
 
 #include "core/lmdb_env.h"
@@ -27,8 +28,14 @@ Status CheckFormatVersion(const std::string& path, std::string_view text) {
   const std::string readable = std::to_string(kFormatVersion);
   if (ec != std::errc() || end != text.data() + text.size() || version == 0) {
     return Status::Version("'" + path + "' has an unreadable format version '" + std::string(text) +
-                           "' (this build reads formats 1 to " + readable +
+                           "' (this build reads format " + readable +
                            "); it was not modified");
+  }
+  if (version < kFormatVersion) {
+    return Status::Version("'" + path + "' is in format " + std::to_string(version) +
+                           ", written by an earlier twinline (this build reads format " + readable +
+                           "); copy it into the current format with `twinline upgrade " + path +
+                           " NEW_DIR`. It was not modified");
   }
   if (version > kFormatVersion) {
     return Status::Version("'" + path + "' was written by a newer twinline (format " +
@@ -73,7 +80,8 @@ EventLog::EventLog(std::string path, std::unique_ptr<lmdb::Env> env, std::unique
       env_(std::move(env)),
       tables_(std::move(tables)),
       clock_(options.clock ? options.clock : &system_clock_),
-      logger_(options.logger) {}
+      logger_(options.logger),
+      maintainer_(options.maintainer) {}
 
 EventLog::~EventLog() = default;
 
@@ -148,8 +156,9 @@ Status EventLog::Append(std::vector<PendingEvent>& batch, const AppendOptions& o
       std::unique_ptr<lmdb::Txn> txn;
       TWINLINE_RETURN_IF_ERROR(lmdb::Txn::Begin(*env_, /*read_only=*/false, &txn));
       std::unique_ptr<LogBatchWriter> writer;
+      WriterHooks hooks{maintainer_.get(), logger_.get()};
       st = StartWriter(std::move(txn), *env_, tables_->dbi, *folder_, options, clock_->NowMicros(),
-                       logger_.get(), &writer);
+                       hooks, &writer);
       if (st.ok()) st = WriteAll(*writer, batch, result);
       map_full = writer != nullptr && writer->map_full();
     }  // the transaction has ended: the map may be resized
@@ -167,8 +176,10 @@ Status EventLog::BeginBatch(const AppendOptions& options, std::unique_ptr<BatchW
   std::unique_ptr<lmdb::Txn> txn;
   TWINLINE_RETURN_IF_ERROR(lmdb::Txn::Begin(*env_, /*read_only=*/false, &txn));
   std::unique_ptr<LogBatchWriter> writer;
+  WriterHooks hooks{maintainer_.get(), logger_.get()};
+  hooks.streamed = true;
   TWINLINE_RETURN_IF_ERROR(StartWriter(std::move(txn), *env_, tables_->dbi, *folder_, options,
-                                       clock_->NowMicros(), logger_.get(), &writer));
+                                       clock_->NowMicros(), hooks, &writer));
   *out = std::move(writer);
   return Status::Ok();
 }
@@ -199,6 +210,13 @@ Status EventLog::AppendGroupOnce(std::vector<GroupItem>* items, bool* map_full) 
   Status st = lmdb::Txn::Begin(*env_, /*read_only=*/false, &group);
   size_t landed = 0;
   uint64_t last_seq = 0;
+  uint64_t before = 0;  // the log's last seq before the group
+  if (st.ok()) {
+    std::unique_ptr<lmdb::Cursor> c;
+    st = lmdb::Cursor::Open(*group, tables_->dbi[kEvents], &c);
+    if (st.ok() && c->Last()) before = lmdb::DecodeU64(c->key());
+    if (st.ok()) st = c->status();
+  }
   for (size_t i = 0; st.ok() && i < items->size(); ++i) {
     GroupItem& item = (*items)[i];
     // Each batch in its own nested transaction: a failure aborts it alone,
@@ -207,8 +225,10 @@ Status EventLog::AppendGroupOnce(std::vector<GroupItem>* items, bool* map_full) 
     item.status = lmdb::Txn::BeginNested(*group, &nested);
     std::unique_ptr<LogBatchWriter> writer;
     if (item.status.ok()) {
+      WriterHooks hooks{maintainer_.get(), /*logger=*/nullptr};
+      hooks.nested = true;
       item.status = StartWriter(std::move(nested), *env_, tables_->dbi, *folder_, item.options,
-                                clock_->NowMicros(), /*logger=*/nullptr, &writer);
+                                clock_->NowMicros(), hooks, &writer);
     }
     if (item.status.ok()) item.status = WriteAll(*writer, item.batch, &item.result);
     if (writer != nullptr && writer->map_full()) {
@@ -224,6 +244,13 @@ Status EventLog::AppendGroupOnce(std::vector<GroupItem>* items, bool* map_full) 
       if (logger_)
         logger_->debug("group item {} of {} refused: {}", i, items->size(), item.status.ToString());
     }
+  }
+  if (st.ok() && maintainer_ != nullptr && landed > 0) {
+    std::unique_ptr<DerivedWriteTxn> derived = NewDerivedWriteTxn(*group, tables_->dbi, path_);
+    st = maintainer_->BeforeCommit(*derived, before + 1, std::max(before, last_seq),
+                                   /*streamed=*/false);
+    *map_full = !st.ok() && group->map_full();
+    if (*map_full) return st;
   }
   if (st.ok()) {
     st = group->Commit();
@@ -273,21 +300,10 @@ Status EventLog::BeginRead(std::unique_ptr<ReadTxn>* out) const {
   return Status::Ok();
 }
 
-Status EventLog::ReplaceCheckpoints(
-    const std::vector<std::pair<std::string, std::string>>& entries) {
+Status EventLog::UpdateDerived(const std::function<Status(DerivedWriteTxn& txn)>& body) {
   return WriteGrowing([&](lmdb::Txn& txn) {
-    TWINLINE_RETURN_IF_ERROR(txn.Clear(tables_->dbi[kCheckpoints], "checkpoints"));
-    for (const auto& [key, value] : entries) {
-      TWINLINE_RETURN_IF_ERROR(
-          txn.Put(tables_->dbi[kCheckpoints], key, value, MDB_NOOVERWRITE, "checkpoint"));
-    }
-    return Status::Ok();
-  });
-}
-
-Status EventLog::PutCheckpoint(std::string_view key, std::string_view value) {
-  return WriteGrowing([&](lmdb::Txn& txn) {
-    return txn.Put(tables_->dbi[kCheckpoints], key, value, 0, "checkpoint");
+    std::unique_ptr<DerivedWriteTxn> derived = NewDerivedWriteTxn(txn, tables_->dbi, path_);
+    return body(*derived);
   });
 }
 

@@ -38,6 +38,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <array>
 #include <map>
 #include <memory>
 #include <optional>
@@ -62,8 +63,11 @@ class Txn;
 }  // namespace lmdb
 
 class NameFolder;
+class IndexMaintainer;
 
-inline constexpr uint32_t kFormatVersion = 1;
+// The on-disk format this build writes (docs/FORMAT.md). Format 1 (before
+// packed records and the temporal index) is read by `twinline upgrade` only.
+inline constexpr uint32_t kFormatVersion = 2;
 
 // How many of the last records QuickVerify() checks for `twinline serve`,
 // `verify --quick` and a backup's copy.
@@ -83,6 +87,9 @@ struct OpenOptions {
   std::chrono::milliseconds resize_wait{10000};
   const Clock* clock = nullptr;  // borrowed; nullptr = system clock
   std::shared_ptr<spdlog::logger> logger;  // nullptr = no logging
+  // Keeps derived data (the temporal index) up to date with every append;
+  // nullptr = none (derived data then lags behind, which readers allow for).
+  std::shared_ptr<IndexMaintainer> maintainer;
 };
 
 // An event waiting to be appended: a message whose root is schema::Event.
@@ -159,35 +166,25 @@ class ReadTxn {
   virtual uint64_t LastSeq() const = 0;
   // kNotFound if there is no such seq; kCorruption if the record cannot be decoded.
   virtual Status Get(uint64_t seq, const std::function<void(schema::Event::Reader)>& fn) const = 0;
-  // Raw stored bytes of a record (for `log --raw` and `capnp decode`).
+  // The canonical form of a record (docs/FORMAT.md, "The event record"):
+  // what the chain hashes, `log --raw` prints and `capnp decode` reads.
   virtual Status GetRaw(uint64_t seq, std::string* bytes) const = 0;
-  // The chain hash stored for `seq` (32 raw bytes: SHA-256 of the previous
-  // hash and the record, docs/FORMAT.md), or kNotFound.
-  virtual Status ChainHash(uint64_t seq, std::string* hash) const = 0;
   virtual Status FindById(std::string_view id, uint64_t* seq) const = 0;
   // Events with from <= seq <= to, ascending.
   virtual Status Scan(uint64_t from, uint64_t to, const EventFn& fn) const = 0;
   // Events touching `slug`, ascending seq.
   virtual Status ScanEntity(std::string_view slug, const EventFn& fn) const = 0;
-  // Events whose possible days overlap [from_day, to_day], in order of
-  // earliest day then seq. Walks the date index from its start (nothing
-  // indexes latest days): for `log --from/--to`, not for projections.
+  // Events whose possible days overlap [from_day, to_day], ascending seq
+  // (one pass over the log: for `log --from/--to`, not for projections).
   virtual Status ScanValidRange(int64_t from_day, int64_t to_day, const EventFn& fn) const = 0;
-  // Events whose earliest possible day lies in [from_day, to_day], in order
-  // of earliest day then seq; seeks straight to from_day, so the cost is the
-  // events yielded, not the log (projections: replay after a checkpoint).
-  virtual Status ScanStarting(int64_t from_day, int64_t to_day, const EventFn& fn) const = 0;
-  // The seqs ScanStarting would visit that are <= max_seq, ascending,
-  // read from the date index alone (no event is fetched). Stops and sets
-  // *truncated when there are more than `limit` of them, leaving `seqs`
-  // incomplete.
-  virtual Status SeqsStarting(int64_t from_day, int64_t to_day, uint64_t max_seq, size_t limit,
-                              std::vector<uint64_t>* seqs, bool* truncated) const = 0;
   // The events at `seqs` (ascending; kInvalidArgument otherwise), fetched
   // with one cursor moving forward: events that share a page cost one
   // descent of the B-tree between them instead of one each. kNotFound
   // names the first seq that is not in the log.
   virtual Status GetAscending(std::span<const uint64_t> seqs, const EventFn& fn) const = 0;
+  // The chain hash of record `seq` (docs/FORMAT.md, "Hash chain"); seq 0 is
+  // the 32 zero bytes every chain starts from. kNotFound past the end.
+  virtual Status ChainHash(uint64_t seq, std::array<uint8_t, 32>* hash) const = 0;
 
   // Entities: the seq of an entity's registration, or kNotFound.
   virtual Status FindEntity(std::string_view slug, uint64_t* seq) const = 0;
@@ -199,10 +196,13 @@ class ReadTxn {
   // Corrections and corroborations that target `event_id`, ascending seq.
   virtual Status ScanReferences(std::string_view event_id, const EventFn& fn) const = 0;
 
-  // Projection checkpoints (docs/PROJECTIONS.md), in key order. Values are
-  // valid only during the callback.
-  virtual Status ScanCheckpoints(
-      const std::function<bool(std::string_view key, std::string_view value)>& fn) const = 0;
+  // Derived data (the temporal index, docs/INDEX.md): the value stored
+  // under `key` in the log's `index` table, or kNotFound. Valid until the
+  // transaction ends; word-aligned when larger than half a page.
+  virtual Status GetDerived(std::string_view key, std::string_view* value) const = 0;
+  // Every (key, size) of the index table, in key order.
+  virtual Status ListDerived(
+      const std::function<bool(std::string_view key, size_t size)>& fn) const = 0;
 
   virtual Status Stats(LogStats* stats) const = 0;
 
@@ -215,6 +215,41 @@ class ReadTxn {
   // still in use. Call it between records anyway: pages still in use come
   // straight back. A hint: does nothing where it cannot.
   virtual void ReleaseMappedPages() const {}
+};
+
+// A read transaction over a write transaction that may also write the
+// log's derived data (its `index` table): what an IndexMaintainer and
+// EventLog::UpdateDerived are handed. Reads see the transaction's own
+// writes, appended events included.
+class DerivedWriteTxn : public ReadTxn {
+ public:
+  // Puts a value of `size` bytes under `key` and sets *data to where its
+  // bytes go: write them before the next write in this transaction. A value
+  // larger than half a page lies on its own pages, word-aligned.
+  virtual Status ReserveDerived(std::string_view key, size_t size, char** data) = 0;
+  // Deletes `key`; kNotFound when there is none.
+  virtual Status DeleteDerived(std::string_view key) = 0;
+  // Deletes every key.
+  virtual Status ClearDerived() = 0;
+};
+
+// Keeps derived data up to date with the log (projections/ implements it
+// for the temporal index). Called by the log's single writer, one batch at
+// a time: calls are never concurrent.
+class IndexMaintainer {
+ public:
+  virtual ~IndexMaintainer() = default;
+  // A streamed batch (EventLog::BeginBatch) wrote `ev`: every event of
+  // such a batch comes here once, in seq order, as stored. An error fails
+  // the batch. The reader is valid only during the call.
+  virtual Status Observe(schema::Event::Reader /*ev*/) { return Status::Ok(); }
+  // A write transaction that appended the events first_seq..last_seq
+  // (none when first_seq > last_seq) is about to commit; `streamed` says
+  // Observe saw each of them. An error fails the commit: nothing is written.
+  virtual Status BeforeCommit(DerivedWriteTxn& txn, uint64_t first_seq, uint64_t last_seq,
+                              bool streamed) = 0;
+  // A streamed batch ended without committing: forget what Observe saw.
+  virtual void Abandon() {}
 };
 
 class EventLog {
@@ -280,13 +315,11 @@ class EventLog {
 
   Status BeginRead(std::unique_ptr<ReadTxn>* out) const;
 
-  // Replaces every stored projection checkpoint with `entries` (key, value)
-  // in one transaction. Checkpoints are derived data: they are not part of
-  // the history, not hash-chained, and may be rebuilt or dropped at will.
-  Status ReplaceCheckpoints(const std::vector<std::pair<std::string, std::string>>& entries);
-  // Stores (or overwrites) one checkpoint in its own transaction: for
-  // rebuilding large checkpoints one at a time (ReplaceCheckpoints({}) first).
-  Status PutCheckpoint(std::string_view key, std::string_view value);
+  // Runs `body` in a write transaction of its own and commits: for writing
+  // derived data (`twinline index`), which is not part of the history, not
+  // hash-chained, and may be rebuilt or dropped at will. If the map fills
+  // up, grows it and runs `body` again.
+  Status UpdateDerived(const std::function<Status(DerivedWriteTxn& txn)>& body);
 
   // Checks the hash chain and all indexes. Returns kCorruption (with
   // report->first_bad_seq set where a record is at fault) on failure.
@@ -327,6 +360,7 @@ class EventLog {
   SystemClock system_clock_;
   const Clock* clock_;
   std::shared_ptr<spdlog::logger> logger_;
+  std::shared_ptr<IndexMaintainer> maintainer_;  // may be null
 };
 
 }  // namespace twinline

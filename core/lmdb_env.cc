@@ -382,8 +382,8 @@ Status Txn::Commit() {
   return Check(rc, "committing");
 }
 
-Status Txn::OpenDb(const char* name, bool create, MDB_dbi* dbi) {
-  int rc = mdb_dbi_open(txn_, name, create ? MDB_CREATE : 0, dbi);
+Status Txn::OpenDb(const char* name, bool create, MDB_dbi* dbi, unsigned flags) {
+  int rc = mdb_dbi_open(txn_, name, (create ? MDB_CREATE : 0) | flags, dbi);
   if (rc == MDB_NOTFOUND) {
     return Status::NotFound(std::string("the database has no '") + name +
                             "' table: not a twinline database, or not initialised (`twinline init`)");
@@ -426,6 +426,30 @@ Status PutCursor::Put(std::string_view key, std::string_view value, unsigned fla
   return txn_.Check(rc, std::string("writing ") + std::string(what));
 }
 
+Status Txn::Reserve(MDB_dbi dbi, std::string_view key, size_t size, char** data,
+                    std::string_view what) {
+  MDB_val k = Val(key);
+  MDB_val v{size, nullptr};
+  const int rc = mdb_put(txn_, dbi, &k, &v, MDB_RESERVE);
+  if (rc != MDB_SUCCESS) return Check(rc, std::string("writing ") + std::string(what));
+  *data = static_cast<char*>(v.mv_data);
+  return Status::Ok();
+}
+
+Status Txn::Del(MDB_dbi dbi, std::string_view key, std::string_view what) {
+  MDB_val k = Val(key);
+  const int rc = mdb_del(txn_, dbi, &k, nullptr);
+  if (rc == MDB_NOTFOUND) return Status::NotFound("no such key");
+  return Check(rc, std::string("deleting ") + std::string(what));
+}
+
+Status Txn::Entries(MDB_dbi dbi, uint64_t* entries) const {
+  MDB_stat st;
+  TWINLINE_RETURN_IF_ERROR(LmdbStatus(mdb_stat(txn_, dbi, &st), "reading table statistics"));
+  *entries = st.ms_entries;
+  return Status::Ok();
+}
+
 Status Txn::Clear(MDB_dbi dbi, std::string_view what) {
   return Check(mdb_drop(txn_, dbi, 0), std::string("clearing ") + std::string(what));
 }
@@ -455,6 +479,13 @@ bool Cursor::Seek(std::string_view key) {
   key_ = Val(key);
   return Move(MDB_SET_RANGE);
 }
+
+bool Cursor::SeekKey(std::string_view key) {
+  key_ = Val(key);
+  return Move(MDB_SET_KEY);
+}
+
+bool Cursor::NextDup() { return Move(MDB_NEXT_DUP); }
 
 // ---------------------------------------------------------------------------
 // Releasing the map's resident pages (ReleaseMappedPages).

@@ -161,14 +161,25 @@ class Txn {
   bool map_full() const { return map_full_; }
 
   // Opens a named database; with `create` (write transactions only) makes it.
-  Status OpenDb(const char* name, bool create, MDB_dbi* dbi);
+  // `flags`: mdb_dbi_open's (MDB_DUPSORT, MDB_DUPFIXED), besides MDB_CREATE.
+  Status OpenDb(const char* name, bool create, MDB_dbi* dbi, unsigned flags = 0);
   // OK, kNotFound, or an error. `value` is valid until the transaction ends.
   Status Get(MDB_dbi dbi, std::string_view key, MDB_val* value) const;
   // Puts with `flags` (e.g. MDB_NOOVERWRITE); `what` names the record for errors.
   Status Put(MDB_dbi dbi, std::string_view key, std::string_view value, unsigned flags,
              std::string_view what);
+  // Puts a value of `size` bytes under `key` and sets *data to where its
+  // bytes go (MDB_RESERVE): the caller writes them there before the next
+  // write in this transaction. A value larger than about half a page lies
+  // on its own pages, word-aligned.
+  Status Reserve(MDB_dbi dbi, std::string_view key, size_t size, char** data,
+                 std::string_view what);
+  // Deletes `key` (every duplicate of it); kNotFound when there is none.
+  Status Del(MDB_dbi dbi, std::string_view key, std::string_view what);
   // Empties a named database (mdb_drop without deleting it).
   Status Clear(MDB_dbi dbi, std::string_view what);
+  // The number of entries (every duplicate counted) of a database.
+  Status Entries(MDB_dbi dbi, uint64_t* entries) const;
 
  private:
   Txn(const Env* env, MDB_txn* txn, bool read_only, bool counted)
@@ -198,6 +209,10 @@ class Cursor {
   bool Last();
   bool Next();
   bool Seek(std::string_view key);  // first key >= `key`
+  // Sorted duplicates (MDB_DUPSORT): SeekKey positions at the first value
+  // of exactly `key`; NextDup at the next value of the same key.
+  bool SeekKey(std::string_view key);
+  bool NextDup();
   std::string_view key() const { return View(key_); }
   std::string_view value() const { return View(value_); }
   // The LMDB error that stopped iteration, if it was not just the end.

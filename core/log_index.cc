@@ -41,22 +41,19 @@ Status IndexEntriesFor(schema::Event::Reader ev, const NameFolder& folder,
   auto payload = ev.getPayload();
   const Which which = payload.which();
 
-  out->push_back({kByDate, lmdb::EncodeDay(ev.getValidTime().getEarliest()) + seq_key,
-                  lmdb::EncodeDay(ev.getValidTime().getLatest())});
-  out->push_back({kById, std::string(ev.getId().cStr()), seq_key});
+  out->push_back({kById, std::string(ev.getId().cStr(), ev.getId().size()), seq_key});
 
   std::vector<std::string> entities = EntityRefs(payload);
-  std::optional<TargetInfo> target;
   if (IsReference(which)) {
-    target.emplace();
-    TWINLINE_RETURN_IF_ERROR(lookup(ReferenceTarget(payload), &*target));
-    entities.insert(entities.end(), target->entities.begin(), target->entities.end());
+    TargetInfo target;
+    TWINLINE_RETURN_IF_ERROR(lookup(ReferenceTarget(payload), &target));
+    entities.insert(entities.end(), target.entities.begin(), target.entities.end());
     std::sort(entities.begin(), entities.end());
     entities.erase(std::unique(entities.begin(), entities.end()), entities.end());
     const char tag = which == Which::RETRACTION ? 'R' : which == Which::AMENDMENT ? 'A' : 'C';
-    out->push_back({kRefs, Join(ReferenceTarget(payload), seq_key), std::string(1, tag)});
+    out->push_back({kRefs, std::string(ReferenceTarget(payload)), seq_key + tag});
   }
-  for (const auto& slug : entities) out->push_back({kByEntity, Join(slug, seq_key), ""});
+  for (auto& slug : entities) out->push_back({kByEntity, std::move(slug), seq_key});
 
   if (which == Which::ENTITY_REGISTERED) {
     auto reg = payload.getEntityRegistered();
@@ -71,22 +68,20 @@ Status IndexEntriesFor(schema::Event::Reader ev, const NameFolder& folder,
     for (const auto& key : keys) out->push_back({kNames, Join(key, slug), ""});
   }
 
-  // Sources attach to the fact: the event's own fingerprint, or for a
-  // corroboration its target's.
-  Digest fact = which == Which::CORROBORATION ? target->fact
-                : known_fact != nullptr     ? *known_fact
-                                            : FactFingerprint(payload, ev.getValidTime().getEdtf().cStr());
-  if (which != Which::CORROBORATION) out->push_back({kFacts, std::string(AsBytes(fact)), seq_key});
-  for (auto source : ev.getSources()) {
-    Digest src = SourceFingerprint(source);
-    out->push_back({kFactSources, std::string(AsBytes(fact)) + std::string(AsBytes(src)), seq_key});
+  // A corroboration states no fact of its own: its sources belong to its
+  // target's, which has the entry.
+  if (which != Which::CORROBORATION) {
+    const Digest fact = known_fact != nullptr
+                            ? *known_fact
+                            : FactFingerprint(payload, ev.getValidTime().getEdtf().cStr());
+    out->push_back({kFacts, FactKey(fact), seq_key});
   }
   return Status::Ok();
 }
 
-Status OpenTables(lmdb::Txn& txn, bool create, std::array<MDB_dbi, kNumTables>* dbi) {
+Status OpenTables(lmdb::Txn& txn, bool create, TableHandles* dbi) {
   for (size_t i = 0; i < kNumTables; ++i) {
-    TWINLINE_RETURN_IF_ERROR(txn.OpenDb(kTableNames[i], create, &(*dbi)[i]));
+    TWINLINE_RETURN_IF_ERROR(txn.OpenDb(kTableNames[i], create, &(*dbi)[i], kTableFlags[i]));
   }
   return Status::Ok();
 }

@@ -35,6 +35,15 @@ TargetInfo DescribeTarget(schema::Event::Reader ev);
 
 using TargetLookup = std::function<Status(std::string_view id, TargetInfo* info)>;
 
+// The `facts` key of a fact fingerprint: its first 8 bytes. Two facts may
+// share one (the entries are sorted duplicates); whoever looks a fact up
+// compares the whole fingerprint of each candidate.
+inline std::string FactKey(const Digest& fact) {
+  return std::string(reinterpret_cast<const char*>(fact.data()), 8);
+}
+
+// One entry of a record index: for the posting tables (by_entity, facts,
+// refs) a duplicate `value` under `key`.
 struct IndexEntry {
   Table table;
   std::string key;

@@ -20,21 +20,32 @@ enum Table : size_t {
   kMeta,
   kEvents,
   kChain,
-  kByDate,
-  kByEntity,
   kById,
+  kByEntity,
   kEntities,
   kNames,
   kFacts,
-  kFactSources,
   kRefs,
-  kCheckpoints,  // derived data, outside the chain and Verify's index check
+  kIndex,  // derived data (the temporal index), outside the chain and Verify's index check
   kNumTables
 };
 
 inline constexpr std::array<const char*, kNumTables> kTableNames = {
-    "meta", "events", "chain", "by_date", "by_entity", "by_id",
-    "entities", "names", "facts", "fact_sources", "refs", "checkpoints"};
+    "meta", "events", "chain", "by_id", "by_entity", "entities", "names", "facts", "refs", "index"};
+
+// mdb_dbi_open flags of each table: the postings (by_entity, facts, refs)
+// are sorted duplicates of one fixed size under one key, stored packed by
+// LMDB without a node per entry.
+inline constexpr std::array<unsigned, kNumTables> kTableFlags = {
+    0, 0, 0, 0, MDB_DUPSORT | MDB_DUPFIXED, 0, 0, MDB_DUPSORT | MDB_DUPFIXED,
+    MDB_DUPSORT | MDB_DUPFIXED, 0};
+
+// The tables whose entries Verify derives from the records (the postings
+// and lookups; not the records, the chain, meta or the derived index).
+inline constexpr bool IsRecordIndex(size_t t) {
+  return t == kById || t == kByEntity || t == kEntities || t == kNames || t == kFacts ||
+         t == kRefs;
+}
 
 using TableHandles = std::array<MDB_dbi, kNumTables>;
 
@@ -46,7 +57,7 @@ namespace log_internal {
 
 inline const Digest kZeroDigest{};
 
-// `a` 0x00 `b`: the keys of by_entity, names and refs.
+// `a` 0x00 `b`: the keys of names.
 std::string Join(std::string_view a, std::string_view b);
 
 // Opens (or, with `create`, creates) every table in `txn`.

@@ -4,13 +4,15 @@
 #include <kj/exception.h>
 
 #include <algorithm>
-#include <cassert>
 #include <cstring>
+#include <map>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/identity.h"
 #include "core/log_index.h"
+#include "core/read_txn.h"
 #include "core/record.h"
 #include "core/schema_names.h"
 #include "core/sha256.h"
@@ -23,32 +25,110 @@ using Which = schema::Payload::Which;
 using lmdb::DecodeU64;
 using lmdb::EncodeU64;
 
+uint64_t Hash64(std::string_view s) { return std::hash<std::string_view>()(s); }
+
+uint64_t PrefixOf(const Digest& d) {
+  uint64_t v;
+  std::memcpy(&v, d.data(), sizeof v);
+  return v;
+}
+
+// Whether a key may be in a table: a chain of Bloom filters (each twice
+// the capacity of the one before, ~10 bits and 4 probes a key: about 1% of
+// absent keys look present). A batch's lookups of keys that are new (almost
+// all of them) cost a few bit tests instead of a B-tree descent each.
+class KeyFilter {
+ public:
+  void Add(uint64_t h) {
+    if (filters_.empty() || filters_.back().count == filters_.back().capacity) {
+      const size_t capacity = filters_.empty() ? size_t{1} << 16 : filters_.back().capacity * 2;
+      filters_.push_back({std::vector<uint64_t>(capacity * 10 / 64 + 1), capacity, 0});
+    }
+    Filter& f = filters_.back();
+    const uint64_t bits = f.words.size() * 64;
+    for (int i = 0; i < 4; ++i) {
+      const uint64_t bit = Probe(h, i) % bits;
+      f.words[bit / 64] |= uint64_t{1} << (bit % 64);
+    }
+    ++f.count;
+  }
+  bool MayContain(uint64_t h) const {
+    for (const Filter& f : filters_) {
+      const uint64_t bits = f.words.size() * 64;
+      bool all = true;
+      for (int i = 0; i < 4 && all; ++i) {
+        const uint64_t bit = Probe(h, i) % bits;
+        all = (f.words[bit / 64] >> (bit % 64)) & 1;
+      }
+      if (all) return true;
+    }
+    return false;
+  }
+
+ private:
+  static uint64_t Probe(uint64_t h, int i) {
+    uint64_t x = h + 0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(i + 1);
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+  }
+  struct Filter {
+    std::vector<uint64_t> words;
+    size_t capacity = 0, count = 0;
+  };
+  std::vector<Filter> filters_;
+};
+
+struct DigestHash {
+  size_t operator()(const Digest& d) const { return PrefixOf(d); }
+};
+
+struct StringHash {
+  using is_transparent = void;  // found by string_view, without a copy
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+};
+template <typename V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+using StringSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
+
+// Appending within one write transaction: validation, identity, the record,
+// its chain hash and its index entries (docs/FORMAT.md, docs/EVENTS.md).
 class TxnWriter {
  public:
   TxnWriter(lmdb::Txn& txn, const TableHandles& dbi, const NameFolder& folder,
-              const AppendOptions& options)
-      : txn_(txn), dbi_(dbi), folder_(folder), options_(options) {}
+            const AppendOptions& options, IndexMaintainer* observer)
+      : txn_(txn), dbi_(dbi), folder_(folder), options_(options), observer_(observer) {}
 
   Status Start(int64_t now) {
     std::unique_ptr<lmdb::Cursor> c;
     TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(txn_, dbi_[kEvents], &c));
     if (c->Last()) {
       last_seq_ = DecodeU64(c->key());
-      TWINLINE_RETURN_IF_ERROR(
-          WithStoredEvent(c->value(), last_seq_, [&](auto ev) { last_recorded_ = ev.getRecordedAt(); }));
+      TWINLINE_RETURN_IF_ERROR(WithStoredEvent(
+          c->value(), last_seq_, [&](auto ev) { last_recorded_ = ev.getRecordedAt(); }));
       MDB_val h;
       TWINLINE_RETURN_IF_ERROR(txn_.Get(dbi_[kChain], EncodeU64(last_seq_), &h).WithField("chain"));
-      if (h.mv_size != prev_hash_.size()) return Status::Corruption("chain hash of the last record has the wrong size");
+      if (h.mv_size != prev_hash_.size()) {
+        return Status::Corruption("chain hash of the last record has the wrong size");
+      }
       std::memcpy(prev_hash_.data(), h.mv_data, prev_hash_.size());
     }
     TWINLINE_RETURN_IF_ERROR(c->status());
     if (options_.expected_last_seq && *options_.expected_last_seq != last_seq_) {
-      return Status::Conflict("expected the log to end at seq " + std::to_string(*options_.expected_last_seq) +
-                              " but it ends at seq " + std::to_string(last_seq_) +
+      return Status::Conflict("expected the log to end at seq " +
+                              std::to_string(*options_.expected_last_seq) + " but it ends at seq " +
+                              std::to_string(last_seq_) +
                               ": another writer appended first; re-read and retry");
     }
     // Recorded time never goes backwards, even if the clock does.
     now_ = std::max(now, last_recorded_);
+    // Keys the log held before this batch can be ruled out by the filters
+    // only once they hold them too (see Lookups()).
+    uint64_t facts = 0, ids = 0;
+    TWINLINE_RETURN_IF_ERROR(txn_.Entries(dbi_[kFacts], &facts));
+    TWINLINE_RETURN_IF_ERROR(txn_.Entries(dbi_[kById], &ids));
+    facts_unfiltered_ = facts > 0;
+    ids_unfiltered_ = ids > 0;
     return Status::Ok();
   }
 
@@ -61,46 +141,49 @@ class TxnWriter {
       ev.setSeq(0);
       ev.setRecordedAt(0);
     }
+    if (++appended_in_batch_ == kFilterExistingAfter) TWINLINE_RETURN_IF_ERROR(FilterExisting());
 
     // Every entity the payload names must already be registered (earlier in
     // this batch counts: the transaction sees its own writes).
     for (const auto& slug : EntityRefs(payload.asReader())) {
-      if (which == Which::ENTITY_REGISTERED && slug == payload.getEntityRegistered().getEntity().cStr()) continue;
-      std::string_view v;
-      Status st = Find(kEntities, slug, &v);
-      if (st.code() == Status::Code::kNotFound) {
-        return Status::NotFound("unknown entity '" + slug + "' (register it with an entity_registered event first)");
+      if (which == Which::ENTITY_REGISTERED &&
+          slug == std::string_view(payload.getEntityRegistered().getEntity().cStr())) {
+        continue;
       }
-      TWINLINE_RETURN_IF_ERROR(st);
+      std::optional<uint64_t> registered;
+      TWINLINE_RETURN_IF_ERROR(FindEntity(slug, &registered));
+      if (!registered) {
+        return Status::NotFound("unknown entity '" + slug +
+                                "' (register it with an entity_registered event first)");
+      }
     }
 
     if (IsReference(which)) return AppendReference(message, outcome);
 
     const Digest fact = FactFingerprint(payload.asReader(), ev.getValidTime().getEdtf().cStr());
-    std::string_view existing;
-    Status st = Find(kFacts, AsBytes(fact), &existing);
-    if (st.ok()) {
-      uint64_t fact_seq = DecodeU64(existing);
-      TargetInfo target;
+    std::optional<uint64_t> existing;
+    TWINLINE_RETURN_IF_ERROR(FindFact(fact, &existing));
+    if (existing) {
       std::string fact_id;
-      TWINLINE_RETURN_IF_ERROR(Lookup(fact_seq, &target, &fact_id));
+      TWINLINE_RETURN_IF_ERROR(IdAt(*existing, &fact_id));
       if (ev.getId().size() > 0 && fact_id != ev.getId().cStr()) {
         return Status::AlreadyExists("this fact is already recorded as '" + fact_id + "' (seq " +
-                                     std::to_string(fact_seq) + "); it cannot be given a second id")
+                                     std::to_string(*existing) +
+                                     "); it cannot be given a second id")
             .WithField("id");
       }
-      return AttachSources(ev.asReader(), target, fact_id, outcome);
+      return AttachSources(ev.asReader(), *existing, fact_id, outcome);
     }
-    if (st.code() != Status::Code::kNotFound) return st;
 
     if (ev.getId().size() == 0) ev.setId(DerivedEventId(fact));
     TWINLINE_RETURN_IF_ERROR(CheckIdFree(ev.getId().cStr()));
     if (which == Which::ENTITY_REGISTERED) {
-      std::string slug = Str(payload.getEntityRegistered().getEntity());
-      std::string_view v;
-      if (Find(kEntities, slug, &v).ok()) {
-        return Status::AlreadyExists("entity '" + slug + "' is already registered (seq " +
-                                     std::to_string(DecodeU64(v)) +
+      const std::string_view slug = payload.getEntityRegistered().getEntity().cStr();
+      std::optional<uint64_t> registered;
+      TWINLINE_RETURN_IF_ERROR(FindEntity(slug, &registered));
+      if (registered) {
+        return Status::AlreadyExists("entity '" + std::string(slug) +
+                                     "' is already registered (seq " + std::to_string(*registered) +
                                      ") with different details; amend that event instead")
             .WithField("entity");
       }
@@ -114,69 +197,206 @@ class TxnWriter {
   int64_t now() const { return now_; }
   const Digest& head() const { return prev_hash_; }
 
+  // Puts every waiting index entry into its table, in key order (see
+  // runs_). Commit calls it last; Write whenever kFlushEntries wait.
+  Status Flush() {
+    for (size_t t = 0; t < kNumTables; ++t) {
+      auto& run = runs_[t];
+      if (run.empty()) continue;
+      std::sort(run.begin(), run.end());
+      std::unique_ptr<lmdb::PutCursor> cursor;
+      TWINLINE_RETURN_IF_ERROR(lmdb::PutCursor::Open(txn_, dbi_[t], &cursor));
+      // A key (or, in a posting table, a key and value) already stored is
+      // a bug or a damaged log, and fails the batch: nothing is written.
+      const unsigned flags = (kTableFlags[t] & MDB_DUPSORT) ? MDB_NODUPDATA : MDB_NOOVERWRITE;
+      for (size_t i = 0; i < run.size(); ++i) {
+        if (i > 0 && run[i] == run[i - 1]) return KeyExists(static_cast<Table>(t));
+        if (!(kTableFlags[t] & MDB_DUPSORT) && i > 0 && run[i].first == run[i - 1].first) {
+          return KeyExists(static_cast<Table>(t));
+        }
+        TWINLINE_RETURN_IF_ERROR(cursor->Put(run[i].first, run[i].second, flags, kTableNames[t]));
+      }
+      run.clear();
+      run.shrink_to_fit();
+    }
+    waiting_facts_.clear();
+    waiting_ids_.clear();
+    waiting_entries_ = 0;
+    return Status::Ok();
+  }
+
  private:
+  // --- Lookups: this batch's entries waiting to be put, then the tables.
+
+  // After this many events a batch also filters the keys the log held
+  // before it (one pass over `facts` and `by_id`), so that a large import
+  // into a large log stops looking each new key up in the B-trees.
+  static constexpr size_t kFilterExistingAfter = size_t{1} << 16;
+
+  Status FilterExisting() {
+    for (auto [table, filter, unfiltered] :
+         {std::tuple(kFacts, &fact_filter_, &facts_unfiltered_),
+          std::tuple(kById, &id_filter_, &ids_unfiltered_)}) {
+      if (!*unfiltered) continue;
+      std::unique_ptr<lmdb::Cursor> c;
+      TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(txn_, dbi_[table], &c));
+      for (bool ok = c->First(); ok; ok = c->Next()) {
+        if (table == kFacts) {
+          uint64_t prefix = 0;
+          std::memcpy(&prefix, c->key().data(), std::min<size_t>(8, c->key().size()));
+          filter->Add(prefix);
+        } else {
+          filter->Add(Hash64(c->key()));
+        }
+      }
+      TWINLINE_RETURN_IF_ERROR(c->status());
+      *unfiltered = false;
+    }
+    return Status::Ok();
+  }
+
+  // The seq that first stated `fact`, if any.
+  Status FindFact(const Digest& fact, std::optional<uint64_t>* seq) {
+    seq->reset();
+    if (auto it = waiting_facts_.find(fact); it != waiting_facts_.end()) {
+      *seq = it->second;
+      return Status::Ok();
+    }
+    if (!facts_unfiltered_ && !fact_filter_.MayContain(PrefixOf(fact))) return Status::Ok();
+    // Every fact sharing the key's 8 bytes: compare whole fingerprints.
+    std::unique_ptr<lmdb::Cursor> c;
+    TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(txn_, dbi_[kFacts], &c));
+    for (bool ok = c->SeekKey(FactKey(fact)); ok; ok = c->NextDup()) {
+      const uint64_t candidate = DecodeU64(c->value());
+      Digest stored{};
+      MDB_val v;
+      TWINLINE_RETURN_IF_ERROR(txn_.Get(dbi_[kEvents], EncodeU64(candidate), &v));
+      TWINLINE_RETURN_IF_ERROR(WithStoredEvent(lmdb::View(v), candidate, [&](auto ev) {
+        stored = FactFingerprint(ev.getPayload(), ev.getValidTime().getEdtf().cStr());
+      }));
+      if (stored == fact) {
+        *seq = candidate;
+        return Status::Ok();
+      }
+    }
+    return c->status();
+  }
+
+  Status FindId(std::string_view id, std::optional<uint64_t>* seq) {
+    seq->reset();
+    if (auto it = waiting_ids_.find(id); it != waiting_ids_.end()) {
+      *seq = it->second;
+      return Status::Ok();
+    }
+    if (!ids_unfiltered_ && !id_filter_.MayContain(Hash64(id))) return Status::Ok();
+    MDB_val v;
+    Status st = txn_.Get(dbi_[kById], id, &v);
+    if (st.code() == Status::Code::kNotFound) return Status::Ok();
+    TWINLINE_RETURN_IF_ERROR(st);
+    if (v.mv_size != 8) return Status::Corruption("index 'by_id' has an entry of the wrong size");
+    *seq = DecodeU64(lmdb::View(v));
+    return Status::Ok();
+  }
+
+  // The seq of `slug`'s registration, if it is registered.
+  Status FindEntity(std::string_view slug, std::optional<uint64_t>* seq) {
+    seq->reset();
+    if (auto it = entities_.find(slug); it != entities_.end()) {
+      *seq = it->second;
+      return Status::Ok();
+    }
+    MDB_val v;
+    Status st = txn_.Get(dbi_[kEntities], slug, &v);
+    if (st.code() == Status::Code::kNotFound) return Status::Ok();
+    TWINLINE_RETURN_IF_ERROR(st);
+    *seq = DecodeU64(lmdb::View(v));
+    entities_.emplace(slug, **seq);  // a registration is never removed
+    return Status::Ok();
+  }
+
   Status Lookup(uint64_t seq, TargetInfo* info, std::string* id) {
     MDB_val v;
     TWINLINE_RETURN_IF_ERROR(txn_.Get(dbi_[kEvents], EncodeU64(seq), &v));
     return WithStoredEvent(lmdb::View(v), seq, [&](schema::Event::Reader ev) {
-      *info = DescribeTarget(ev);
-      if (id) *id = Str(ev.getId());
+      if (info != nullptr) *info = DescribeTarget(ev);
+      if (id != nullptr) *id = Str(ev.getId());
     });
   }
 
+  Status IdAt(uint64_t seq, std::string* id) { return Lookup(seq, nullptr, id); }
+
   Status LookupId(std::string_view id, TargetInfo* info) {
-    std::string_view v;
-    Status st = Find(kById, id, &v);
-    if (st.code() == Status::Code::kNotFound) {
-      return Status::NotFound("no event with id '" + std::string(id) + "' in the log").WithField("target");
+    std::optional<uint64_t> seq;
+    TWINLINE_RETURN_IF_ERROR(FindId(id, &seq));
+    if (!seq) {
+      return Status::NotFound("no event with id '" + std::string(id) + "' in the log")
+          .WithField("target");
     }
-    TWINLINE_RETURN_IF_ERROR(st);
-    return Lookup(DecodeU64(v), info, nullptr);
+    return Lookup(*seq, info, nullptr);
   }
 
   Status CheckIdFree(std::string_view id) {
-    std::string_view v;
-    if (Find(kById, id, &v).ok()) {
+    std::optional<uint64_t> seq;
+    TWINLINE_RETURN_IF_ERROR(FindId(id, &seq));
+    if (seq) {
       return Status::AlreadyExists("event id '" + std::string(id) + "' is already used by seq " +
-                                   std::to_string(DecodeU64(v)) + " for a different fact")
+                                   std::to_string(*seq) + " for a different fact")
           .WithField("id");
     }
     return Status::Ok();
   }
 
-  // The tags ('R', 'A', 'C') of the references already made to `id`.
-  Status ReferenceTags(std::string_view id, std::string* tags) {
-    std::string prefix = std::string(id) + '\0';
+  // The references already made to `id`, (seq, tag 'R', 'A' or 'C'), by seq.
+  Status References(std::string_view id, std::vector<std::pair<uint64_t, char>>* refs) {
+    refs->clear();
     std::unique_ptr<lmdb::Cursor> c;
     TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(txn_, dbi_[kRefs], &c));
-    for (bool ok = c->Seek(prefix); ok && c->key().substr(0, prefix.size()) == prefix; ok = c->Next()) {
-      tags->append(c->value());
+    for (bool ok = c->SeekKey(id); ok; ok = c->NextDup()) {
+      if (c->value().size() != 9) return Status::Corruption("index 'refs' has an entry of the wrong size");
+      refs->emplace_back(DecodeU64(c->value()), c->value()[8]);
     }
     TWINLINE_RETURN_IF_ERROR(c->status());
-    for (auto it = waiting_refs_.lower_bound(prefix); it != waiting_refs_.end() && it->starts_with(prefix);
-         ++it) {
-      tags->append(waiting_[kRefs].find(*it)->second);
+    if (auto it = waiting_refs_.find(id); it != waiting_refs_.end()) {
+      refs->insert(refs->end(), it->second.begin(), it->second.end());
     }
+    std::sort(refs->begin(), refs->end());
+    refs->erase(std::unique(refs->begin(), refs->end()), refs->end());
     return Status::Ok();
   }
 
-  // Sources of `ev` not yet attached to the fact `target`; writes a
-  // corroboration carrying them, or nothing when there are none.
-  Status AttachSources(schema::Event::Reader ev, const TargetInfo& target, const std::string& fact_id,
+  // Sources of `ev` not yet attached to the fact stated at `fact_seq` (by
+  // its own record or a corroboration of it); writes a corroboration
+  // carrying them, or nothing when there are none.
+  Status AttachSources(schema::Event::Reader ev, uint64_t fact_seq, const std::string& fact_id,
                        AppendOutcome* outcome) {
+    TargetInfo target;
+    std::set<Digest> known;
+    auto collect = [&](uint64_t seq, TargetInfo* info) {
+      MDB_val v;
+      TWINLINE_RETURN_IF_ERROR(txn_.Get(dbi_[kEvents], EncodeU64(seq), &v));
+      return WithStoredEvent(lmdb::View(v), seq, [&](schema::Event::Reader stored) {
+        if (info != nullptr) *info = DescribeTarget(stored);
+        for (auto source : stored.getSources()) known.insert(SourceFingerprint(source));
+      });
+    };
+    TWINLINE_RETURN_IF_ERROR(collect(fact_seq, &target));
+    std::vector<std::pair<uint64_t, char>> refs;
+    TWINLINE_RETURN_IF_ERROR(References(fact_id, &refs));
+    for (const auto& [seq, tag] : refs) {
+      if (tag == 'C') TWINLINE_RETURN_IF_ERROR(collect(seq, nullptr));
+    }
     std::vector<uint32_t> fresh;
-    std::set<std::string> seen;
     auto sources = ev.getSources();
     for (uint32_t i = 0; i < sources.size(); ++i) {
-      std::string key = std::string(AsBytes(target.fact)) + std::string(AsBytes(SourceFingerprint(sources[i])));
-      std::string_view v;
-      if (!Find(kFactSources, key, &v).ok() && seen.insert(key).second) fresh.push_back(i);
+      if (known.insert(SourceFingerprint(sources[i])).second) fresh.push_back(i);
     }
     outcome->event_id = fact_id;
     if (fresh.empty()) {
       outcome->disposition = AppendOutcome::Disposition::kDuplicate;
-      outcome->seq = target.seq;
-      if (options_.restore) return Status::InvalidArgument("restore: this event adds nothing to the log it is restored into");
+      outcome->seq = fact_seq;
+      if (options_.restore) {
+        return Status::InvalidArgument("restore: this event adds nothing to the log it is restored into");
+      }
       return Status::Ok();
     }
     capnp::MallocMessageBuilder message;
@@ -212,28 +432,37 @@ class TxnWriter {
     auto payload = ev.getPayload();
     const Which which = payload.which();
     std::string target_id(ReferenceTarget(payload.asReader()));
+    std::optional<uint64_t> target_seq;
+    TWINLINE_RETURN_IF_ERROR(FindId(target_id, &target_seq));
+    if (!target_seq) {
+      return Status::NotFound("no event with id '" + target_id + "' in the log").WithField("target");
+    }
     TargetInfo target;
-    TWINLINE_RETURN_IF_ERROR(LookupId(target_id, &target));
-    std::string tags;
-    TWINLINE_RETURN_IF_ERROR(ReferenceTags(target_id, &tags));
-    const bool retracted = tags.find('R') != std::string::npos;
-    const bool amended = tags.find('A') != std::string::npos;
+    TWINLINE_RETURN_IF_ERROR(Lookup(*target_seq, &target, nullptr));
+    std::vector<std::pair<uint64_t, char>> refs;
+    TWINLINE_RETURN_IF_ERROR(References(target_id, &refs));
+    bool retracted = false, amended = false;
+    for (const auto& [seq, tag] : refs) {
+      retracted = retracted || tag == 'R';
+      amended = amended || tag == 'A';
+    }
 
     if (which == Which::CORROBORATION) {
       if (target.which == Which::CORROBORATION || target.which == Which::RETRACTION) {
-        return Status::InvalidArgument("'" + target_id + "' is not a fact that sources can be added to").WithField("target");
+        return Status::InvalidArgument("'" + target_id + "' is not a fact that sources can be added to")
+            .WithField("target");
       }
-      return AttachSources(ev.asReader(), target, target_id, outcome);
+      return AttachSources(ev.asReader(), *target_seq, target_id, outcome);
     }
 
     // A correction already in the log (same fingerprint) is a duplicate.
     const Digest fact = FactFingerprint(payload.asReader(), ev.getValidTime().getEdtf().cStr());
-    std::string_view existing;
-    if (Find(kFacts, AsBytes(fact), &existing).ok()) {
-      TargetInfo self;
+    std::optional<uint64_t> existing;
+    TWINLINE_RETURN_IF_ERROR(FindFact(fact, &existing));
+    if (existing) {
       std::string self_id;
-      TWINLINE_RETURN_IF_ERROR(Lookup(DecodeU64(existing), &self, &self_id));
-      return AttachSources(ev.asReader(), self, self_id, outcome);
+      TWINLINE_RETURN_IF_ERROR(IdAt(*existing, &self_id));
+      return AttachSources(ev.asReader(), *existing, self_id, outcome);
     }
     if (target.which == Which::RETRACTION || target.which == Which::CORROBORATION) {
       return Status::InvalidArgument("'" + target_id + "' is a " + PayloadKindName(target.which) +
@@ -270,8 +499,8 @@ class TxnWriter {
     auto ev = message.getRoot<schema::Event>();
     if (options_.restore) {
       if (ev.getSeq() != last_seq_ + 1) {
-        return Status::InvalidArgument("restore: seq " + std::to_string(ev.getSeq()) + " would be stored at " +
-                                       std::to_string(last_seq_ + 1))
+        return Status::InvalidArgument("restore: seq " + std::to_string(ev.getSeq()) +
+                                       " would be stored at " + std::to_string(last_seq_ + 1))
             .WithField("seq");
       }
       if (ev.getRecordedAt() < last_recorded_) {
@@ -283,129 +512,93 @@ class TxnWriter {
       ev.setRecordedAt(now_);
     }
     const uint64_t new_seq = ev.getSeq();
-    const std::string bytes = EncodeRecord(ev.asReader());
+    const std::string canonical = CanonicalRecord(ev.asReader());
     const std::string seq_key = EncodeU64(new_seq);
 
     Sha256 chain;
     chain.Update(prev_hash_.data(), prev_hash_.size());
-    chain.Update(bytes);
-    Digest hash = chain.Finish();
+    chain.Update(canonical);
+    const Digest hash = chain.Finish();
 
-    TWINLINE_RETURN_IF_ERROR(txn_.Put(dbi_[kEvents], seq_key, bytes, MDB_NOOVERWRITE | MDB_APPEND, "event"));
-    TWINLINE_RETURN_IF_ERROR(txn_.Put(dbi_[kChain], seq_key, AsBytes(hash), MDB_NOOVERWRITE | MDB_APPEND, "chain"));
+    TWINLINE_RETURN_IF_ERROR(txn_.Put(dbi_[kEvents], seq_key, PackRecord(canonical),
+                                      MDB_NOOVERWRITE | MDB_APPEND, "event"));
+    TWINLINE_RETURN_IF_ERROR(
+        txn_.Put(dbi_[kChain], seq_key, AsBytes(hash), MDB_NOOVERWRITE | MDB_APPEND, "chain"));
 
-    std::vector<IndexEntry> entries;
+    entries_.clear();
     TargetLookup lookup = [this](std::string_view id, TargetInfo* info) { return LookupId(id, info); };
-    TWINLINE_RETURN_IF_ERROR(IndexEntriesFor(ev.asReader(), folder_, lookup, &entries, fact));
-    for (auto& e : entries) {
-      // Every index key is unique to its event (name keys include the slug,
-      // fact-source keys are checked before writing): a clash is a bug or a
-      // damaged log, and aborts the batch. One with an entry waiting is
-      // found here (in an index appends never read: when its run is
-      // sorted), one with an entry already in the table when the entry is
-      // put (MDB_NOOVERWRITE): both at the latest at the next flush, so an
-      // Add or the Commit fails and, as always, nothing of the batch is
-      // written.
-      ++waiting_entries_;
-      if (!IsLookedUp(e.table)) {
-        unsorted_[e.table].emplace_back(std::move(e.key), std::move(e.value));
-        continue;
+    TWINLINE_RETURN_IF_ERROR(IndexEntriesFor(ev.asReader(), folder_, lookup, &entries_, fact));
+    for (IndexEntry& e : entries_) {
+      switch (e.table) {
+        case kFacts: {
+          // The whole fingerprint, for exact lookups until the entry is put.
+          const Digest whole = fact != nullptr ? *fact
+                                               : FactFingerprint(ev.getPayload().asReader(),
+                                                                 ev.getValidTime().getEdtf().cStr());
+          if (!waiting_facts_.emplace(whole, new_seq).second) return KeyExists(kFacts);
+          fact_filter_.Add(PrefixOf(whole));
+          break;
+        }
+        case kById:
+          if (!waiting_ids_.emplace(e.key, new_seq).second) return KeyExists(kById);
+          id_filter_.Add(Hash64(e.key));
+          break;
+        case kEntities:
+          entities_.emplace(e.key, new_seq);
+          break;
+        case kRefs:
+          waiting_refs_[e.key].emplace_back(new_seq, e.value[8]);
+          break;
+        default:
+          break;
       }
-      if (e.table == kRefs) waiting_refs_.insert(e.key);
-      auto [it, inserted] = waiting_[e.table].try_emplace(std::move(e.key), std::move(e.value));
-      if (!inserted) return KeyExists(e.table);
+      runs_[e.table].emplace_back(std::move(e.key), std::move(e.value));
+      ++waiting_entries_;
     }
     prev_hash_ = hash;
     last_seq_ = new_seq;
     *seq = new_seq;
+    if (observer_ != nullptr) TWINLINE_RETURN_IF_ERROR(observer_->Observe(ev.asReader()));
     if (waiting_entries_ >= kFlushEntries) return Flush();
     return Status::Ok();
   }
 
- public:
-  // Puts every waiting index entry into its table, in key order (see
-  // waiting_). Commit calls it last; Write whenever kFlushEntries wait.
-  Status Flush() {
-    for (size_t t = 0; t < kNumTables; ++t) {
-      const auto table = static_cast<Table>(t);
-      auto& run = unsorted_[t];
-      for (auto& waiting = waiting_[t]; !waiting.empty();) {
-        auto node = waiting.extract(waiting.begin());
-        run.emplace_back(std::move(node.key()), std::move(node.mapped()));
-      }
-      if (run.empty()) continue;
-      std::sort(run.begin(), run.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-      std::unique_ptr<lmdb::PutCursor> cursor;
-      TWINLINE_RETURN_IF_ERROR(lmdb::PutCursor::Open(txn_, dbi_[t], &cursor));
-      for (size_t i = 0; i < run.size(); ++i) {
-        if (i > 0 && run[i].first == run[i - 1].first) return KeyExists(table);
-        TWINLINE_RETURN_IF_ERROR(cursor->Put(run[i].first, run[i].second, MDB_NOOVERWRITE, kTableNames[t]));
-      }
-      run.clear();
-    }
-    waiting_refs_.clear();
-    waiting_entries_ = 0;
-    return Status::Ok();
-  }
-
- private:
-  // `key` in `table` as this batch sees it: its waiting entries first, then
-  // the table. OK (with *value set, valid until the next write), kNotFound,
-  // or an error.
-  Status Find(Table table, std::string_view key, std::string_view* value) const {
-    assert(IsLookedUp(table));
-    const auto& waiting = waiting_[table];
-    if (auto it = waiting.find(key); it != waiting.end()) {
-      *value = it->second;
-      return Status::Ok();
-    }
-    MDB_val v;
-    TWINLINE_RETURN_IF_ERROR(txn_.Get(dbi_[table], key, &v));
-    *value = lmdb::View(v);
-    return Status::Ok();
+  static Status KeyExists(Table table) {
+    return lmdb::LmdbStatus(MDB_KEYEXIST, std::string("writing ") + kTableNames[table]);
   }
 
   lmdb::Txn& txn_;
   const TableHandles& dbi_;
   const NameFolder& folder_;
   const AppendOptions& options_;
+  IndexMaintainer* observer_;  // may be null; sees every event written (streamed batches)
   uint64_t last_seq_ = 0;
   int64_t last_recorded_ = 0;
   int64_t now_ = 0;
   Digest prev_hash_{};
+  size_t appended_in_batch_ = 0;
 
-  // Index entries written by this batch but not yet put into their tables,
-  // per table. The keys of most indexes (dates, slugs,
-  // fingerprints, ids) arrive in no order, and a B-tree put at a random key
-  // is a descent from the root onto a random page; put in key order, through
-  // one cursor, most land on the page the previous one did (10^6-event
-  // import: see bench/README.md). So entries wait here and are put sorted,
-  // whenever kFlushEntries wait (bounded memory: tens of MB) and at the
-  // commit.
-  // Every lookup an append makes goes through Find (or ReferenceTags), which
-  // sees them first: the batch behaves exactly as if each entry had been put
-  // at once. Records and chain hashes (keyed by seq, MDB_APPEND) go straight
-  // to their tables.
+  // Index entries written by this batch but not yet put into their tables.
+  // Their keys (ids, slugs, fingerprints) arrive in no order, and a B-tree
+  // put at a random key is a descent from the root onto a random page; put
+  // in key order, through one cursor, most land on the page the previous
+  // one did. So entries wait in runs, and are put sorted whenever
+  // kFlushEntries wait (bounded memory: tens of MB) and at the commit.
+  // What an append looks up (facts, ids, entities, references) is found
+  // among the waiting entries first, so the batch behaves exactly as if
+  // each entry had been put at once.
   static constexpr size_t kFlushEntries = size_t{1} << 18;
-  struct KeyHash {
-    using is_transparent = void;  // Find looks keys up by string_view, without a copy
-    size_t operator()(std::string_view key) const { return std::hash<std::string_view>()(key); }
-  };
-  using WaitingTable = std::unordered_map<std::string, std::string, KeyHash, std::equal_to<>>;
-  // The tables an append reads wait hashed, for Find; the others (dates,
-  // entity postings, names: written, never read, by an append) as they came,
-  // with no per-entry lookup structure; each run is sorted when flushed.
-  static bool IsLookedUp(Table table) {
-    return table == kFacts || table == kFactSources || table == kById || table == kEntities ||
-           table == kRefs;
-  }
-  static Status KeyExists(Table table) {
-    return lmdb::LmdbStatus(MDB_KEYEXIST, std::string("writing ") + kTableNames[table]);
-  }
-  std::array<WaitingTable, kNumTables> waiting_;
-  std::array<std::vector<std::pair<std::string, std::string>>, kNumTables> unsorted_;
-  std::set<std::string, std::less<>> waiting_refs_;  // waiting_[kRefs]'s keys in order: scanned by prefix
+  std::array<std::vector<std::pair<std::string, std::string>>, kNumTables> runs_;
   size_t waiting_entries_ = 0;
+  std::unordered_map<Digest, uint64_t, DigestHash> waiting_facts_;  // until flushed
+  StringMap<uint64_t> waiting_ids_;                                  // until flushed
+  StringMap<std::vector<std::pair<uint64_t, char>>> waiting_refs_;  // the whole batch
+  StringMap<uint64_t> entities_;  // registered: this batch's, and those looked up
+  // Every fact prefix and id this batch wrote (and, once FilterExisting
+  // ran, every one the log held): a key they rule out is not in the table.
+  KeyFilter fact_filter_, id_filter_;
+  bool facts_unfiltered_ = true, ids_unfiltered_ = true;  // the log held keys the filters lack
+  std::vector<IndexEntry> entries_;  // one record's, reused
 };
 
 // A batch being appended in one write transaction (its own, or one nested in
@@ -414,23 +607,22 @@ class TxnWriter {
 // is returned again by every later call.
 class LmdbBatchWriter : public LogBatchWriter {
  public:
-  // `txn` is owned; `env`, `dbi`, `folder` and `logger` are borrowed from
-  // the EventLog, which outlives every writer it hands out.
-  LmdbBatchWriter(std::unique_ptr<lmdb::Txn> txn, const lmdb::Env& env,
-                  const TableHandles& dbi, const NameFolder& folder,
-                  const AppendOptions& options, spdlog::logger* logger)
+  LmdbBatchWriter(std::unique_ptr<lmdb::Txn> txn, const lmdb::Env& env, const TableHandles& dbi,
+                  const NameFolder& folder, const AppendOptions& options, const WriterHooks& hooks)
       : options_(options),
         txn_(std::move(txn)),
-        writer_(*txn_, dbi, folder, options_),
+        writer_(*txn_, dbi, folder, options_, hooks.streamed ? hooks.maintainer : nullptr),
         env_(env),
-        logger_(logger) {}
+        dbi_(dbi),
+        path_(env.path()),
+        hooks_(hooks) {}
 
-  // The batch failed because the map filled up: Append and AppendGroup grow
-  // it and run the batch again.
+  ~LmdbBatchWriter() override {
+    if (!committed_ && hooks_.streamed && hooks_.maintainer != nullptr) hooks_.maintainer->Abandon();
+  }
+
   bool map_full() const override { return map_full_; }
 
-  // Reads the log's end and checks expected_last_seq; `now` is the batch's
-  // recorded time (clamped so that it never goes backwards).
   Status Start(int64_t now) {
     Status st = writer_.Start(now);
     if (!st.ok()) return Fail(st);
@@ -446,7 +638,6 @@ class LmdbBatchWriter : public LogBatchWriter {
     return AddMessage(*event, outcome);  // the message is freed on return
   }
 
-  // Add without taking the message: Append leaves the caller's batch in place.
   Status AddMessage(capnp::MessageBuilder& message, AppendOutcome* outcome) override {
     TWINLINE_RETURN_IF_ERROR(Usable());
     AppendOutcome local;
@@ -461,7 +652,7 @@ class LmdbBatchWriter : public LogBatchWriter {
       st = Status::InvalidArgument(std::string("event cannot be encoded: ") + e.getDescription().cStr());
     }
     if (!st.ok()) {
-      if (logger_) logger_->debug("batch refused at #{}: {}", index, st.ToString());
+      if (hooks_.logger) hooks_.logger->debug("batch refused at #{}: {}", index, st.ToString());
       return Fail(st.WithIndex(index));
     }
     ++added_;
@@ -483,8 +674,11 @@ class LmdbBatchWriter : public LogBatchWriter {
                                            options_.expected_chain_head->size())));
     }
     Status st = writer_.Flush();  // the index entries still waiting, as part of the commit
-    if (!st.ok()) return Fail(st);
-    st = txn_->Commit();
+    if (st.ok() && hooks_.maintainer != nullptr && !hooks_.nested) {
+      std::unique_ptr<DerivedWriteTxn> derived = NewDerivedWriteTxn(*txn_, dbi_, path_);
+      st = hooks_.maintainer->BeforeCommit(*derived, first_seq_, writer_.last_seq(), hooks_.streamed);
+    }
+    if (st.ok()) st = txn_->Commit();
     if (!st.ok()) return Fail(st);  // the transaction is gone either way
     txn_.reset();
     committed_ = true;
@@ -493,9 +687,9 @@ class LmdbBatchWriter : public LogBatchWriter {
     result->appended = appended_;
     result->corroborated = corroborated_;
     result->duplicates = duplicates_;
-    if (logger_) {
-      logger_->info("appended batch of {}: {} new, {} corroborated, {} duplicate; log at seq {}", added_,
-                    appended_, corroborated_, duplicates_, result->last_seq);
+    if (hooks_.logger) {
+      hooks_.logger->info("appended batch of {}: {} new, {} corroborated, {} duplicate; log at seq {}",
+                          added_, appended_, corroborated_, duplicates_, result->last_seq);
     }
     return Status::Ok();
   }
@@ -523,7 +717,9 @@ class LmdbBatchWriter : public LogBatchWriter {
   std::unique_ptr<lmdb::Txn> txn_;
   TxnWriter writer_;             // borrows *txn_; unused once txn_ is gone
   const lmdb::Env& env_;
-  spdlog::logger* logger_;       // may be null
+  const TableHandles& dbi_;
+  std::string path_;
+  const WriterHooks hooks_;
   uint64_t first_seq_ = 0;
   size_t added_ = 0, appended_ = 0, corroborated_ = 0, duplicates_ = 0;
   Status failure_;
@@ -533,11 +729,10 @@ class LmdbBatchWriter : public LogBatchWriter {
 
 }  // namespace
 
-Status StartWriter(std::unique_ptr<lmdb::Txn> txn, const lmdb::Env& env,
-                   const TableHandles& dbi, const NameFolder& folder,
-                   const AppendOptions& options, int64_t now, spdlog::logger* logger,
-                   std::unique_ptr<LogBatchWriter>* out) {
-  auto writer = std::make_unique<LmdbBatchWriter>(std::move(txn), env, dbi, folder, options, logger);
+Status StartWriter(std::unique_ptr<lmdb::Txn> txn, const lmdb::Env& env, const TableHandles& dbi,
+                   const NameFolder& folder, const AppendOptions& options, int64_t now,
+                   const WriterHooks& hooks, std::unique_ptr<LogBatchWriter>* out) {
+  auto writer = std::make_unique<LmdbBatchWriter>(std::move(txn), env, dbi, folder, options, hooks);
   TWINLINE_RETURN_IF_ERROR(writer->Start(now));
   *out = std::move(writer);
   return Status::Ok();

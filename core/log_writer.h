@@ -29,14 +29,26 @@ class LogBatchWriter : public EventLog::BatchWriter {
   virtual bool map_full() const = 0;
 };
 
+// Who else a writer serves. Borrowed from the EventLog, which outlives
+// every writer it hands out.
+struct WriterHooks {
+  IndexMaintainer* maintainer = nullptr;  // may be null
+  spdlog::logger* logger = nullptr;       // may be null
+  // Each written event goes to maintainer->Observe (EventLog::BeginBatch).
+  bool streamed = false;
+  // A batch nested in a group commit: its Commit hands its writes to the
+  // group's transaction, and the maintainer runs once, before the group's.
+  bool nested = false;
+};
+
 // Starts a writer on `txn` (owned; a fresh or a nested write transaction):
 // reads the log's end and checks options.expected_last_seq; `now` is the
 // batch's recorded time (clamped so that it never goes backwards). `env`,
-// `dbi`, `folder` and `logger` (may be null) are borrowed from the EventLog,
-// which outlives every writer it hands out.
+// `dbi` and `folder` are borrowed from the EventLog, which outlives every
+// writer it hands out.
 Status StartWriter(std::unique_ptr<lmdb::Txn> txn, const lmdb::Env& env, const TableHandles& dbi,
                    const NameFolder& folder, const AppendOptions& options, int64_t now,
-                   spdlog::logger* logger, std::unique_ptr<LogBatchWriter>* out);
+                   const WriterHooks& hooks, std::unique_ptr<LogBatchWriter>* out);
 
 // Writes every event of `batch` (left in place) through `writer` and commits.
 Status WriteAll(LogBatchWriter& writer, std::vector<PendingEvent>& batch, AppendResult* result);

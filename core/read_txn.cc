@@ -8,6 +8,8 @@
 #include "core/record.h"
 #include "core/schema_names.h"
 #include "core/sha256.h"
+#include <kj/exception.h>
+#include <cstring>
 
 namespace twinline::log_internal {
 namespace {
@@ -15,11 +17,15 @@ namespace {
 using lmdb::DecodeU64;
 using lmdb::EncodeU64;
 
-class LmdbReadTxn : public ReadTxn {
+// Reads through `txn_`: its own (a read transaction) or one borrowed (a
+// write transaction, for DerivedWriteTxn).
+template <typename Base>
+class LmdbReadTxn : public Base {
  public:
-  LmdbReadTxn(std::unique_ptr<lmdb::Txn> txn, const std::array<MDB_dbi, kNumTables>& dbi,
+  using EventFn = ReadTxn::EventFn;
+  LmdbReadTxn(std::unique_ptr<lmdb::Txn> owned, lmdb::Txn& txn, const TableHandles& dbi,
               std::string path)
-      : txn_(std::move(txn)), dbi_(dbi), path_(std::move(path)) {}
+      : owned_(std::move(owned)), txn_(&txn), dbi_(dbi), path_(std::move(path)) {}
 
   uint64_t LastSeq() const override {
     std::unique_ptr<lmdb::Cursor> c;
@@ -43,17 +49,7 @@ class LmdbReadTxn : public ReadTxn {
     Status st = txn_->Get(dbi_[kEvents], EncodeU64(seq), &v);
     if (st.code() == Status::Code::kNotFound) return Status::NotFound("no event at seq " + std::to_string(seq));
     TWINLINE_RETURN_IF_ERROR(st);
-    bytes->assign(lmdb::View(v));
-    return Status::Ok();
-  }
-
-  Status ChainHash(uint64_t seq, std::string* hash) const override {
-    MDB_val v;
-    Status st = txn_->Get(dbi_[kChain], EncodeU64(seq), &v);
-    if (st.code() == Status::Code::kNotFound) return Status::NotFound("no chain hash at seq " + std::to_string(seq));
-    TWINLINE_RETURN_IF_ERROR(st);
-    hash->assign(lmdb::View(v));
-    return Status::Ok();
+    return UnpackRecord(lmdb::View(v), seq, bytes);
   }
 
   Status FindById(std::string_view id, uint64_t* seq) const override {
@@ -70,93 +66,46 @@ class LmdbReadTxn : public ReadTxn {
   Status Scan(uint64_t from, uint64_t to, const EventFn& fn) const override {
     std::unique_ptr<lmdb::Cursor> c;
     TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn_, dbi_[kEvents], &c));
+    RecordReader reader;  // one buffer for the whole scan
     for (bool ok = c->Seek(EncodeU64(from)); ok; ok = c->Next()) {
       uint64_t seq = DecodeU64(c->key());
       if (seq > to) break;
+      TWINLINE_RETURN_IF_ERROR(reader.Open(c->value(), seq));
       bool more = true;
-      TWINLINE_RETURN_IF_ERROR(WithStoredEvent(c->value(), seq, [&](auto ev) { more = fn(ev); }));
+      TWINLINE_RETURN_IF_ERROR(Visit(reader, seq, fn, &more));
       if (!more) break;
     }
     return c->status();
   }
 
-  // Visits the seqs stored after `prefix` in a table keyed `prefix ‖ seq`.
-  Status ScanPrefixed(Table table, const std::string& prefix, const EventFn& fn) const {
+  // Visits the events whose seqs a posting table (sorted duplicates of 8
+  // bytes, or more: the seq comes first) holds under `key`, ascending.
+  Status ScanPostings(Table table, std::string_view key, const EventFn& fn) const {
     std::unique_ptr<lmdb::Cursor> c;
     TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn_, dbi_[table], &c));
-    for (bool ok = c->Seek(prefix); ok; ok = c->Next()) {
-      std::string_view key = c->key();
-      if (key.size() != prefix.size() + 8 || key.substr(0, prefix.size()) != prefix) break;
+    for (bool ok = c->SeekKey(key); ok; ok = c->NextDup()) {
+      if (c->value().size() < 8) return Status::Corruption(std::string("index '") + kTableNames[table] + "' has a short entry");
       bool more = true;
-      TWINLINE_RETURN_IF_ERROR(Get(DecodeU64(key.substr(prefix.size())), [&](auto ev) { more = fn(ev); }));
+      TWINLINE_RETURN_IF_ERROR(Get(DecodeU64(c->value()), [&](auto ev) { more = fn(ev); }));
       if (!more) break;
     }
     return c->status();
   }
 
   Status ScanEntity(std::string_view slug, const EventFn& fn) const override {
-    return ScanPrefixed(kByEntity, std::string(slug) + '\0', fn);
+    return ScanPostings(kByEntity, slug, fn);
   }
 
   Status ScanReferences(std::string_view event_id, const EventFn& fn) const override {
-    return ScanPrefixed(kRefs, std::string(event_id) + '\0', fn);
+    return ScanPostings(kRefs, event_id, fn);
   }
 
   Status ScanValidRange(int64_t from_day, int64_t to_day, const EventFn& fn) const override {
-    std::unique_ptr<lmdb::Cursor> c;
-    TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn_, dbi_[kByDate], &c));
-    // Walks every event that starts before `to_day` (see the header).
-    for (bool ok = c->First(); ok; ok = c->Next()) {
-      std::string_view key = c->key();
-      if (lmdb::DecodeDay(key) > to_day) break;
-      if (lmdb::DecodeDay(c->value()) < from_day) continue;
-      bool more = true;
-      TWINLINE_RETURN_IF_ERROR(Get(DecodeU64(key.substr(8)), [&](auto ev) { more = fn(ev); }));
-      if (!more) break;
-    }
-    return c->status();
-  }
-
-  // Visits the seqs of the date index's entries with an earliest day in
-  // [from_day, to_day], in index order (earliest day, then seq), until
-  // `fn` returns false.
-  Status WalkStarting(int64_t from_day, int64_t to_day,
-                      const std::function<bool(uint64_t seq)>& fn) const {
-    if (from_day > to_day) return Status::Ok();
-    std::unique_ptr<lmdb::Cursor> c;
-    TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn_, dbi_[kByDate], &c));
-    for (bool ok = c->Seek(lmdb::EncodeDay(from_day)); ok; ok = c->Next()) {
-      std::string_view key = c->key();
-      if (lmdb::DecodeDay(key) > to_day || !fn(DecodeU64(key.substr(8)))) break;
-    }
-    return c->status();
-  }
-
-  Status ScanStarting(int64_t from_day, int64_t to_day, const EventFn& fn) const override {
-    Status inner;
-    TWINLINE_RETURN_IF_ERROR(WalkStarting(from_day, to_day, [&](uint64_t seq) {
-      bool more = true;
-      inner = Get(seq, [&](auto ev) { more = fn(ev); });
-      return inner.ok() && more;
-    }));
-    return inner;
-  }
-
-  Status SeqsStarting(int64_t from_day, int64_t to_day, uint64_t max_seq, size_t limit,
-                      std::vector<uint64_t>* seqs, bool* truncated) const override {
-    seqs->clear();
-    *truncated = false;
-    TWINLINE_RETURN_IF_ERROR(WalkStarting(from_day, to_day, [&](uint64_t seq) {
-      if (seq > max_seq) return true;
-      if (seqs->size() == limit) {
-        *truncated = true;
-        return false;
-      }
-      seqs->push_back(seq);
-      return true;
-    }));
-    std::sort(seqs->begin(), seqs->end());
-    return Status::Ok();
+    return Scan(1, UINT64_MAX, [&](schema::Event::Reader ev) {
+      const auto date = ev.getValidTime();
+      if (date.getEarliest() > to_day || date.getLatest() < from_day) return true;
+      return fn(ev);
+    });
   }
 
   Status GetAscending(std::span<const uint64_t> seqs, const EventFn& fn) const override {
@@ -165,6 +114,7 @@ class LmdbReadTxn : public ReadTxn {
     }
     std::unique_ptr<lmdb::Cursor> c;
     TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn_, dbi_[kEvents], &c));
+    RecordReader reader;
     for (const uint64_t seq : seqs) {
       // LMDB's seek first looks within the cursor's current leaf page, so a
       // seq next to the last one costs no descent from the root.
@@ -172,10 +122,29 @@ class LmdbReadTxn : public ReadTxn {
         TWINLINE_RETURN_IF_ERROR(c->status());
         return Status::NotFound("no event at seq " + std::to_string(seq));
       }
+      TWINLINE_RETURN_IF_ERROR(reader.Open(c->value(), seq));
       bool more = true;
-      TWINLINE_RETURN_IF_ERROR(WithStoredEvent(c->value(), seq, [&](auto ev) { more = fn(ev); }));
+      TWINLINE_RETURN_IF_ERROR(Visit(reader, seq, fn, &more));
       if (!more) break;
     }
+    return Status::Ok();
+  }
+
+  Status ChainHash(uint64_t seq, Digest* hash) const override {
+    if (seq == 0) {
+      *hash = kZeroDigest;
+      return Status::Ok();
+    }
+    MDB_val v;
+    Status st = txn_->Get(dbi_[kChain], EncodeU64(seq), &v);
+    if (st.code() == Status::Code::kNotFound) {
+      return Status::NotFound("no chain hash at seq " + std::to_string(seq));
+    }
+    TWINLINE_RETURN_IF_ERROR(st);
+    if (v.mv_size != hash->size()) {
+      return Status::Corruption("seq " + std::to_string(seq) + ": its chain hash has the wrong size");
+    }
+    std::memcpy(hash->data(), v.mv_data, hash->size());
     return Status::Ok();
   }
 
@@ -224,12 +193,22 @@ class LmdbReadTxn : public ReadTxn {
     return c->status();
   }
 
-  Status ScanCheckpoints(
-      const std::function<bool(std::string_view, std::string_view)>& fn) const override {
+  Status GetDerived(std::string_view key, std::string_view* value) const override {
+    MDB_val v;
+    Status st = txn_->Get(dbi_[kIndex], key, &v);
+    if (st.code() == Status::Code::kNotFound) {
+      return Status::NotFound("no derived value '" + std::string(key) + "'");
+    }
+    TWINLINE_RETURN_IF_ERROR(st);
+    *value = lmdb::View(v);
+    return Status::Ok();
+  }
+
+  Status ListDerived(const std::function<bool(std::string_view, size_t)>& fn) const override {
     std::unique_ptr<lmdb::Cursor> c;
-    TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn_, dbi_[kCheckpoints], &c));
+    TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn_, dbi_[kIndex], &c));
     for (bool ok = c->First(); ok; ok = c->Next()) {
-      if (!fn(c->key(), c->value())) break;
+      if (!fn(c->key(), c->value().size())) break;
     }
     return c->status();
   }
@@ -267,17 +246,50 @@ class LmdbReadTxn : public ReadTxn {
     return Status::Ok();
   }
 
- private:
-  std::unique_ptr<lmdb::Txn> txn_;
-  const std::array<MDB_dbi, kNumTables>& dbi_;  // borrowed from the EventLog, which outlives us
+ protected:
+  // Runs `fn` over the record `reader` holds, turning a malformed one into
+  // kCorruption naming `seq`.
+  static Status Visit(RecordReader& reader, uint64_t seq, const EventFn& fn, bool* more) {
+    try {
+      *more = fn(reader.root());
+    } catch (const kj::Exception& e) {
+      return Status::Corruption("seq " + std::to_string(seq) + ": record does not decode: " +
+                                std::string(e.getDescription().cStr()));
+    }
+    return Status::Ok();
+  }
+
+  std::unique_ptr<lmdb::Txn> owned_;  // null when txn_ is borrowed
+  lmdb::Txn* txn_;
+  const TableHandles& dbi_;  // borrowed from the EventLog, which outlives us
   std::string path_;
+};
+
+class LmdbDerivedWriteTxn final : public LmdbReadTxn<DerivedWriteTxn> {
+ public:
+  LmdbDerivedWriteTxn(lmdb::Txn& txn, const TableHandles& dbi, std::string path)
+      : LmdbReadTxn(nullptr, txn, dbi, std::move(path)) {}
+
+  Status ReserveDerived(std::string_view key, size_t size, char** data) override {
+    return txn_->Reserve(dbi_[kIndex], key, size, data, "derived data");
+  }
+  Status DeleteDerived(std::string_view key) override {
+    return txn_->Del(dbi_[kIndex], key, "derived data");
+  }
+  Status ClearDerived() override { return txn_->Clear(dbi_[kIndex], "derived data"); }
 };
 
 }  // namespace
 
 std::unique_ptr<ReadTxn> NewReadTxn(std::unique_ptr<lmdb::Txn> txn, const TableHandles& dbi,
                                     std::string path) {
-  return std::make_unique<LmdbReadTxn>(std::move(txn), dbi, std::move(path));
+  lmdb::Txn& borrowed = *txn;
+  return std::make_unique<LmdbReadTxn<ReadTxn>>(std::move(txn), borrowed, dbi, std::move(path));
+}
+
+std::unique_ptr<DerivedWriteTxn> NewDerivedWriteTxn(lmdb::Txn& txn, const TableHandles& dbi,
+                                                    std::string path) {
+  return std::make_unique<LmdbDerivedWriteTxn>(txn, dbi, std::move(path));
 }
 
 }  // namespace twinline::log_internal

@@ -1,5 +1,6 @@
-// Internal to core/: the ReadTxn of an LMDB event log (core/event_log.h
-// gives the contract).
+// Internal to core/: the ReadTxn of an LMDB event log, and the
+// DerivedWriteTxn that an IndexMaintainer writes derived data through
+// (core/event_log.h gives both contracts).
 #ifndef TWINLINE_CORE_READ_TXN_H_
 #define TWINLINE_CORE_READ_TXN_H_
 
@@ -16,6 +17,11 @@ namespace twinline::log_internal {
 // outlives every ReadTxn it hands out; `path` is the database directory.
 std::unique_ptr<ReadTxn> NewReadTxn(std::unique_ptr<lmdb::Txn> txn, const TableHandles& dbi,
                                     std::string path);
+
+// A DerivedWriteTxn over the write transaction `txn` (borrowed: it must
+// outlive the result, and is not committed by it).
+std::unique_ptr<DerivedWriteTxn> NewDerivedWriteTxn(lmdb::Txn& txn, const TableHandles& dbi,
+                                                    std::string path);
 
 }  // namespace twinline::log_internal
 

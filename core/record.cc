@@ -1,72 +1,94 @@
 #include "core/record.h"
 
-#include <capnp/serialize.h>
+#include <capnp/serialize-packed.h>
 #include <kj/exception.h>
+#include <kj/io.h>
 
 #include <cstring>
-#include <optional>
 
 namespace twinline::log_internal {
 namespace {
 
+// A record no real event comes near (an event is at most 1 MiB of JSON):
+// a larger segment table is damage, and is not allocated.
+constexpr uint64_t kMaxRecordWords = uint64_t{64} << 20;  // 512 MiB
 
-// A stored record opened for reading. Decodes in place when LMDB's value is
-// 8-byte aligned (Cap'n Proto's requirement), else from one aligned copy.
-class StoredEvent {
- public:
-  explicit StoredEvent(std::string_view bytes) {
-    const word_t* begin = reinterpret_cast<const word_t*>(bytes.data());
-    size_t words = bytes.size() / sizeof(capnp::word);
-    if (reinterpret_cast<uintptr_t>(bytes.data()) % alignof(capnp::word) != 0) {
-      copy_ = kj::heapArray<capnp::word>(words);
-      std::memcpy(copy_.begin(), bytes.data(), words * sizeof(capnp::word));
-      begin = copy_.begin();
-    }
-    reader_.emplace(kj::ArrayPtr<const capnp::word>(begin, words));
-  }
-  schema::Event::Reader root() { return reader_->getRoot<schema::Event>(); }
-
- private:
-  using word_t = capnp::word;
-  kj::Array<capnp::word> copy_;
-  std::optional<capnp::FlatArrayMessageReader> reader_;
-};
-
-// Runs `fn` over the decoded record, turning a malformed message (Cap'n Proto
+Status Bad(uint64_t seq, const std::string& why) {
+  return Status::Corruption("seq " + std::to_string(seq) + ": record " + why);
+}
 
 }  // namespace
 
-Status WithStoredEvent(std::string_view bytes, uint64_t seq,
-                       const std::function<void(schema::Event::Reader)>& fn) {
-  if (bytes.size() % sizeof(capnp::word) != 0 || bytes.empty()) {
-    return Status::Corruption("seq " + std::to_string(seq) + ": record size " +
-                              std::to_string(bytes.size()) + " is not a whole number of words");
-  }
-  try {
-    StoredEvent stored(bytes);
-    fn(stored.root());
-  } catch (const kj::Exception& e) {
-    return Status::Corruption("seq " + std::to_string(seq) + ": record does not decode: " +
-                              std::string(e.getDescription().cStr()));
-  }
-  return Status::Ok();
-}
-
-// The stored form of an event: its canonical Cap'n Proto encoding
-// (capnp::canonicalize: one segment, no padding or orphaned space, a layout
-// fixed by the content alone) framed as a standard single-segment message,
-// so that the same event always has the same bytes (restore reproduces the
-// hash chain) and stock tools read it.
-std::string EncodeRecord(schema::Event::Reader ev) {
+std::string CanonicalRecord(schema::Event::Reader ev) {
   kj::Array<capnp::word> canonical = capnp::canonicalize(ev);
   std::string out(8, '\0');
   const uint32_t segment_words = static_cast<uint32_t>(canonical.size());
   // Segment table: (segment count - 1) = 0, then the segment's size in
   // words, both little-endian u32; 8 bytes keep the segment word-aligned.
   for (int i = 0; i < 4; ++i) out[4 + i] = static_cast<char>((segment_words >> (8 * i)) & 0xff);
-  out.append(reinterpret_cast<const char*>(canonical.begin()), canonical.size() * sizeof(capnp::word));
+  out.append(reinterpret_cast<const char*>(canonical.begin()),
+             canonical.size() * sizeof(capnp::word));
   return out;
 }
 
+std::string PackRecord(std::string_view canonical) {
+  // Packed as writePackedMessage writes a message: the segment table, then
+  // the segment, each its own write (PackedInputStream reads them back in
+  // the same pieces).
+  kj::VectorOutputStream out(canonical.size());
+  {
+    capnp::_::PackedOutputStream packed(out);
+    packed.write(canonical.data(), 8);
+    if (canonical.size() > 8) packed.write(canonical.data() + 8, canonical.size() - 8);
+  }
+  auto bytes = out.getArray();
+  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+}
+
+Status RecordReader::Open(std::string_view stored, uint64_t seq) {
+  message_.reset();
+  try {
+    kj::ArrayInputStream in(
+        kj::ArrayPtr<const kj::byte>(reinterpret_cast<const kj::byte*>(stored.data()), stored.size()));
+    capnp::_::PackedInputStream packed(in);
+    uint32_t table[2];
+    packed.read(table, sizeof table);
+    if (table[0] != 0) return Bad(seq, "is not a single-segment message");
+    const uint64_t words = table[1];
+    if (words == 0 || words > kMaxRecordWords) {
+      return Bad(seq, "claims a segment of " + std::to_string(words) + " words");
+    }
+    if (words_.size() < words + 1) words_.resize(words + 1);
+    std::memcpy(words_.data(), table, sizeof table);
+    packed.read(words_.data() + 1, words * sizeof(capnp::word));
+    if (in.tryGetReadBuffer().size() != 0) return Bad(seq, "has bytes after its message");
+    size_ = words + 1;
+    message_.emplace(kj::ArrayPtr<const capnp::word>(words_.data(), size_));
+    root_ = message_->getRoot<schema::Event>();
+  } catch (const kj::Exception& e) {
+    message_.reset();
+    return Bad(seq, std::string("does not decode: ") + e.getDescription().cStr());
+  }
+  return Status::Ok();
+}
+
+Status UnpackRecord(std::string_view stored, uint64_t seq, std::string* canonical) {
+  RecordReader reader;
+  TWINLINE_RETURN_IF_ERROR(reader.Open(stored, seq));
+  canonical->assign(reader.canonical());
+  return Status::Ok();
+}
+
+Status WithStoredEvent(std::string_view stored, uint64_t seq,
+                       const std::function<void(schema::Event::Reader)>& fn) {
+  RecordReader reader;
+  TWINLINE_RETURN_IF_ERROR(reader.Open(stored, seq));
+  try {
+    fn(reader.root());
+  } catch (const kj::Exception& e) {
+    return Bad(seq, std::string("does not decode: ") + e.getDescription().cStr());
+  }
+  return Status::Ok();
+}
 
 }  // namespace twinline::log_internal

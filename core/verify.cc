@@ -1,5 +1,8 @@
 // EventLog::Verify and QuickVerify (docs/FORMAT.md, "Verification").
+#include <kj/exception.h>
+
 #include <algorithm>
+#include <tuple>
 #include <cstring>
 #include <vector>
 
@@ -62,13 +65,38 @@ Status ImpliedEntries(const lmdb::Txn& txn, const TableHandles& dbi,
   return IndexEntriesFor(ev, folder, lookup, out);
 }
 
+// Whether `e` is stored: for a posting table, its value among the
+// duplicates of its key; otherwise under its key, with its value.
+Status FindEntry(const lmdb::Txn& txn, const TableHandles& dbi, const IndexEntry& e, bool* found,
+                 bool* wrong_value) {
+  *found = *wrong_value = false;
+  if (kTableFlags[e.table] & MDB_DUPSORT) {
+    MDB_cursor* c = nullptr;
+    TWINLINE_RETURN_IF_ERROR(lmdb::LmdbStatus(mdb_cursor_open(txn.get(), dbi[e.table], &c), "opening a cursor"));
+    MDB_val k = lmdb::Val(e.key), v = lmdb::Val(e.value);
+    const int rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH);
+    mdb_cursor_close(c);
+    if (rc == MDB_NOTFOUND) return Status::Ok();
+    TWINLINE_RETURN_IF_ERROR(lmdb::LmdbStatus(rc, "reading an index"));
+    *found = true;
+    return Status::Ok();
+  }
+  MDB_val stored;
+  Status st = txn.Get(dbi[e.table], e.key, &stored);
+  if (st.code() == Status::Code::kNotFound) return Status::Ok();
+  TWINLINE_RETURN_IF_ERROR(st);
+  *found = true;
+  *wrong_value = lmdb::View(stored) != e.value;
+  return Status::Ok();
+}
+
 // Checks one record: its key (the next seq), its chain hash (from *prev,
-// which it advances), that it decodes and names its own seq, and that every
-// index entry it implies is stored with its value (counted in *implied).
-// Errors name the seq.
-Status CheckRecord(const lmdb::Txn& txn, const TableHandles& dbi,
-                   const NameFolder& folder, uint64_t seq, std::string_view key,
-                   std::string_view value, const lmdb::Cursor* chain, Digest* prev,
+// which it advances, over the record's canonical form), that it decodes and
+// names its own seq, and that every index entry it implies is stored with
+// its value (counted in *implied). Errors name the seq.
+Status CheckRecord(const lmdb::Txn& txn, const TableHandles& dbi, const NameFolder& folder,
+                   uint64_t seq, std::string_view key, std::string_view value,
+                   const lmdb::Cursor* chain, Digest* prev, RecordReader* reader,
                    std::vector<IndexEntry>* entries, Counts* implied) {
   auto bad = [seq](const std::string& why) {
     return Status::Corruption("seq " + std::to_string(seq) + ": " + why);
@@ -78,39 +106,44 @@ Status CheckRecord(const lmdb::Txn& txn, const TableHandles& dbi,
                ToHex(reinterpret_cast<const uint8_t*>(key.data()), key.size()) + ")");
   }
   if (chain == nullptr || chain->key() != key) return bad("the chain has no hash for this record");
+  Status opened = reader->Open(value, seq);
+  if (!opened.ok()) return bad("hash chain mismatch: the record was altered (it does not unpack)");
   Sha256 h;
   h.Update(prev->data(), prev->size());
-  h.Update(value);
+  h.Update(reader->canonical());
   const Digest hash = h.Finish();
   if (chain->value() != AsBytes(hash))
     return bad("hash chain mismatch: the record or its hash was altered");
   *prev = hash;
 
   Status inner;
-  TWINLINE_RETURN_IF_ERROR(WithStoredEvent(value, seq, [&](schema::Event::Reader ev) {
+  try {
+    schema::Event::Reader ev = reader->root();
     if (ev.getSeq() != seq) {
       inner = Status::Corruption("record says seq " + std::to_string(ev.getSeq()));
-      return;
+    } else {
+      inner = ImpliedEntries(txn, dbi, folder, ev, entries);
     }
-    inner = ImpliedEntries(txn, dbi, folder, ev, entries);
-  }));
+  } catch (const kj::Exception& e) {
+    inner = Status::Corruption(std::string("record does not decode: ") + e.getDescription().cStr());
+  }
   if (!inner.ok()) return inner.code() == Status::Code::kCorruption ? bad(inner.message()) : inner;
 
   std::sort(entries->begin(), entries->end(), [](const IndexEntry& a, const IndexEntry& b) {
-    return a.table != b.table ? a.table < b.table : a.key < b.key;
+    return std::tie(a.table, a.key, a.value) < std::tie(b.table, b.key, b.value);
   });
   for (size_t i = 0; i < entries->size(); ++i) {
     const IndexEntry& e = (*entries)[i];
     const std::string name = kTableNames[e.table];
-    if (i > 0 && (*entries)[i - 1].table == e.table && (*entries)[i - 1].key == e.key) {
+    const IndexEntry* before = i > 0 ? &(*entries)[i - 1] : nullptr;
+    if (before && before->table == e.table && before->key == e.key &&
+        (before->value == e.value || !(kTableFlags[e.table] & MDB_DUPSORT))) {
       return bad("duplicate entry in index '" + name + "'");
     }
-    MDB_val stored;
-    Status st = txn.Get(dbi[e.table], e.key, &stored);
-    if (st.code() == Status::Code::kNotFound)
-      return bad("index '" + name + "' is missing an entry");
-    TWINLINE_RETURN_IF_ERROR(st);
-    if (lmdb::View(stored) != e.value) return bad("index '" + name + "' has a wrong value");
+    bool found = false, wrong_value = false;
+    TWINLINE_RETURN_IF_ERROR(FindEntry(txn, dbi, e, &found, &wrong_value));
+    if (!found) return bad("index '" + name + "' is missing an entry");
+    if (wrong_value) return bad("index '" + name + "' has a wrong value");
     ++(*implied)[e.table];
   }
   return Status::Ok();
@@ -120,19 +153,17 @@ Status CheckRecord(const lmdb::Txn& txn, const TableHandles& dbi,
 uint64_t ClaimedSeq(const lmdb::Txn& txn, const TableHandles& dbi, size_t table,
                     std::string_view key, std::string_view value) {
   switch (table) {
-    case kByDate:
-    case kByEntity:
-    case kRefs:  // ... ‖ seq
-      return key.size() >= 9 ? DecodeU64(key.substr(key.size() - 8)) : 0;
     case kNames: {  // folded name ‖ 0x00 ‖ slug: the slug's registration
       const size_t nul = key.rfind('\0');
       MDB_val v;
       if (nul == std::string_view::npos || !txn.Get(dbi[kEntities], key.substr(nul + 1), &v).ok())
         return 0;
       value = lmdb::View(v);
-      [[fallthrough]];
+      return value.size() == 8 ? DecodeU64(value) : 0;
     }
-    default:  // by_id, entities, facts, fact_sources: the value is the seq
+    case kRefs:  // seq ‖ tag
+      return value.size() == 9 ? DecodeU64(value) : 0;
+    default:  // by_id, by_entity, entities, facts: the value is the seq
       return value.size() == 8 ? DecodeU64(value) : 0;
   }
 }
@@ -156,6 +187,7 @@ Status FindUnexplained(const lmdb::Txn& txn, const TableHandles& dbi,
             inner = ImpliedEntries(txn, dbi, folder, ev, &entries);
           }));
       TWINLINE_RETURN_IF_ERROR(inner);
+
       for (const IndexEntry& e : entries) {
         explained = explained || (e.table == table && e.key == c->key() && e.value == c->value());
       }
@@ -193,6 +225,7 @@ Status EventLog::Verify(VerifyReport* report) const {
   //    entry it implies (all must be stored, with their values).
   Counts implied{};
   std::vector<IndexEntry> entries;  // one record's, reused
+  RecordReader reader;              // one buffer for every record
   std::unique_ptr<lmdb::Cursor> events, chain;
   TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn, dbi[kEvents], &events));
   TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn, dbi[kChain], &chain));
@@ -202,7 +235,7 @@ Status EventLog::Verify(VerifyReport* report) const {
   for (bool ok = events->First(); ok; ok = events->Next(), more_chain = chain->Next()) {
     ++seq;
     Status st = CheckRecord(*txn, dbi, *folder_, seq, events->key(), events->value(),
-                            more_chain ? chain.get() : nullptr, &prev, &entries, &implied);
+                            more_chain ? chain.get() : nullptr, &prev, &reader, &entries, &implied);
     if (!st.ok()) {
       if (st.code() == Status::Code::kCorruption) report->first_bad_seq = seq;
       return st;
@@ -222,7 +255,8 @@ Status EventLog::Verify(VerifyReport* report) const {
   // 2. No index holds anything else. Every implied entry was found and no
   //    two records imply the same key (a second one would have found the
   //    first's value), so equal counts mean equal contents.
-  for (size_t t = kChain + 1; t < kCheckpoints; ++t) {
+  for (size_t t = 0; t < kNumTables; ++t) {
+    if (!IsRecordIndex(t)) continue;
     std::unique_ptr<lmdb::Cursor> c;
     TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn, dbi[t], &c));
     uint64_t stored = 0;
@@ -248,7 +282,7 @@ Status EventLog::QuickVerify(uint64_t tail, VerifyReport* report) const {
   TWINLINE_RETURN_IF_ERROR(st);
   TWINLINE_RETURN_IF_ERROR(CheckFormatVersion(path_, lmdb::View(v)));
 
-  // One record, one chain hash, one id and one date entry for each seq 1..N.
+  // One record, one chain hash and one id entry for each seq 1..N.
   uint64_t n = 0;
   TWINLINE_RETURN_IF_ERROR(TableEntries(*txn, dbi[kEvents], &n));
   std::unique_ptr<lmdb::Cursor> events;
@@ -262,7 +296,7 @@ Status EventLog::QuickVerify(uint64_t tail, VerifyReport* report) const {
                                 std::to_string(n));
     }
   }
-  for (Table t : {kChain, kById, kByDate}) {
+  for (Table t : {kChain, kById}) {
     uint64_t entries = 0;
     TWINLINE_RETURN_IF_ERROR(TableEntries(*txn, dbi[t], &entries));
     if (entries != n) {
@@ -289,6 +323,7 @@ Status EventLog::QuickVerify(uint64_t tail, VerifyReport* report) const {
   }
   Counts implied{};
   std::vector<IndexEntry> entries;
+  RecordReader reader;
   std::unique_ptr<lmdb::Cursor> chain;
   TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn, dbi[kChain], &chain));
   bool more_chain = chain->Seek(EncodeU64(from));
@@ -297,7 +332,7 @@ Status EventLog::QuickVerify(uint64_t tail, VerifyReport* report) const {
        ok = events->Next(), more_chain = chain->Next()) {
     ++seq;
     st = CheckRecord(*txn, dbi, *folder_, seq, events->key(), events->value(),
-                     more_chain ? chain.get() : nullptr, &prev, &entries, &implied);
+                     more_chain ? chain.get() : nullptr, &prev, &reader, &entries, &implied);
     if (!st.ok()) {
       if (st.code() == Status::Code::kCorruption) report->first_bad_seq = seq;
       return st;

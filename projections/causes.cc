@@ -271,14 +271,15 @@ Status FindCauses(const ReadTxn& txn, const Snapshot& from, const Snapshot& to,
     TWINLINE_RETURN_IF_ERROR(inner);
   }
 
-  // (b) Events whose earliest day lies between the two days, fetched in
-  // seq order (the order does not matter here): events that share a page
-  // cost one descent of the B-tree, not one each.
+  // (b) Events whose earliest day lies between the two days: one pass over
+  // the log (this is the replay's diff, the reference the temporal index is
+  // held to; DiffAt answers from the index without it).
   if (dmin < dmax) {
-    bool truncated = false;
-    TWINLINE_RETURN_IF_ERROR(txn.SeqsStarting(dmin + 1, dmax, kmax, SIZE_MAX, &seqs, &truncated));
-    std::erase_if(seqs, [&](uint64_t seq) { return listed.count(seq) > 0; });  // (a) had them
-    TWINLINE_RETURN_IF_ERROR(txn.GetAscending(seqs, consider));
+    TWINLINE_RETURN_IF_ERROR(txn.Scan(1, kmax, [&](schema::Event::Reader ev) {
+      const int64_t e = ev.getValidTime().getEarliest();
+      if (e <= dmin || e > dmax || listed.count(ev.getSeq())) return true;  // (a) had it
+      return consider(ev);
+    }));
     TWINLINE_RETURN_IF_ERROR(inner);
   }
 

@@ -72,9 +72,9 @@ DiffRow::Change ChangeOf(bool before_present, bool after_present) {
   return DiffRow::Change::kChanged;
 }
 
-using EdgeKey = std::tuple<EdgeRow::Kind, std::string, std::string, std::string>;
+using EdgeId = std::tuple<EdgeRow::Kind, std::string, std::string, std::string>;
 
-EdgeKey KeyOf(const EdgeRow& e) { return {e.kind, e.a, e.b, e.subkind}; }
+EdgeId KeyOf(const EdgeRow& e) { return {e.kind, e.a, e.b, e.subkind}; }
 
 template <typename K, typename V>
 std::set<K> Keys(const std::map<K, V>& a, const std::map<K, V>& b) {
@@ -100,23 +100,16 @@ constexpr CounterRow kCounterRows[] = {
     {"initiatives", &EntityCounts::initiatives, Counter::kInitiatives},
 };
 
-// The rows found so far, and for each the CauseRow whose events name its
-// causes (none for reported rows, whose causes are set on the spot).
-struct Rows {
-  std::vector<DiffRow> rows;
-  std::vector<std::optional<CauseRow>> targets;
-
-  DiffRow& Add(std::optional<CauseRow> target) {
-    targets.push_back(std::move(target));
-    return rows.emplace_back();
-  }
-};
-
 }  // namespace
 
-Status Diff(const ReadTxn& txn, const Snapshot& from, const Snapshot& to,
-            std::vector<DiffRow>* out) {
-  out->clear();
+namespace projection_internal {
+
+DiffRow& DiffDraft::Add(std::optional<CauseRow> target) {
+  targets.push_back(std::move(target));
+  return rows.emplace_back();
+}
+
+Status CheckDiffable(const ReadTxn& txn, const Snapshot& from, const Snapshot& to) {
   if (from.query.rule != to.query.rule) {
     return Status::InvalidArgument("a diff compares two snapshots under one date rule");
   }
@@ -134,15 +127,21 @@ Status Diff(const ReadTxn& txn, const Snapshot& from, const Snapshot& to,
                                    std::to_string(std::max(from.known_seq, to.known_seq)) +
                                    " but the log ends at " + std::to_string(txn.LastSeq()));
   }
-  Rows found;
-  // Edge rows, with the two sides' rows, for the fallback below.
-  std::vector<std::tuple<size_t, const EdgeRow*, const EdgeRow*>> edge_rows;
+  if (from.query.entity != to.query.entity) {
+    return Status::InvalidArgument("a diff compares two snapshots of the same entity");
+  }
+  return Status::Ok();
+}
+
+void CompareSnapshots(const Snapshot& from, const Snapshot& to, DiffDraft* draft) {
+  DiffDraft& found = *draft;
+  auto& edge_rows = found.edge_rows;
 
   // Edges.
-  std::map<EdgeKey, const EdgeRow*> before, after;
+  std::map<EdgeId, const EdgeRow*> before, after;
   for (const EdgeRow& e : from.edges) before[KeyOf(e)] = &e;
   for (const EdgeRow& e : to.edges) after[KeyOf(e)] = &e;
-  for (const EdgeKey& key : Keys(before, after)) {
+  for (const EdgeId& key : Keys(before, after)) {
     const EdgeRow* b = before.count(key) ? before[key] : nullptr;
     const EdgeRow* a = after.count(key) ? after[key] : nullptr;
     const Tri was = b ? b->status : Tri::kNo, is = a ? a->status : Tri::kNo;
@@ -256,6 +255,11 @@ Status Diff(const ReadTxn& txn, const Snapshot& from, const Snapshot& to,
     }
   }
   for (DiffRow& row : reported) found.Add(std::nullopt) = std::move(row);
+  CompareTrade(from, to, &found);
+}
+
+void CompareTrade(const Snapshot& from, const Snapshot& to, DiffDraft* draft) {
+  DiffDraft& found = *draft;
 
   // Trade, per (reporter, partner, period, flow).
   using TradeKey = std::tuple<std::string, std::string, std::string, std::string>;
@@ -292,26 +296,20 @@ Status Diff(const ReadTxn& txn, const Snapshot& from, const Snapshot& to,
     row.after = CertainPossibleText<TradeRow>(i.first, i.second, text);
   }
 
-  // The causes of every row but the reported ones, in one pass over the
-  // candidate events (causes.cc).
-  std::vector<CauseRow> targets;
-  std::vector<size_t> target_row;
-  for (size_t i = 0; i < found.rows.size(); ++i) {
-    if (!found.targets[i]) continue;
-    targets.push_back(std::move(*found.targets[i]));
-    target_row.push_back(i);
-  }
-  std::vector<std::vector<uint64_t>> causes;
-  TWINLINE_RETURN_IF_ERROR(FindCauses(txn, from, to, targets, &causes));
-  for (size_t t = 0; t < targets.size(); ++t) {
-    found.rows[target_row[t]].cause_seqs = std::move(causes[t]);
+}
+
+void FinishDiff(DiffDraft draft, std::vector<std::vector<uint64_t>> causes,
+                std::vector<DiffRow>* out) {
+  size_t t = 0;
+  for (size_t i = 0; i < draft.rows.size(); ++i) {
+    if (draft.targets[i]) draft.rows[i].cause_seqs = std::move(causes[t++]);
   }
   // An edge whose status changes although none of its events changed
   // presence or occurrence changes because a day passed inside the range of
   // an uncertain event (only the range rule has such worlds): name its
   // events that are only possibly in effect on either side.
-  for (const auto& [index, b, a] : edge_rows) {
-    DiffRow& row = found.rows[index];
+  for (const auto& [index, b, a] : draft.edge_rows) {
+    DiffRow& row = draft.rows[index];
     if (!row.cause_seqs.empty()) continue;
     std::set<uint64_t> uncertain;
     for (const EdgeRow* side : {b, a}) {
@@ -322,7 +320,26 @@ Status Diff(const ReadTxn& txn, const Snapshot& from, const Snapshot& to,
     }
     row.cause_seqs.assign(uncertain.begin(), uncertain.end());
   }
-  *out = std::move(found.rows);
+  *out = std::move(draft.rows);
+}
+
+}  // namespace projection_internal
+
+Status Diff(const ReadTxn& txn, const Snapshot& from, const Snapshot& to,
+            std::vector<DiffRow>* out) {
+  out->clear();
+  TWINLINE_RETURN_IF_ERROR(projection_internal::CheckDiffable(txn, from, to));
+  projection_internal::DiffDraft draft;
+  projection_internal::CompareSnapshots(from, to, &draft);
+  // The causes of every row but the reported ones, in one pass over the
+  // candidate events (causes.cc).
+  std::vector<CauseRow> targets;
+  for (const auto& target : draft.targets) {
+    if (target) targets.push_back(*target);
+  }
+  std::vector<std::vector<uint64_t>> causes;
+  TWINLINE_RETURN_IF_ERROR(FindCauses(txn, from, to, targets, &causes));
+  projection_internal::FinishDiff(std::move(draft), std::move(causes), out);
   return Status::Ok();
 }
 

@@ -116,48 +116,6 @@ bool AsEffectiveFact(const ReadTxn& txn, schema::Event::Reader ev, uint64_t know
 
 }  // namespace
 
-Status ScanEffectiveFacts(const ReadTxn& txn, uint64_t known_seq, std::optional<int64_t> after_day,
-                          int64_t to_day, const std::function<bool(const Fact&)>& fn,
-                          RowSets rows) {
-  if (after_day && *after_day >= to_day) return Status::Ok();
-  const int64_t from_day = after_day ? *after_day + 1 : kUnboundedStart;
-  MappedPageBudget pages(txn);
-  Status inner;
-  Status st = txn.ScanStarting(from_day, to_day, [&](schema::Event::Reader ev) {
-    // Between records: nothing from earlier callbacks is held (state.h).
-    pages.Visited();
-    if (ev.getSeq() > known_seq) return true;
-    Fact fact;
-    if (!AsEffectiveFact(txn, ev, known_seq, rows, &fact, &inner)) return inner.ok();
-    return fn(fact);
-  });
-  TWINLINE_RETURN_IF_ERROR(inner);
-  return st;
-}
-
-Status ScanEffectiveFactsInSeqOrder(const ReadTxn& txn, uint64_t known_seq,
-                                    std::optional<int64_t> after_day, int64_t to_day,
-                                    size_t max_events, const std::function<bool(const Fact&)>& fn,
-                                    RowSets rows, bool* too_many) {
-  *too_many = false;
-  if (after_day && *after_day >= to_day) return Status::Ok();
-  const int64_t from_day = after_day ? *after_day + 1 : kUnboundedStart;
-  std::vector<uint64_t> seqs;
-  TWINLINE_RETURN_IF_ERROR(
-      txn.SeqsStarting(from_day, to_day, known_seq, max_events, &seqs, too_many));
-  if (*too_many) return Status::Ok();
-  MappedPageBudget pages(txn);
-  Status inner;
-  Status st = txn.GetAscending(seqs, [&](schema::Event::Reader ev) {
-    pages.Visited();
-    Fact fact;
-    if (!AsEffectiveFact(txn, ev, known_seq, rows, &fact, &inner)) return inner.ok();
-    return fn(fact);
-  });
-  TWINLINE_RETURN_IF_ERROR(inner);
-  return st;
-}
-
 Status ScanEffectiveFactsBySeq(const ReadTxn& txn, uint64_t known_seq, int64_t to_day,
                                const std::function<bool(const Fact&)>& fn, RowSets rows) {
   MappedPageBudget pages(txn);

@@ -182,76 +182,95 @@ class Canonical {
   std::string bytes_;
 };
 
-// The state hash (Snapshot::state_hash): the canonical form of the selected
-// row sets, each a count then its rows. For kAllRows it is the form hashes
-// have always had ("twinline-snapshot-v2"); a partial selection is marked
-// with the selection, so it never equals a full snapshot's hash.
-class RowHasher {
- public:
-  explicit RowHasher(RowSets rows) {
-    if (rows == kAllRows) {
-      c_.Text("twinline-snapshot-v2");
-    } else {
-      c_.Text("twinline-snapshot-v2-rows");
-      c_.Byte(rows);
-    }
-  }
-  // Before the rows of each row set (trade rows and totals are two): how
-  // many follow.
-  void Section(uint64_t rows) { c_.U64(rows); }
-  void Edge(const EdgeRow& e) {
-    c_.Byte(static_cast<uint8_t>(e.kind));
-    c_.Text(e.a);
-    c_.Text(e.b);
-    c_.Text(e.subkind);
-    c_.Tri3(e.status);
-    c_.Marks(e.events);
-  }
-  void Count(const std::string& slug, const EntityCounts& ec) {
-    c_.Text(slug);
-    c_.Count(ec.partnerships);
-    c_.Counts(ec.partnerships_by_kind);
-    c_.Counts(ec.partnerships_by_country);
-    c_.Count(ec.routes);
-    c_.Counts(ec.routes_by_mode);
-    for (const Range* r : {&ec.forums, &ec.agreements, &ec.offices, &ec.offices_hosted,
-                           &ec.organisations, &ec.awards, &ec.initiatives}) {
-      c_.Count(*r);
-    }
-    c_.U64(ec.reported.size());
-    for (const ReportedCount& r : ec.reported) {
-      c_.Text(r.metric);
-      c_.Text(r.scope);
-      c_.Double(r.value);
-      c_.Text(r.qualifier);
-      c_.Text(r.date);
-      c_.Tri3(r.status);
-      c_.U64(r.seq);
-    }
-    c_.Marks(ec.open_events);
-    c_.U64(ec.settled_events);
-  }
-  void Trade(const TradeRow& t) {
-    for (const std::string* f : {&t.reporter, &t.partner, &t.period, &t.flow, &t.currency}) {
-      c_.Text(*f);
-    }
-    c_.Double(t.amount);
-    c_.Tri3(t.status);
-    c_.U64(t.seq);
-    c_.Marks(t.open_events);
-    c_.U64(t.settled_events);
-  }
-  void Total(const TradeTotal& t) {
-    c_.Text(t.reporter);
-    c_.Text(t.currency);
-    c_.Double(t.certain);
-    c_.Double(t.possible);
-  }
-  std::string HexDigest() { return c_.HexDigest(); }
+}  // namespace
 
- private:
-  Canonical c_;
+// The state hash (Snapshot::state_hash): each row set's rows in canonical
+// form, hashed as they go by, then one hash over the selection, the entity
+// filter, and each set's row count and hash. A partial selection or an
+// entity filter is part of it, so such a snapshot never has a full one's
+// hash.
+struct RowHasher::Sets {
+  Canonical edges, counts, trade, totals;
 };
+
+RowHasher::RowHasher(RowSets rows, std::string_view entity)
+    : rows_(rows), entity_(entity), sets_(std::make_unique<Sets>()) {}
+RowHasher::~RowHasher() = default;
+
+void RowHasher::Edge(const EdgeRow& e) {
+  Canonical& c = sets_->edges;
+  ++counts_[0];
+  c.Byte(static_cast<uint8_t>(e.kind));
+  c.Text(e.a);
+  c.Text(e.b);
+  c.Text(e.subkind);
+  c.Tri3(e.status);
+  c.Marks(e.events);
+}
+
+void RowHasher::Count(const std::string& slug, const EntityCounts& ec) {
+  Canonical& c = sets_->counts;
+  ++counts_[1];
+  c.Text(slug);
+  c.Count(ec.partnerships);
+  c.Counts(ec.partnerships_by_kind);
+  c.Counts(ec.partnerships_by_country);
+  c.Count(ec.routes);
+  c.Counts(ec.routes_by_mode);
+  for (const Range* r : {&ec.forums, &ec.agreements, &ec.offices, &ec.offices_hosted,
+                         &ec.organisations, &ec.awards, &ec.initiatives}) {
+    c.Count(*r);
+  }
+  c.U64(ec.reported.size());
+  for (const ReportedCount& r : ec.reported) {
+    c.Text(r.metric);
+    c.Text(r.scope);
+    c.Double(r.value);
+    c.Text(r.qualifier);
+    c.Text(r.date);
+    c.Tri3(r.status);
+    c.U64(r.seq);
+  }
+  c.Marks(ec.open_events);
+  c.U64(ec.settled_events);
+}
+
+void RowHasher::Trade(const TradeRow& t) {
+  Canonical& c = sets_->trade;
+  ++counts_[2];
+  for (const std::string* f : {&t.reporter, &t.partner, &t.period, &t.flow, &t.currency}) {
+    c.Text(*f);
+  }
+  c.Double(t.amount);
+  c.Tri3(t.status);
+  c.U64(t.seq);
+  c.Marks(t.open_events);
+  c.U64(t.settled_events);
+}
+
+void RowHasher::Total(const TradeTotal& t) {
+  Canonical& c = sets_->totals;
+  ++counts_[3];
+  c.Text(t.reporter);
+  c.Text(t.currency);
+  c.Double(t.certain);
+  c.Double(t.possible);
+}
+
+std::string RowHasher::HexDigest() {
+  Canonical all;
+  all.Text("twinline-snapshot-v3");
+  all.Byte(rows_);
+  all.Text(entity_);
+  Canonical* sets[4] = {&sets_->edges, &sets_->counts, &sets_->trade, &sets_->totals};
+  for (int i = 0; i < 4; ++i) {
+    all.U64(counts_[i]);
+    all.Text(sets[i]->HexDigest());
+  }
+  return all.HexDigest();
+}
+
+namespace {
 
 // One evaluation: the state, the day, the rule, where rows go. Each part
 // walks the state once and hands its rows on in order.
@@ -259,8 +278,7 @@ class Evaluation {
  public:
   Evaluation(State& state, int64_t day, DateRule rule, RowSets rows, const CountryFn& country,
              SnapshotSink* sink)
-      : state_(state), day_(day), rule_(rule), rows_(rows), country_(country), sink_(sink),
-        hash_(rows) {}
+      : state_(state), day_(day), rule_(rule), rows_(rows), country_(country), sink_(sink) {}
 
   Status Run() {
     state_.Normalise();
@@ -269,7 +287,7 @@ class Evaluation {
     if ((rows_ & (kEdgeRows | kCountRows)) != 0) TWINLINE_RETURN_IF_ERROR(Edges());
     if ((rows_ & kCountRows) != 0) TWINLINE_RETURN_IF_ERROR(Counts());
     if ((rows_ & kTradeRows) != 0) TWINLINE_RETURN_IF_ERROR(Trades());
-    return sink_->End(hash_.HexDigest());
+    return sink_->End("");  // the replay's HashingSink computes the hash
   }
 
  private:
@@ -339,7 +357,6 @@ class Evaluation {
       if (pk != qk) return pk < qk;
       return SubkindName(p) < SubkindName(q);
     });
-    hash_.Section(order.size());
     for (uint32_t i : order) {
       const Edge& edge = state_.edges[i];
       EdgeRow row;
@@ -360,7 +377,6 @@ class Evaluation {
         }
       }
       std::sort(row.events.begin(), row.events.end());
-      hash_.Edge(row);
       TWINLINE_RETURN_IF_ERROR(sink_->Edge(std::move(row)));
     }
     return Status::Ok();
@@ -427,7 +443,6 @@ class Evaluation {
     std::vector<size_t> tally_begin(counts_.size() + 1, 0);
     for (const Tally& t : tallies_) ++tally_begin[t.entity + 1];
     for (size_t e = 0; e < counts_.size(); ++e) tally_begin[e + 1] += tally_begin[e];
-    hash_.Section(order.size());
     for (uint32_t entity : order) {
       EntityCounts& ec = *counts_[entity];
       for (size_t t = tally_begin[entity]; t < tally_begin[entity + 1]; ++t) {
@@ -455,7 +470,6 @@ class Evaluation {
                          return std::tie(x.metric, x.scope, y.status) <
                                 std::tie(y.metric, y.scope, x.status);  // certain first
                        });
-      hash_.Count(state_.Slug(entity), ec);
       TWINLINE_RETURN_IF_ERROR(sink_->Count(state_.Slug(entity), std::move(ec)));
       counts_[entity].reset();
     }
@@ -484,7 +498,6 @@ class Evaluation {
       return FlowName(p.flow) < FlowName(q.flow);
     });
 
-    hash_.Section(rows);
     // (reporter rank, currency rank) orders totals as (reporter, currency) do.
     std::map<std::pair<uint32_t, uint32_t>, TradeTotal> totals;
     for (uint32_t i : order) {
@@ -506,7 +519,6 @@ class Evaluation {
         r.seq = f.at.seq;
         r.open_events = events.open;
         r.settled_events = t.settled + events.settled.size();
-        hash_.Trade(r);
         return sink_->Trade(std::move(r));
       };
       auto total = [&](const TradeFigure& f) -> TradeTotal& {
@@ -525,9 +537,7 @@ class Evaluation {
       sum.currency = state_.Name(possible->currency);
       sum.possible += possible->amount;
     }
-    hash_.Section(totals.size());
     for (auto& [key, total] : totals) {
-      hash_.Total(total);
       TWINLINE_RETURN_IF_ERROR(sink_->Total(std::move(total)));
     }
     return Status::Ok();
@@ -539,7 +549,6 @@ class Evaluation {
   const RowSets rows_;
   const CountryFn& country_;
   SnapshotSink* sink_;
-  RowHasher hash_;
   std::vector<uint32_t> rank_;  // entity index -> position by slug
   // Count rows by entity index, while counts are selected: complete only
   // once every edge, counter and report has been evaluated.
@@ -603,21 +612,17 @@ Status SnapshotCollector::End(const std::string& state_hash) {
   return Status::Ok();
 }
 
-std::string SnapshotHash(const Snapshot& s, RowSets rows) {
-  rows &= kAllRows;
-  RowHasher hash(rows);
+std::string SnapshotHash(const Snapshot& s, RowSets rows, std::string_view entity) {
+  rows &= kAllRows | kCountsBrief;
+  RowHasher hash(rows, entity);
   if ((rows & kEdgeRows) != 0) {
-    hash.Section(s.edges.size());
     for (const EdgeRow& e : s.edges) hash.Edge(e);
   }
   if ((rows & kCountRows) != 0) {
-    hash.Section(s.counts.size());
     for (const auto& [slug, ec] : s.counts) hash.Count(slug, ec);
   }
   if ((rows & kTradeRows) != 0) {
-    hash.Section(s.trade.size());
     for (const TradeRow& t : s.trade) hash.Trade(t);
-    hash.Section(s.trade_totals.size());
     for (const TradeTotal& t : s.trade_totals) hash.Total(t);
   }
   return hash.HexDigest();

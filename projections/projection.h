@@ -5,9 +5,10 @@
 //
 // Contract:
 //  * Replay(txn, query) is a deterministic function of (the log up to
-//    query.known_seq, query.as_of_day, query.rule, query.rows). With or
-//    without checkpoints the Snapshot is identical (same rows, same
-//    state_hash).
+//    query.known_seq, query.as_of_day, query.rule, query.rows,
+//    query.entity). From the temporal index (docs/INDEX.md) or by replaying
+//    the log (use_index = false) the Snapshot is identical (same rows, same
+//    state_hash); the index is derived data and never changes an answer.
 //  * Every Range has certain <= possible. Under DateRule::kEarliest or
 //    kLatest every status is kNo or kYes and certain == possible.
 //  * Rows are sorted (edges by kind, a, b, subkind; counts by entity; trade
@@ -19,23 +20,24 @@
 //    (edges, counts, trade with its totals). A partial selection gives
 //    exactly the selected rows of the full Snapshot, and leaves the others
 //    empty; facts that feed no selected set are neither looked up nor kept.
-//  * Memory grows with entities, edges and their events, report and trade
-//    keys, and unsettled facts, not with the log: events are streamed (from
-//    the log's by-date index, or for a replay from zero to a late day in
-//    one pass in seq order), and a settled counter fact or report is only
-//    counted. ReplayInto hands rows to a SnapshotSink one at a time instead
-//    of building the Snapshot, so the rows are never all held at once.
-//  * Diff names the events behind each changed row from the two snapshots
-//    and a few index scans of the log (docs/PROJECTIONS.md §6), not from
-//    per-row lists of every event.
-//  * Reads only: Replay and Diff never write. BuildCheckpoints computes
-//    checkpoints for EventLog::ReplaceCheckpoints.
+//  * From the index, an answer costs what it touches (docs/INDEX.md): count
+//    rows from prefix counts (a binary search per entity), edge and trade
+//    rows from their own facts, read in place; the log's events recorded
+//    after the index (the tail) are read on top. Replaying the log instead
+//    holds entities, edges and their events, report and trade keys and
+//    unsettled facts, not the log. ReplayInto hands rows to a SnapshotSink
+//    one at a time instead of building the Snapshot.
+//  * Diff names the events behind each changed row (docs/PROJECTIONS.md §6).
+//  * Reads only: Replay and Diff never write. The index is written by the
+//    log's writer through the IndexMaintainer of NewIndexMaintainer, and by
+//    RebuildIndex.
 #ifndef TWINLINE_PROJECTIONS_PROJECTION_H_
 #define TWINLINE_PROJECTIONS_PROJECTION_H_
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -61,16 +63,25 @@ inline constexpr RowSets kEdgeRows = 1 << 0;   // Snapshot::edges
 inline constexpr RowSets kCountRows = 1 << 1;  // Snapshot::counts
 inline constexpr RowSets kTradeRows = 1 << 2;  // Snapshot::trade and trade_totals
 inline constexpr RowSets kAllRows = kEdgeRows | kCountRows | kTradeRows;
+// With kCountRows: count rows without breakdowns (by kind, country, mode),
+// reported figures or open events; the ranges and settled_events only (a
+// `replay --projection counts --format csv` needs no more).
+inline constexpr RowSets kCountsBrief = 1 << 3;
 
 struct Query {
   int64_t as_of_day = 0;       // D, days since 1970-01-01
   uint64_t known_seq = UINT64_MAX;  // K; UINT64_MAX = everything recorded
   DateRule rule = DateRule::kRange;
-  bool use_checkpoints = true;
+  // Answer from the temporal index (docs/INDEX.md); false replays the log.
+  bool use_index = true;
   // The row sets to compute; the others stay empty. Counts need the edges'
   // statuses (partnership and route counts) but not their rows; trade needs
-  // neither. Bits outside kAllRows are ignored.
+  // neither. Bits outside kAllRows | kCountsBrief are ignored.
   RowSets rows = kAllRows;
+  // When set, only the rows of this entity (slug): its edges, its count
+  // row, the trade rows it reports or is the partner of, and the totals it
+  // reports. An entity the log does not know has no rows.
+  std::string entity;
 };
 
 // An effective event behind a row, with its occurrence as of the query day
@@ -167,13 +178,15 @@ struct Snapshot {
 };
 
 struct ReplayStats {
-  // Facts inserted after the checkpoint (or from zero); facts that feed no
-  // selected row set are not inserted.
+  bool used_index = false;     // answered from the temporal index
+  uint64_t index_seq = 0;      // the index's B (0: none stored yet)
+  uint64_t tail_events = 0;    // events read on top of it, in (B, K]
+  // Why the index could not be used (damaged, another version), when it
+  // could not: the answer then comes from replaying the log.
+  std::string index_problem;
+  // Replaying the log: facts inserted (those that feed no selected row set
+  // are not).
   uint64_t events_applied = 0;
-  std::optional<int64_t> checkpoint_day;  // the checkpoint used, if any
-  // Checkpoints at or before the day passed over: built after K, stale
-  // (corrections or facts with e <= C recorded since), or failing their hash.
-  uint64_t checkpoints_skipped = 0;
 };
 
 // The Snapshot for `query`, collected from ReplayInto. `stats` may be null.
@@ -216,19 +229,36 @@ class SnapshotSink {
 Status ReplayInto(const ReadTxn& txn, const Query& query, SnapshotSink* sink,
                   ReplayStats* stats = nullptr);
 
-// Checkpoints at the given valid days (typically every year-end that has
-// events), for everything recorded; ready for EventLog::ReplaceCheckpoints.
-Status BuildCheckpoints(const ReadTxn& txn, const std::vector<int64_t>& days,
-                        std::vector<std::pair<std::string, std::string>>* entries);
-// The same, handing each checkpoint (key, value) to `sink` as soon as it is
-// built, in day order, so only one is held at a time (a 10^7-event log's
-// checkpoints are ~150 MB each). A sink error stops the build and is returned.
-using CheckpointSink = std::function<Status(std::string key, std::string value)>;
-Status BuildCheckpoints(const ReadTxn& txn, const std::vector<int64_t>& days,
-                        const CheckpointSink& sink);
-// The default checkpoint days for a log: December 31 of every year divisible
-// by 5 from the year of its first bounded valid day to that of its last.
-Status DefaultCheckpointDays(const ReadTxn& txn, std::vector<int64_t>* days);
+// --- The temporal index (docs/INDEX.md) ----------------------------------------
+
+// Keeps the temporal index up to date with the log: give it to the
+// EventLog (OpenOptions::maintainer) of every process that appends. After
+// each batch it merges the tail into the index when the tail outgrows
+// max(4096, B / 64) events (or builds the index when there is none), in the
+// batch's own transaction; a streamed import builds it from the events as
+// they are written.
+std::shared_ptr<IndexMaintainer> NewIndexMaintainer();
+
+struct IndexInfo {
+  bool present = false;
+  uint64_t base_seq = 0;        // B
+  uint64_t log_seq = 0;         // the log's last seq (the tail is log_seq - B)
+  uint64_t bytes = 0;           // over every section
+  uint64_t entities = 0, edges = 0, edge_facts = 0, counter_facts = 0, report_keys = 0,
+           report_facts = 0, trade_keys = 0, trade_facts = 0, corrections = 0, breakpoints = 0;
+  std::vector<std::pair<std::string, uint64_t>> sections;  // (name, bytes)
+};
+Status DescribeIndex(const ReadTxn& txn, IndexInfo* info);
+
+// Builds the index of the whole log (`txn`'s events) and stores it in
+// place of the one there was.
+Status RebuildIndex(DerivedWriteTxn& txn, IndexInfo* info = nullptr);
+// Drops the stored index (queries then read the whole log as the tail).
+Status DropIndex(DerivedWriteTxn& txn);
+// Rebuilds the index at its B in memory and compares it byte for byte with
+// the stored one: kCorruption naming the first section that differs. OK
+// when none is stored.
+Status VerifyIndex(const ReadTxn& txn, IndexInfo* info = nullptr);
 
 // Resolves --known-at: "@N" (a seq), an RFC 3339 timestamp, or an EDTF date
 // (end of its latest day, UTC) into the last seq recorded by then.
@@ -287,6 +317,14 @@ struct DiffRow {
 // recorded between the two known-at times with the facts they correct.
 Status Diff(const ReadTxn& txn, const Snapshot& from, const Snapshot& to,
             std::vector<DiffRow>* out);
+
+// The diff between the answers to two queries (one date rule, one row
+// selection, one entity filter): from the temporal index when both use it,
+// costing two evaluations and the facts of the rows that changed; else
+// Replay twice and Diff. `before` and `after` get the two snapshots'
+// query and known_seq, and (from the index) only the rows that differ.
+Status DiffAt(const ReadTxn& txn, const Query& from, const Query& to, Snapshot* before,
+              Snapshot* after, std::vector<DiffRow>* out);
 
 // An amount as DiffRow::before and after show it: 142160000000 ->
 // "142,160,000,000"; fractions to two places, trailing zeros dropped ("1.5").

@@ -1,40 +1,116 @@
 // Replay: the projection as of a valid day D, as known at seq K
-// (docs/PROJECTIONS.md). A State keeping what the selected row sets need is
-// loaded from the best usable checkpoint (or starts empty), the effective
-// facts with C < e <= D that feed those row sets are inserted into it, and
-// it is evaluated at D, row by row, into a sink. The State settles at D as
-// facts come in (State::SettleAt): only facts still uncertain at D and edge
-// events are held individually.
-//
-// Where the facts come from. The seqs of the facts in the window (C, D]
-// (after a checkpoint at C) or up to D (from zero) are read from the
-// by-date index, and the events fetched in ascending seq with one cursor:
-// in file order, so events that share a page cost one descent of the
-// B-tree (an as-of query on a 10^6-event log took half the CPU time of
-// fetching them one by one in date order: 0.23 s against 0.46 s at the
-// median of 10 days, bench/README.md). From zero, when
-// more than kByDateShare of the events up to K start by D, one sequential
-// pass over the log in seq order instead reads every event up to K, but
-// several times faster per event than fetching them one by one (a
-// 10^6-event log: ~5x). Either way the facts arrive in seq order, which a
-// State settling at D (State::SettleAt) accepts: settling does not depend
-// on the order of insertion (compacting as it goes would need the order of
-// e, which only the checkpoint builder uses).
+// (docs/PROJECTIONS.md), answered from the temporal index (docs/INDEX.md,
+// index_replay.cc) or, with use_index = false or when the stored index
+// cannot be read, by replaying the log: every effective fact up to K with
+// e <= D inserted, in one pass in seq order, into a State that settles at D
+// (State::SettleAt), then evaluated. Both hand the same rows to the same
+// hashing sink, so their answers and hashes can be compared byte for byte.
 #include <algorithm>
 
+#include "projections/index.h"
 #include "projections/projection.h"
 #include "projections/state.h"
 
 namespace twinline {
 
 using projection_internal::Fact;
+using projection_internal::RowHasher;
 using projection_internal::State;
 
 namespace {
 
-// The share of the events up to K a replay from zero fetches one by one,
-// at most; beyond it, one pass in seq order (see the top of this file).
-constexpr uint64_t kByDateShare = 16;  // 1/16
+// Hashes the rows that pass on their way to `out` (Snapshot::state_hash).
+class HashingSink final : public SnapshotSink {
+ public:
+  HashingSink(RowSets rows, std::string_view entity, SnapshotSink* out)
+      : hash_(rows, entity), out_(out) {}
+  Status Begin(uint64_t known_seq) override { return out_->Begin(known_seq); }
+  Status Edge(EdgeRow row) override {
+    hash_.Edge(row);
+    return out_->Edge(std::move(row));
+  }
+  Status Count(std::string entity, EntityCounts counts) override {
+    hash_.Count(entity, counts);
+    return out_->Count(std::move(entity), std::move(counts));
+  }
+  Status Trade(TradeRow row) override {
+    hash_.Trade(row);
+    return out_->Trade(std::move(row));
+  }
+  Status Total(TradeTotal total) override {
+    hash_.Total(total);
+    return out_->Total(std::move(total));
+  }
+  Status End(const std::string&) override { return out_->End(hash_.HexDigest()); }
+
+ private:
+  RowHasher hash_;
+  SnapshotSink* out_;
+};
+
+// For the replay of the log, which evaluates every row: keeps the rows of
+// the query's entity only, and drops what kCountsBrief leaves out.
+class SelectingSink final : public SnapshotSink {
+ public:
+  SelectingSink(const Query& query, SnapshotSink* out) : query_(query), out_(out) {}
+  Status Begin(uint64_t known_seq) override { return out_->Begin(known_seq); }
+  Status Edge(EdgeRow row) override {
+    if (!Mine(row.a) && !Mine(row.b)) return Status::Ok();
+    return out_->Edge(std::move(row));
+  }
+  Status Count(std::string entity, EntityCounts counts) override {
+    if (!Mine(entity)) return Status::Ok();
+    if (query_.rows & kCountsBrief) {
+      counts.partnerships_by_kind.clear();
+      counts.partnerships_by_country.clear();
+      counts.routes_by_mode.clear();
+      counts.reported.clear();
+      counts.open_events.clear();
+    }
+    return out_->Count(std::move(entity), std::move(counts));
+  }
+  Status Trade(TradeRow row) override {
+    if (!Mine(row.reporter) && !Mine(row.partner)) return Status::Ok();
+    return out_->Trade(std::move(row));
+  }
+  Status Total(TradeTotal total) override {
+    if (!Mine(total.reporter)) return Status::Ok();
+    return out_->Total(std::move(total));
+  }
+  Status End(const std::string& hash) override { return out_->End(hash); }
+
+ private:
+  bool Mine(std::string_view slug) const { return query_.entity.empty() || slug == query_.entity; }
+  const Query& query_;
+  SnapshotSink* out_;
+};
+
+// The replay of the log: every effective fact at K with e <= D, in one
+// pass in seq order, into a State settling at D.
+Status ReplayFromLog(const ReadTxn& txn, const Query& query, uint64_t known_seq,
+                     SnapshotSink* sink, ReplayStats* stats) {
+  const int64_t day = query.as_of_day;
+  const RowSets rows = query.rows & kAllRows;
+  State state(rows);
+  state.SettleAt(day);
+  if (rows != 0) {
+    TWINLINE_RETURN_IF_ERROR(projection_internal::ScanEffectiveFactsBySeq(
+        txn, known_seq, day,
+        [&](const Fact& fact) {
+          if (state.Insert(fact)) ++stats->events_applied;
+          return true;
+        },
+        rows));
+  }
+  TWINLINE_RETURN_IF_ERROR(sink->Begin(known_seq));
+  SelectingSink selecting(query, sink);
+  return projection_internal::Evaluate(
+      state, day, query.rule, rows,
+      [&](std::string_view slug, std::string* country) {
+        return projection_internal::EffectiveCountry(txn, slug, known_seq, country);
+      },
+      &selecting);
+}
 
 }  // namespace
 
@@ -43,42 +119,19 @@ Status ReplayInto(const ReadTxn& txn, const Query& query, SnapshotSink* sink, Re
   ReplayStats& st = stats != nullptr ? *stats : local;
   st = ReplayStats();
   const uint64_t known_seq = std::min(query.known_seq, txn.LastSeq());
-  const int64_t day = query.as_of_day;
-  const RowSets rows = query.rows & kAllRows;
-
-  State state(rows);
-  std::optional<int64_t> checkpoint_day;
-  if (query.use_checkpoints && rows != 0) {
-    TWINLINE_RETURN_IF_ERROR(projection_internal::LoadCheckpoint(
-        txn, day, known_seq, &state, &checkpoint_day, &st.checkpoints_skipped));
-  }
-  st.checkpoint_day = checkpoint_day;
-  state.SettleAt(day);
-
-  if (rows != 0) {
-    auto insert = [&](const Fact& fact) {
-      if (state.Insert(fact)) ++st.events_applied;
-      return true;
-    };
-    // After a checkpoint, every fact of the window; from zero, up to its
-    // share of the log.
-    const size_t limit = checkpoint_day ? SIZE_MAX : known_seq / kByDateShare;
-    bool too_many = false;
-    TWINLINE_RETURN_IF_ERROR(projection_internal::ScanEffectiveFactsInSeqOrder(
-        txn, known_seq, checkpoint_day, day, limit, insert, rows, &too_many));
-    if (too_many) {
-      TWINLINE_RETURN_IF_ERROR(
-          projection_internal::ScanEffectiveFactsBySeq(txn, known_seq, day, insert, rows));
+  HashingSink hashing(query.rows & (kAllRows | kCountsBrief), query.entity, sink);
+  if (query.use_index) {
+    std::unique_ptr<projection_internal::IndexView> view;
+    Status opened = projection_internal::IndexView::Open(txn, &view);
+    if (opened.ok()) {
+      st.used_index = true;
+      st.index_seq = view->base_seq();
+      return projection_internal::ReplayFromIndex(txn, *view, query, &hashing, &st);
     }
+    // A damaged or foreign index is derived data: answer from the log.
+    st.index_problem = opened.message();
   }
-
-  TWINLINE_RETURN_IF_ERROR(sink->Begin(known_seq));
-  return projection_internal::Evaluate(
-      state, day, query.rule, rows,
-      [&](std::string_view slug, std::string* country) {
-        return projection_internal::EffectiveCountry(txn, slug, known_seq, country);
-      },
-      sink);
+  return ReplayFromLog(txn, query, known_seq, &hashing, &st);
 }
 
 Status Replay(const ReadTxn& txn, const Query& query, Snapshot* out, ReplayStats* stats) {

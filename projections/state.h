@@ -1,4 +1,4 @@
-// Internal to projections/: what replay.cc, checkpoint.cc, timeline.cc,
+// Internal to projections/: what replay.cc, timeline.cc,
 // causes.cc and the evaluation share. Not part of the API (that is
 // projection.h).
 //
@@ -131,33 +131,12 @@ class MappedPageBudget {
   uint64_t releases_ = 0;
 };
 
-// Calls fn for every effective fact at `known_seq` with after_day < e <=
-// to_day (no lower bound when after_day is empty) that feeds one of `rows`,
-// in order of (e, seq), streamed from the by-date index (one fetch by seq
-// per event). Facts that feed none are skipped before their supersession is
-// looked up. Stops early when fn returns false. Keeps the map's resident
-// pages within a MappedPageBudget.
-Status ScanEffectiveFacts(const ReadTxn& txn, uint64_t known_seq, std::optional<int64_t> after_day,
-                          int64_t to_day, const std::function<bool(const Fact&)>& fn,
-                          RowSets rows = kAllRows);
-// The same facts (after_day < e <= to_day) in order of seq: their seqs are
-// read from the by-date index first (ReadTxn::SeqsStarting), then the
-// events are fetched in ascending seq with one cursor
-// (ReadTxn::GetAscending), so that the fetches walk the file forward and
-// events sharing a page cost one descent. Only for a State fed in any
-// order (one that settles at to_day, State::SettleAt): nothing in this
-// order can be compacted as it goes. When more than `max_events` events of
-// the log start in the window, sets *too_many and visits nothing.
-Status ScanEffectiveFactsInSeqOrder(const ReadTxn& txn, uint64_t known_seq,
-                                    std::optional<int64_t> after_day, int64_t to_day,
-                                    size_t max_events, const std::function<bool(const Fact&)>& fn,
-                                    RowSets rows, bool* too_many);
-// The same facts (e <= to_day, no lower bound) in order of seq, from one
-// sequential pass over the log (ReadTxn::Scan): several times the rate of
-// the by-date fetches, but it reads the events with e > to_day too, and a
-// State fed in this order cannot be compacted as it goes (compaction needs
-// the facts in order of e): for a replay from zero, into a State that
-// settles at the query's day (State::SettleAt).
+// Calls fn for every effective fact at `known_seq` with e <= to_day that
+// feeds one of `rows`, in order of seq, from one sequential pass over the
+// log (ReadTxn::Scan): for a replay from zero, into a State that settles at
+// the query's day (State::SettleAt). Facts that feed none are skipped
+// before their supersession is looked up. Keeps the map's resident pages
+// within a MappedPageBudget.
 Status ScanEffectiveFactsBySeq(const ReadTxn& txn, uint64_t known_seq, int64_t to_day,
                                const std::function<bool(const Fact&)>& fn,
                                RowSets rows = kAllRows);
@@ -615,30 +594,33 @@ class SnapshotCollector final : public SnapshotSink {
   Snapshot* out_;
 };
 
-// Hex SHA-256 over a canonical serialisation of the snapshot's rows of the
-// row sets `rows` (the state_hash a replay selecting `rows` gives; see
+// The state hash of the rows handed to a sink (Snapshot::state_hash): the
+// rows of each row set in canonical form, then one hash over the
+// selection `rows`, the entity filter, and each set's count and hash. Fed
+// the rows in Snapshot order.
+class RowHasher {
+ public:
+  RowHasher(RowSets rows, std::string_view entity);
+  ~RowHasher();
+  void Edge(const EdgeRow& e);
+  void Count(const std::string& slug, const EntityCounts& ec);
+  void Trade(const TradeRow& t);
+  void Total(const TradeTotal& t);
+  std::string HexDigest();
+
+ private:
+  struct Sets;
+  RowSets rows_;
+  std::string entity_;
+  uint64_t counts_[4] = {};
+  std::unique_ptr<Sets> sets_;
+};
+
+// The state hash of a snapshot's rows of the row sets `rows` (the
+// state_hash a replay selecting `rows` for `entity` gives; see
 // Snapshot::state_hash). Rows of other sets are ignored.
-std::string SnapshotHash(const Snapshot& snapshot, RowSets rows = kAllRows);
-
-// --- Checkpoints (checkpoint.cc) ----------------------------------------------
-
-// The stored value of a checkpoint of `state`, compacted at `day` and
-// keeping every row set. Normalises it (no change in meaning).
-std::string EncodeCheckpoint(State& state, int64_t day, uint64_t built_seq);
-
-// Decodes a CheckpointState message into an empty State, reading only the
-// parts the state keeps (State::rows). `bytes` need not be aligned.
-Status DecodeState(std::string_view bytes, State* state);
-
-// Loads into `state` (empty; what it keeps is decoded) the best usable
-// checkpoint for (day, known_seq): the greatest C <= day built at a seq <=
-// known_seq, not invalidated by what was recorded since, whose hash
-// verifies. *checkpoint_day stays empty if none; `skipped` counts
-// candidates passed over. Decodes straight from the log's map when the
-// stored value is aligned (LMDB puts a large value on its own pages), so
-// the checkpoint is not copied, and releases the map's pages afterwards.
-Status LoadCheckpoint(const ReadTxn& txn, int64_t day, uint64_t known_seq, State* state,
-                      std::optional<int64_t>* checkpoint_day, uint64_t* skipped);
+std::string SnapshotHash(const Snapshot& snapshot, RowSets rows = kAllRows,
+                         std::string_view entity = {});
 
 // --- Diff causes (causes.cc) ------------------------------------------------
 
@@ -666,6 +648,30 @@ struct CauseRow {
   Counter counter = Counter::kForums;  // kCounter
   std::string period, flow;            // kTrade
 };
+
+// --- Diff rows (diff.cc) ------------------------------------------------------
+
+// A diff's rows as found by comparing two snapshots, before their causes.
+struct DiffDraft {
+  std::vector<DiffRow> rows;
+  std::vector<std::optional<CauseRow>> targets;  // per row; none for reported rows
+  // The edge rows, with the two sides' rows, for FinishDiff's fallback.
+  std::vector<std::tuple<size_t, const EdgeRow*, const EdgeRow*>> edge_rows;
+  DiffRow& Add(std::optional<CauseRow> target);
+};
+
+// Whether two snapshots can be diffed (one rule, one selection, one entity,
+// known within the log): kInvalidArgument saying why not.
+Status CheckDiffable(const ReadTxn& txn, const Snapshot& from, const Snapshot& to);
+// The rows that differ (docs/PROJECTIONS.md §6), in diff order: edges,
+// counts, reported counts, trade. CompareTrade: the trade part alone. The
+// draft borrows the snapshots' edge rows.
+void CompareSnapshots(const Snapshot& from, const Snapshot& to, DiffDraft* draft);
+void CompareTrade(const Snapshot& from, const Snapshot& to, DiffDraft* draft);
+// Sets each row's causes (`causes`, one per row with a target, in row
+// order) and names the uncertain events of an edge row that has none.
+void FinishDiff(DiffDraft draft, std::vector<std::vector<uint64_t>> causes,
+                std::vector<DiffRow>* out);
 
 // Sets (*causes)[i] to the cause seqs of rows[i], ascending: the effective
 // events of the row whose presence (effective at K and e <= D) or

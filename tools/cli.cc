@@ -76,6 +76,8 @@ Status OpenFor(Access access, Context* ctx, std::unique_ptr<EventLog>* log) {
   options.read_only = access == Access::kReadOnly;
   // An empty directory holds no database, as a missing one does: both are
   // "not found" (exit 2, with the hint to init), and init fills either.
+  // Every append keeps the temporal index with the log (docs/INDEX.md).
+  if (!options.read_only) options.maintainer = NewIndexMaintainer();
   std::error_code ec;
   const bool empty_dir = std::filesystem::is_directory(ctx->db_path, ec) &&
                          std::filesystem::is_empty(ctx->db_path, ec) && !ec;
@@ -144,30 +146,9 @@ void AddProjectionFlags(CLI::App& cmd, api::ProjectionParams* params) {
       ->check(CLI::IsMember({"range", "earliest", "latest"}))
       ->capture_default_str();
   cmd.add_option("--entity", params->entity, "only what concerns this entity (slug or any name)");
-  cmd.add_flag("--no-checkpoints", params->no_checkpoints,
-               "replay from the start of the log, ignoring stored checkpoints");
-}
-
-Status RefreshCheckpoints(EventLog& log, size_t* count, uint64_t* bytes) {
-  // The old checkpoints go first, then each new one is stored as soon as it
-  // is built (one held in memory at a time). A query meanwhile sees fewer
-  // checkpoints, never a wrong one (each is validated when loaded), and the
-  // log's read snapshot may stay open across the writes (MDB_NOTLS).
-  TWINLINE_RETURN_IF_ERROR(log.ReplaceCheckpoints({}));
-  std::unique_ptr<ReadTxn> txn;
-  TWINLINE_RETURN_IF_ERROR(log.BeginRead(&txn));
-  std::vector<int64_t> days;
-  TWINLINE_RETURN_IF_ERROR(DefaultCheckpointDays(*txn, &days));
-  size_t built = 0;
-  uint64_t total = 0;
-  TWINLINE_RETURN_IF_ERROR(BuildCheckpoints(*txn, days, [&](std::string key, std::string value) {
-    ++built;
-    total += key.size() + value.size();
-    return log.PutCheckpoint(key, value);
-  }));
-  if (count != nullptr) *count = built;
-  if (bytes != nullptr) *bytes = total;
-  return Status::Ok();
+  cmd.add_flag("--no-index", params->no_index,
+               "answer by replaying the log instead of from the temporal index (same answer, "
+               "slower)");
 }
 
 }  // namespace twinline::cli

@@ -1,6 +1,6 @@
 // What the `twinline` verbs share: the verb table entry, the context a verb
 // runs in, opening the database as the verb needs it, the flags and helpers
-// of the projection verbs (replay, diff, checkpoint) and the single mapping
+// of the projection verbs (replay, diff, index) and the single mapping
 // from a Status to an exit code. What a verb shares with the HTTP server
 // (reads, filters, JSON and text views, replay and diff answers) is the API
 // module's, tools/api/; the server includes nothing of this file.
@@ -109,11 +109,12 @@ Handler ConfigureVerify(CLI::App& cmd);
 Handler ConfigureStats(CLI::App& cmd);
 Handler ConfigureReplay(CLI::App& cmd);
 Handler ConfigureDiff(CLI::App& cmd);
-Handler ConfigureCheckpoint(CLI::App& cmd);
+Handler ConfigureIndex(CLI::App& cmd);
 Handler ConfigureServe(CLI::App& cmd);
 Handler ConfigureBackup(CLI::App& cmd);
 Handler ConfigureReplicate(CLI::App& cmd);
 Handler ConfigureFollow(CLI::App& cmd);
+Handler ConfigureUpgrade(CLI::App& cmd);
 
 // Declares --db and --log-level on the top-level app.
 void AddGlobalOptions(CLI::App& app, GlobalOptions* options);
@@ -130,18 +131,11 @@ void ReportError(const Context& ctx, const Status& status);
 Status ReadInput(const std::string& path, Context& ctx, std::string* data);
 
 // ---------------------------------------------------------------------------
-// What the projection verbs (replay, diff, checkpoint) share; docs/PROJECTIONS.md.
+// What the projection verbs (replay, diff, index) share; docs/PROJECTIONS.md.
 
 // Declares the parameters every projection verb takes as flags: --known-at,
-// --dates, --entity, --no-checkpoints.
+// --dates, --entity, --no-index.
 void AddProjectionFlags(CLI::App& cmd, api::ProjectionParams* params);
-
-// Rebuilds the projection checkpoints for everything recorded
-// (DefaultCheckpointDays, BuildCheckpoints) and stores them in place of the
-// old ones, one at a time as each is built (EventLog::PutCheckpoint), so
-// memory holds one checkpoint, not all of them. `count` and `bytes` (optional)
-// receive the number of checkpoints and their total size.
-Status RefreshCheckpoints(EventLog& log, size_t* count, uint64_t* bytes);
 
 }  // namespace twinline::cli
 

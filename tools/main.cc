@@ -41,9 +41,11 @@ constexpr Verb kVerbs[] = {
      Access::kReadOnly, twinline::cli::ConfigureReplay},
     {"diff", "what changed between two dates, or between two recorded times", Access::kReadOnly,
      twinline::cli::ConfigureDiff},
-    {"checkpoint", "rebuild, list or drop the replay checkpoints", Access::kReadWrite,
-     twinline::cli::ConfigureCheckpoint},
+    {"index", "show, rebuild, verify or drop the temporal index", Access::kReadWrite,
+     twinline::cli::ConfigureIndex},
     {"backup", "copy the database consistently while writers go on", Access::kReadOnly, twinline::cli::ConfigureBackup},
+    {"upgrade", "copy a database of an earlier on-disk format into the current one",
+     Access::kNone, twinline::cli::ConfigureUpgrade},
     // The server opens the database itself: read-only or not, per --read-only.
     {"serve", "serve the HTTP API (JSON, Server-Sent Events) until SIGINT/SIGTERM",
      Access::kNone, twinline::cli::ConfigureServe},

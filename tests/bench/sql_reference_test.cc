@@ -53,11 +53,11 @@ class SqlReferenceTest : public ::testing::Test {
     EXPECT_TRUE(s.ok()) << s.ToString();
     return AsOfLines(answer);
   }
-  std::vector<std::string> TwinlineAsOf(int64_t day, bool checkpoints = true) {
+  std::vector<std::string> TwinlineAsOf(int64_t day, bool index = true) {
     Query q;
     q.as_of_day = day;
     q.rule = DateRule::kEarliest;
-    q.use_checkpoints = checkpoints;
+    q.use_index = index;
     Snapshot snap;
     const Status s = Replay(*txn_, q, &snap);
     EXPECT_TRUE(s.ok()) << s.ToString();
@@ -152,7 +152,7 @@ TEST_F(SqlReferenceTest, AnswersDiffByHand) {
 
 // A generated history (with partial dates, corrections, ended partnerships
 // and closed routes) answers identically at many dates, with and without
-// checkpoints, and its diffs too.
+// the index, and its diffs too.
 TEST_F(SqlReferenceTest, AgreesWithReplayAndDiffOnAGeneratedHistory) {
   const test::RunResult gen = test::RunProgram(
       {TWINLINE_GEN_BIN, "--events", "6000", "--cities", "300", "--countries", "20", "--seed", "5"},
@@ -170,7 +170,7 @@ TEST_F(SqlReferenceTest, AgreesWithReplayAndDiffOnAGeneratedHistory) {
     const std::vector<std::string> sql = SqlAsOf(day);
     counted += sql.size();
     EXPECT_EQ(DescribeDifference(TwinlineAsOf(day), sql), "") << FormatDay(day);
-    EXPECT_EQ(DescribeDifference(TwinlineAsOf(day, /*checkpoints=*/false), sql), "")
+    EXPECT_EQ(DescribeDifference(TwinlineAsOf(day, /*index=*/false), sql), "")
         << FormatDay(day);
   }
   EXPECT_GT(counted, 1000u);  // the question is not trivially empty

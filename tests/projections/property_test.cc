@@ -1,10 +1,11 @@
 // Property test of the projection engine (docs/PROJECTIONS.md): on a random
 // log built in several batches of backdated appends, retractions and
-// amendments (of facts and of amendments), with checkpoints rebuilt between
-// some batches so that later ones go stale, every answer Replay gives for a
+// amendments (of facts and of amendments), with the temporal index rebuilt
+// after some batches so that later ones are read as its tail (and K before
+// the index answered from its facts), every answer Replay gives for a
 // random (D, K, rule) must
-//   1. be the same Snapshot (rows and state_hash) with and without
-//      checkpoints, and
+//   1. be the same Snapshot (rows and state_hash) from the index and from
+//      replaying the log, and
 //   2. equal a naive reference written separately from the specification
 //      (tests/projections/reference.h), which decides edges from §3's
 //      definition by worlds (every placement of their events on days);
@@ -1044,31 +1045,15 @@ class ProjectionPropertyTest : public ::testing::Test {
                     .ok());
   }
 
-  void RebuildCheckpoints(const std::vector<int64_t>& extra_days, bool with_defaults) {
-    std::vector<std::pair<std::string, std::string>> entries;
-    {
-      std::unique_ptr<ReadTxn> txn;
-      ASSERT_TRUE(log_->BeginRead(&txn).ok());
-      std::vector<int64_t> days = extra_days;
-      if (with_defaults) {
-        std::vector<int64_t> defaults;
-        Status st = DefaultCheckpointDays(*txn, &defaults);
-        ASSERT_TRUE(st.ok()) << st.ToString();
-        days.insert(days.end(), defaults.begin(), defaults.end());
-      }
-      std::sort(days.begin(), days.end());
-      days.erase(std::unique(days.begin(), days.end()), days.end());
-      Status st = BuildCheckpoints(*txn, days, &entries);
-      ASSERT_TRUE(st.ok()) << st.ToString();
-    }
-    ASSERT_FALSE(entries.empty());
-    Status st = log_->ReplaceCheckpoints(entries);
+  // Rebuilds the temporal index at the log's head: later batches are its tail.
+  void RebuildIndex() {
+    Status st = log_->UpdateDerived([](DerivedWriteTxn& txn) { return twinline::RebuildIndex(txn); });
     ASSERT_TRUE(st.ok()) << st.ToString();
-    ++checkpoint_builds_;
+    ++index_builds_;
   }
 
   // A day to ask about: uniform over 1984-2001, an event's boundary (or the
-  // day before or after it), or a year end (where checkpoints sit).
+  // day before or after it), or a year end.
   int64_t RandomDay(Generator& g) {
     const int roll = g.Uniform(0, 99);
     if (roll < 35 || events_.empty()) {
@@ -1128,28 +1113,29 @@ class ProjectionPropertyTest : public ::testing::Test {
     ++by_rule_[static_cast<int>(query.rule)];
     Snapshot with, without;
     ReplayStats with_stats, without_stats;
-    query.use_checkpoints = true;
+    query.use_index = true;
     Status st = Replay(txn, query, &with, &with_stats);
     ASSERT_TRUE(st.ok()) << where << ": " << st.ToString();
-    query.use_checkpoints = false;
+    query.use_index = false;
     st = Replay(txn, query, &without, &without_stats);
     ASSERT_TRUE(st.ok()) << where << ": " << st.ToString();
-    if (with_stats.checkpoint_day) ++checkpointed_;
-    skipped_ += with_stats.checkpoints_skipped;
-    EXPECT_FALSE(without_stats.checkpoint_day.has_value())
-        << where << ": a checkpoint was used when told not to";
+    EXPECT_TRUE(with_stats.used_index) << where << ": " << with_stats.index_problem;
+    EXPECT_FALSE(without_stats.used_index) << where << ": the index was used when told not to";
+    const uint64_t k = std::min(query.known_seq, txn.LastSeq());
+    if (with_stats.index_seq > 0 && k >= with_stats.index_seq) ++from_index_;
+    if (with_stats.index_seq > 0 && k < with_stats.index_seq) ++before_index_;
+    if (with_stats.tail_events > 0) ++with_tail_;
 
-    // 1. Checkpointed == full replay, hash included.
+    // 1. From the index == replaying the log, hash included.
     const std::vector<std::string> replay_diff = Differences(without, with);
     if (!replay_diff.empty() || with.state_hash != without.state_hash) {
       ++failures_;
       if (failures_ <= kMaxReported) {
         std::string text;
         for (const auto& d : replay_diff) text += "\n  " + d;
-        ADD_FAILURE() << where << ": checkpointed replay (checkpoint day "
-                      << (with_stats.checkpoint_day ? FormatDay(*with_stats.checkpoint_day)
-                                                    : "none")
-                      << ") differs from the full replay (want = full, got = checkpointed)"
+        ADD_FAILURE() << where << ": the answer from the index (built at seq "
+                      << with_stats.index_seq << ", tail " << with_stats.tail_events
+                      << ") differs from the replay of the log (want = log, got = index)"
                       << (with.state_hash != without.state_hash ? " [state_hash differs]" : "")
                       << text;
       }
@@ -1211,11 +1197,36 @@ class ProjectionPropertyTest : public ::testing::Test {
         phase + ": diff " + describe(from) + " -> " + describe(to) + " rule=" + RuleName(from.rule);
     ++diff_pairs_;
     Snapshot a, b;
-    ASSERT_TRUE(Replay(txn, from, &a).ok()) << where;
-    ASSERT_TRUE(Replay(txn, to, &b).ok()) << where;
+    Query from_log = from, to_log = to;
+    from_log.use_index = to_log.use_index = false;
+    ASSERT_TRUE(Replay(txn, from_log, &a).ok()) << where;
+    ASSERT_TRUE(Replay(txn, to_log, &b).ok()) << where;
     std::vector<DiffRow> rows;
     Status st = Diff(txn, a, b, &rows);
     ASSERT_TRUE(st.ok()) << where << ": " << st.ToString();
+    // The diff from the index: the same rows, in the same order, with the
+    // same texts and causes.
+    {
+      Snapshot ia, ib;
+      std::vector<DiffRow> indexed;
+      st = DiffAt(txn, from, to, &ia, &ib, &indexed);
+      ASSERT_TRUE(st.ok()) << where << ": " << st.ToString();
+      bool same = indexed.size() == rows.size();
+      for (size_t i = 0; same && i < rows.size(); ++i) {
+        same = indexed[i].what == rows[i].what && indexed[i].key == rows[i].key &&
+               indexed[i].change == rows[i].change && indexed[i].before == rows[i].before &&
+               indexed[i].after == rows[i].after && indexed[i].cause_seqs == rows[i].cause_seqs;
+      }
+      if (!same) {
+        ++failures_;
+        if (failures_ <= kMaxReported) {
+          std::string text;
+          for (const DiffRow& r : rows) text += "\n  log:   " + r.what + " " + r.key + " " + r.before + " -> " + r.after + " causes " + std::to_string(r.cause_seqs.size());
+          for (const DiffRow& r : indexed) text += "\n  index: " + r.what + " " + r.key + " " + r.before + " -> " + r.after + " causes " + std::to_string(r.cause_seqs.size());
+          ADD_FAILURE() << where << ": the diff from the index differs from the replays' diff" << text;
+        }
+      }
+    }
 
     const Snapshot ref_a = reference::Evaluate(events_, from.as_of_day, from.known_seq, from.rule);
     const Snapshot ref_b = reference::Evaluate(events_, to.as_of_day, to.known_seq, to.rule);
@@ -1320,8 +1331,8 @@ class ProjectionPropertyTest : public ::testing::Test {
   std::vector<reference::Event> events_;
   std::vector<uint64_t> boundaries_;  // the last seq of each batch
   int sources_ = 0;
-  int checkpoint_builds_ = 0;
-  uint64_t comparisons_ = 0, checkpointed_ = 0, skipped_ = 0, failures_ = 0;
+  int index_builds_ = 0;
+  uint64_t comparisons_ = 0, from_index_ = 0, before_index_ = 0, with_tail_ = 0, failures_ = 0;
   uint64_t diff_pairs_ = 0, diff_rows_ = 0, diff_rows_with_causes_ = 0, diff_causes_ = 0;
   std::map<std::string, uint64_t> diff_rows_by_what_;
   uint64_t by_rule_[3] = {0, 0, 0};
@@ -1332,7 +1343,7 @@ class ProjectionPropertyTest : public ::testing::Test {
   } seen_;
 };
 
-TEST_F(ProjectionPropertyTest, CheckpointedReplayEqualsFullReplayAndReference) {
+TEST_F(ProjectionPropertyTest, IndexAnswerEqualsReplayOfTheLogAndReference) {
   constexpr uint64_t kSeeds[] = {20240301, 1985};
   constexpr size_t kBatches = 6;
   constexpr int kQueriesPerRound = 40;
@@ -1351,17 +1362,9 @@ TEST_F(ProjectionPropertyTest, CheckpointedReplayEqualsFullReplayAndReference) {
     for (size_t b = 0; b < batches.size(); ++b) {
       AppendBatch(b, batches[b]);
       if (HasFatalFailure()) return;
-      // Checkpoints after some batches; the batches after them append
-      // backdated facts and corrections, so those checkpoints go stale.
-      if (b == 1) RebuildCheckpoints({}, /*with_defaults=*/true);
-      if (b == 3) {
-        std::vector<int64_t> days = year_ends;
-        for (int i = 0; i < 6; ++i) days.push_back(RandomDay(g));
-        RebuildCheckpoints(days, /*with_defaults=*/false);
-      }
-      if (b == 4)
-        RebuildCheckpoints({DaysFromCivil(1990, 6, 30), DaysFromCivil(1995, 1, 1)},
-                           /*with_defaults=*/true);
+      // The index after some batches; the batches after them append
+      // backdated facts and corrections of its facts, read as its tail.
+      if (b == 1 || b == 3 || b == 4) RebuildIndex();
       if (HasFatalFailure()) return;
       CheckRandomQueries(g, kQueriesPerRound,
                          "seed " + std::to_string(seed) + ", after batch " + std::to_string(b));
@@ -1370,8 +1373,8 @@ TEST_F(ProjectionPropertyTest, CheckpointedReplayEqualsFullReplayAndReference) {
                        "seed " + std::to_string(seed) + ", after batch " + std::to_string(b));
       if (HasFatalFailure()) return;
     }
-    // Fresh checkpoints for the complete log: now most checkpoints are usable.
-    RebuildCheckpoints(year_ends, /*with_defaults=*/true);
+    // The index of the complete log: no tail.
+    RebuildIndex();
     if (HasFatalFailure()) return;
     CheckRandomQueries(g, 2 * kQueriesPerRound,
                        "seed " + std::to_string(seed) + ", after the final rebuild");
@@ -1392,10 +1395,11 @@ TEST_F(ProjectionPropertyTest, CheckpointedReplayEqualsFullReplayAndReference) {
   std::cout << "[ property ] " << std::size(kSeeds) << " logs of " << kBatches << " batches, "
             << events << " events (" << amendments << " amendments, " << retractions
             << " retractions, " << corroborations << " corroborations, " << open_starts
-            << " open starts); " << checkpoint_builds_ << " checkpoint builds\n"
+            << " open starts); " << index_builds_ << " index builds\n"
             << "[ property ] " << comparisons_ << " (D, K, rule) comparisons (range " << by_rule_[0]
-            << ", earliest " << by_rule_[1] << ", latest " << by_rule_[2] << "), " << checkpointed_
-            << " answered from a checkpoint (" << skipped_ << " stale or later ones passed over); "
+            << ", earliest " << by_rule_[1] << ", latest " << by_rule_[2] << "), " << from_index_
+            << " at or after the index (" << with_tail_ << " with a tail), " << before_index_
+            << " before it; "
             << ref_stats_.edges_by_worlds << " edge statuses by world enumeration ("
             << ref_stats_.worlds << " worlds), " << ref_stats_.edges_by_last_event
             << " by last-event search; " << failures_ << " disagreements\n"
@@ -1412,7 +1416,9 @@ TEST_F(ProjectionPropertyTest, CheckpointedReplayEqualsFullReplayAndReference) {
   EXPECT_GT(amendments, 40u);
   EXPECT_GT(retractions, 20u);
   EXPECT_GT(corroborations, 0u);
-  EXPECT_GT(checkpointed_, 0u) << "no query used a checkpoint: the checkpoint path went untested";
+  EXPECT_GT(from_index_, 0u) << "no query was answered at or after a stored index";
+  EXPECT_GT(with_tail_, 0u) << "no query read a tail";
+  EXPECT_GT(before_index_, 0u) << "no query was known before the index";
   EXPECT_EQ(ref_stats_.method_disagreements, 0u);
   EXPECT_GT(seen_.maybe_edges, 100u);
   EXPECT_GT(seen_.uncertain_ranges, 100u);
@@ -1425,11 +1431,12 @@ TEST_F(ProjectionPropertyTest, CheckpointedReplayEqualsFullReplayAndReference) {
   }
 }
 
-TEST_F(ProjectionPropertyTest, SettledEventsOverlappingKeptOnesStayExactAtEveryCheckpoint) {
+TEST_F(ProjectionPropertyTest, EdgeWithOverlappingEventsIsExactOnEveryDayFromTheIndex) {
   // The shape docs/PROJECTIONS.md §5 warns about, in every seq order: an
   // establish p on [1, 5], an end k on [0, 10] and an end u on [8, 20]
-  // (days from 1990-01-01), with a checkpoint on every day around them, and
-  // every (D, rule) from day -1 to day 22 compared with the reference.
+  // (days from 1990-01-01), indexed, and every (D, rule) from day -1 to
+  // day 22 compared with the reference: the edge's step function must have
+  // a breakpoint wherever its status changes.
   const int64_t day0 = DaysFromCivil(1990, 1, 1);
   auto interval = [&](int from, int to) {
     return FormatDay(day0 + from) + "/" + FormatDay(day0 + to);
@@ -1468,7 +1475,7 @@ TEST_F(ProjectionPropertyTest, SettledEventsOverlappingKeptOnesStayExactAtEveryC
     for (int i : order) batch.push_back(edge[i]);
     AppendBatch(0, batch);
     if (HasFatalFailure()) return;
-    RebuildCheckpoints(every_day, /*with_defaults=*/false);
+    RebuildIndex();
     if (HasFatalFailure()) return;
     std::unique_ptr<ReadTxn> txn;
     ASSERT_TRUE(log_->BeginRead(&txn).ok());
@@ -1485,7 +1492,7 @@ TEST_F(ProjectionPropertyTest, SettledEventsOverlappingKeptOnesStayExactAtEveryC
     }
   } while (std::next_permutation(order.begin(), order.end()));
   EXPECT_EQ(failures_, 0u);
-  EXPECT_GT(checkpointed_, comparisons_ / 2) << "the checkpoints on every day went unused";
+  EXPECT_EQ(from_index_, comparisons_) << "every query should have been answered from the index";
   EXPECT_GT(seen_.maybe_edges, 0u);
 }
 
@@ -1542,41 +1549,63 @@ class OrderCheckingSink : public SnapshotSink {
 
 // The full snapshot's rows of `rows` only, with the hash a replay selecting
 // them gives.
-Snapshot Restricted(const Snapshot& full, RowSets rows) {
+// The rows of `full` a query selecting `rows` for `entity` (empty: all)
+// gives, with their hash: the selected sets, brief count rows under
+// kCountsBrief, and only the entity's rows (its edges, its count row, the
+// trade rows it reports or is the partner of, the totals it reports).
+Snapshot Restricted(const Snapshot& full, RowSets rows, const std::string& entity = "") {
   Snapshot s;
   s.known_seq = full.known_seq;
-  if ((rows & kEdgeRows) != 0) s.edges = full.edges;
-  if ((rows & kCountRows) != 0) s.counts = full.counts;
-  if ((rows & kTradeRows) != 0) {
-    s.trade = full.trade;
-    s.trade_totals = full.trade_totals;
+  auto mine = [&](const std::string& slug) { return entity.empty() || slug == entity; };
+  if ((rows & kEdgeRows) != 0) {
+    for (const EdgeRow& e : full.edges) {
+      if (mine(e.a) || mine(e.b)) s.edges.push_back(e);
+    }
   }
-  s.state_hash = projection_internal::SnapshotHash(full, rows);
+  if ((rows & kCountRows) != 0) {
+    for (const auto& [slug, c] : full.counts) {
+      if (!mine(slug)) continue;
+      EntityCounts counts = c;
+      if (rows & kCountsBrief) {
+        counts.partnerships_by_kind.clear();
+        counts.partnerships_by_country.clear();
+        counts.routes_by_mode.clear();
+        counts.reported.clear();
+        counts.open_events.clear();
+      }
+      s.counts.emplace(slug, std::move(counts));
+    }
+  }
+  if ((rows & kTradeRows) != 0) {
+    for (const TradeRow& t : full.trade) {
+      if (mine(t.reporter) || mine(t.partner)) s.trade.push_back(t);
+    }
+    for (const TradeTotal& t : full.trade_totals) {
+      if (mine(t.reporter)) s.trade_totals.push_back(t);
+    }
+  }
+  s.state_hash = projection_internal::SnapshotHash(s, rows, entity);
   return s;
 }
 
-// Query::rows. On a random log with checkpoints (some gone stale), for random
-// (D, K, rule): every partial selection, with and without checkpoints (so
-// that checkpoints are decoded in part), gives exactly the full snapshot's
-// rows of the selected sets, the others empty, and the hash of those rows,
-// which is never the full snapshot's; it inserts no more facts than the full
-// replay. ReplayInto delivers the full snapshot's rows in order, with its
-// hash. (The full selection itself is checked against the reference by
-// CheckpointedReplayEqualsFullReplayAndReference.)
+// Query::rows and Query::entity. On a random log with the index rebuilt
+// after batches 1 and 3 (later batches read as its tail), for random
+// (D, K, rule): every partial selection (with brief count rows or not), and
+// one entity's rows, from the index and from replaying the log, give
+// exactly those rows of the full snapshot, the others empty, and the hash
+// of those rows, which is never the full snapshot's. ReplayInto delivers
+// the full snapshot's rows in order, with its hash. (The full selection
+// itself is checked against the reference by
+// IndexAnswerEqualsReplayOfTheLogAndReference.)
 TEST_F(ProjectionPropertyTest, EveryRowSelectionGivesThoseRowsOfTheFullSnapshot) {
   Generator g(4242);
   std::vector<Planned> facts = PlanFacts(g, &world_);
   const auto batches = PlanBatches(g, world_, std::move(facts), 4);
-  std::vector<int64_t> year_ends;
-  for (int y = 1984; y <= 2001; ++y) year_ends.push_back(DaysFromCivil(y, 12, 31));
-  uint64_t compared = 0, from_checkpoint = 0, edge_rows = 0, count_rows = 0, trade_rows = 0;
-  uint64_t checkpointed_by_rows[kAllRows] = {};
+  uint64_t compared = 0, edge_rows = 0, count_rows = 0, trade_rows = 0, entities = 0;
   for (size_t b = 0; b < batches.size(); ++b) {
     AppendBatch(b, batches[b]);
     if (HasFatalFailure()) return;
-    // Checkpoints on every year end after batches 1 and 3: the first go
-    // stale with the backdated facts of batches 2 and 3, the second serve.
-    if (b == 1 || b == 3) RebuildCheckpoints(year_ends, /*with_defaults=*/true);
+    if (b == 1 || b == 3) RebuildIndex();
     if (HasFatalFailure()) return;
     std::unique_ptr<ReadTxn> txn;
     ASSERT_TRUE(log_->BeginRead(&txn).ok());
@@ -1586,7 +1615,7 @@ TEST_F(ProjectionPropertyTest, EveryRowSelectionGivesThoseRowsOfTheFullSnapshot)
       query.known_seq = RandomKnownSeq(g, *txn);
       const int r = g.Uniform(0, 9);
       query.rule = r < 6 ? DateRule::kRange : r < 8 ? DateRule::kEarliest : DateRule::kLatest;
-      query.use_checkpoints = false;  // the full replay from zero
+      query.use_index = false;  // the replay of the log
       const std::string where = "batch " + std::to_string(b) + ": D=" +
                                 FormatDay(query.as_of_day) + " K=" +
                                 std::to_string(query.known_seq) + " rule=" + RuleName(query.rule);
@@ -1604,43 +1633,46 @@ TEST_F(ProjectionPropertyTest, EveryRowSelectionGivesThoseRowsOfTheFullSnapshot)
       EXPECT_TRUE(Differences(full, sink.snapshot).empty()) << where;
       EXPECT_EQ(sink.snapshot.state_hash, full.state_hash) << where;
 
-      for (RowSets rows = 0; rows < kAllRows; ++rows) {
-        for (bool use_checkpoints : {false, true}) {
-          Query partial = query;
-          partial.rows = rows;
-          partial.use_checkpoints = use_checkpoints;
-          const std::string at = where + " rows=" + std::to_string(rows) +
-                                 (use_checkpoints ? " (checkpoints)" : "");
-          Snapshot got;
-          ReplayStats stats;
-          ASSERT_TRUE(Replay(*txn, partial, &got, &stats).ok()) << at;
-          ++compared;
-          if (stats.checkpoint_day) {
-            ++from_checkpoint;
-            ++checkpointed_by_rows[rows];
+      // One entity: one that has rows, and one picked at random.
+      std::vector<std::string> entity_picks = {""};
+      if (!full.counts.empty()) entity_picks.push_back(std::next(full.counts.begin(), g.Uniform(0, static_cast<int>(full.counts.size()) - 1))->first);
+      entity_picks.push_back(g.Pick(world_.cities));
+      for (const std::string& entity : entity_picks) {
+        for (RowSets rows = 0; rows <= kAllRows; ++rows) {
+          for (RowSets brief : {RowSets{0}, kCountsBrief}) {
+            if (rows == kAllRows && brief == 0 && entity.empty()) continue;  // the full one
+            for (bool use_index : {false, true}) {
+              Query partial = query;
+              partial.rows = rows | brief;
+              partial.entity = entity;
+              partial.use_index = use_index;
+              const std::string at = where + " rows=" + std::to_string(rows | brief) +
+                                     " entity=" + entity + (use_index ? " (index)" : " (log)");
+              Snapshot got;
+              ReplayStats stats;
+              ASSERT_TRUE(Replay(*txn, partial, &got, &stats).ok()) << at;
+              ++compared;
+              if (!entity.empty()) ++entities;
+              const Snapshot want = Restricted(full, rows | brief, entity);
+              const std::vector<std::string> diff = Differences(want, got);
+              std::string text;
+              for (size_t i = 0; i < diff.size() && i < 8; ++i) text += "\n  " + diff[i];
+              EXPECT_TRUE(diff.empty()) << at << text;
+              EXPECT_EQ(got.state_hash, want.state_hash) << at;
+              EXPECT_NE(got.state_hash, full.state_hash) << at;
+              if (!use_index) {
+                EXPECT_LE(stats.events_applied, full_stats.events_applied) << at;
+              }
+              if (HasFailure()) return;
+            }
           }
-          const Snapshot want = Restricted(full, rows);
-          const std::vector<std::string> diff = Differences(want, got);
-          std::string text;
-          for (size_t i = 0; i < diff.size() && i < 8; ++i) text += "\n  " + diff[i];
-          EXPECT_TRUE(diff.empty()) << at << text;
-          EXPECT_EQ(got.state_hash, want.state_hash) << at;
-          EXPECT_NE(got.state_hash, full.state_hash) << at;
-          if (!use_checkpoints) {
-            EXPECT_LE(stats.events_applied, full_stats.events_applied) << at;
-          }
-          if (HasFailure()) return;
         }
       }
     }
   }
-  std::cout << "[ property ] " << compared << " partial selections compared ("
-            << from_checkpoint << " from a checkpoint); full snapshots had " << edge_rows
-            << " edge, " << count_rows << " count, " << trade_rows << " trade rows\n";
-  for (RowSets rows = 1; rows < kAllRows; ++rows) {
-    EXPECT_GT(checkpointed_by_rows[rows], 0u)
-        << "no replay selecting rows=" << int(rows) << " decoded a checkpoint";
-  }
+  std::cout << "[ property ] " << compared << " partial selections compared (" << entities
+            << " for one entity); full snapshots had " << edge_rows << " edge, " << count_rows
+            << " count, " << trade_rows << " trade rows\n";
   EXPECT_GT(edge_rows, 100u);
   EXPECT_GT(count_rows, 100u);
   EXPECT_GT(trade_rows, 100u);

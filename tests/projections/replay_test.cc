@@ -1,4 +1,4 @@
-// Replay, checkpoints, timeline, diff and --known-at on the bundled dataset
+// Replay, the temporal index, timeline, diff and --known-at on the bundled dataset
 // (data/seed.ndjson), loaded the way a user loads it (`twinline init`,
 // `twinline import`) and queried through the library. Corrections and
 // backdated facts are appended with `twinline append`.
@@ -30,7 +30,6 @@
 #include "core/sha256.h"
 #include "projections/projection.h"
 #include "projections/state.h"
-#include "schemas/checkpoint.capnp.h"
 #include "tests/testing/test_util.h"
 
 namespace twinline {
@@ -57,8 +56,6 @@ class SeededLog {
     Run({"import", TWINLINE_SOURCE_DIR "/data/seed.ndjson"});
     Status st = EventLog::Open(dir_ / "db", OpenOptions(), &log_);
     EXPECT_TRUE(st.ok()) << st.ToString();
-    // `import` may have built checkpoints; every test starts without any.
-    EXPECT_TRUE(log_->ReplaceCheckpoints({}).ok());
   }
 
   // Runs `twinline --db DB args...` with `input` on stdin; expects success.
@@ -109,15 +106,27 @@ class SeededLog {
     return Find("montpellier", Which::PARTNERSHIP_ESTABLISHED, [](auto) { return true; });
   }
 
+  // The answer from the temporal index (with whatever tail the log has
+  // beyond it), checked against the replay of the log: the same rows and
+  // hash, whatever the test goes on to assert.
   Snapshot Replay(const std::string& as_of, DateRule rule = DateRule::kRange,
-                  uint64_t known_seq = UINT64_MAX, bool use_checkpoints = false,
-                  ReplayStats* stats = nullptr) const {
+                  uint64_t known_seq = UINT64_MAX, ReplayStats* stats = nullptr) const {
     Query q;
     q.as_of_day = AsOf(as_of);
     q.rule = rule;
     q.known_seq = known_seq;
-    q.use_checkpoints = use_checkpoints;
-    return ReplayQuery(q, stats);
+    q.use_index = false;
+    const Snapshot from_log = ReplayQuery(q);
+    q.use_index = true;
+    ReplayStats local;
+    const Snapshot from_index = ReplayQuery(q, stats != nullptr ? stats : &local);
+    EXPECT_TRUE((stats != nullptr ? stats : &local)->used_index);
+    EXPECT_EQ(from_log.edges, from_index.edges) << as_of;
+    EXPECT_EQ(from_log.counts, from_index.counts) << as_of;
+    EXPECT_EQ(from_log.trade, from_index.trade) << as_of;
+    EXPECT_EQ(from_log.trade_totals, from_index.trade_totals) << as_of;
+    EXPECT_EQ(from_log.state_hash, from_index.state_hash) << as_of;
+    return from_index;
   }
 
   Snapshot ReplayQuery(const Query& q, ReplayStats* stats = nullptr) const {
@@ -136,15 +145,14 @@ class SeededLog {
     return rows;
   }
 
-  // Builds checkpoints at `days` for everything recorded and stores them.
-  void Checkpoint(const std::vector<int64_t>& days) {
-    std::vector<std::pair<std::string, std::string>> entries;
-    {
-      auto txn = Txn();
-      ASSERT_TRUE(BuildCheckpoints(*txn, days, &entries).ok());
-    }
-    ASSERT_EQ(entries.size(), days.size());
-    ASSERT_TRUE(log_->ReplaceCheckpoints(entries).ok());
+  // Rebuilds the temporal index at the log's head (no tail).
+  void RebuildIndex() {
+    Status st = log_->UpdateDerived([](DerivedWriteTxn& txn) { return twinline::RebuildIndex(txn); });
+    ASSERT_TRUE(st.ok()) << st.ToString();
+  }
+  void DropIndex() {
+    Status st = log_->UpdateDerived([](DerivedWriteTxn& txn) { return twinline::DropIndex(txn); });
+    ASSERT_TRUE(st.ok()) << st.ToString();
   }
 
   EventLog& log() { return *log_; }
@@ -731,504 +739,219 @@ TEST(KnownAtTest, AmendmentMovesThePartnershipFromItsOwnSeq) {
   EXPECT_EQ(entries[0].amends, id);
 }
 
-// --- Checkpoints -------------------------------------------------------------
-
-std::vector<int64_t> YearEnds(int first, int last) {
-  std::vector<int64_t> days;
-  for (int y = first; y <= last; ++y) days.push_back(DaysFromCivil(y, 12, 31));
-  return days;
-}
+// --- The temporal index --------------------------------------------------------
 
 // Mid-year and year end from 1979 to 2026 (year ends only under the
-// two-valued rules): the same Snapshot, hash included, with and without
-// checkpoints.
-void ExpectCheckpointsChangeNothing(const SeededLog& log, uint64_t known_seq = UINT64_MAX) {
+// two-valued rules): the index and the replay of the log give the same
+// Snapshot, hash included (SeededLog::Replay checks each).
+void ExpectIndexAgreesEverywhere(const SeededLog& log, uint64_t known_seq = UINT64_MAX) {
   for (int y = 1979; y <= 2026; ++y) {
     for (const std::string& as_of : {std::to_string(y) + "-06-30", std::to_string(y)}) {
       for (DateRule rule : {DateRule::kRange, DateRule::kEarliest, DateRule::kLatest}) {
         if (rule != DateRule::kRange && as_of.size() > 4) continue;
-        ReplayStats with_stats;
-        const Snapshot with = log.Replay(as_of, rule, known_seq, true, &with_stats);
-        const Snapshot without = log.Replay(as_of, rule, known_seq, false);
-        ExpectSameRows(without, with, as_of + " rule " + std::to_string(static_cast<int>(rule)));
+        log.Replay(as_of, rule, known_seq);
       }
     }
   }
 }
 
-TEST(CheckpointTest, ReplayIsTheSameWithAndWithoutCheckpoints) {
-  SeededLog log;
-  log.Checkpoint(YearEnds(1980, 2026));
-  ExpectCheckpointsChangeNothing(log);
+// The diff from the index (DiffAt) is the diff of the two replays of the
+// log: the same rows, texts and causes.
+void ExpectIndexDiffAgrees(const SeededLog& log, const std::string& from, const std::string& to,
+                           uint64_t k0 = UINT64_MAX, uint64_t k1 = UINT64_MAX) {
+  for (DateRule rule : {DateRule::kRange, DateRule::kEarliest, DateRule::kLatest}) {
+    Query q0, q1;
+    q0.as_of_day = AsOf(from);
+    q1.as_of_day = AsOf(to);
+    q0.rule = q1.rule = rule;
+    q0.known_seq = k0;
+    q1.known_seq = k1;
+    auto txn = log.Txn();
+    Snapshot b, a;
+    std::vector<DiffRow> indexed, replayed;
+    ASSERT_TRUE(DiffAt(*txn, q0, q1, &b, &a, &indexed).ok());
+    q0.use_index = q1.use_index = false;
+    ASSERT_TRUE(DiffAt(*txn, q0, q1, &b, &a, &replayed).ok());
+    ASSERT_EQ(indexed.size(), replayed.size()) << from << " " << to;
+    for (size_t i = 0; i < indexed.size(); ++i) {
+      EXPECT_EQ(indexed[i].key, replayed[i].key) << i;
+      EXPECT_EQ(indexed[i].what, replayed[i].what) << replayed[i].key;
+      EXPECT_EQ(indexed[i].change, replayed[i].change) << replayed[i].key;
+      EXPECT_EQ(indexed[i].before, replayed[i].before) << replayed[i].key;
+      EXPECT_EQ(indexed[i].after, replayed[i].after) << replayed[i].key;
+      EXPECT_EQ(indexed[i].cause_seqs, replayed[i].cause_seqs) << replayed[i].key;
+    }
+  }
+}
 
-  // The nearest checkpoint at or before D is used: 2011-03-15 loads
-  // 2010-12-31 and inserts only what starts after it.
+TEST(IndexTest, IndexAnswersAsTheLogDoesOnEveryDayAndRule) {
+  SeededLog log;
+  log.RebuildIndex();
   ReplayStats stats;
-  log.Replay("2011-03-15", DateRule::kRange, UINT64_MAX, true, &stats);
-  ASSERT_TRUE(stats.checkpoint_day.has_value());
-  EXPECT_EQ(*stats.checkpoint_day, DaysFromCivil(2010, 12, 31));
-  EXPECT_EQ(stats.checkpoints_skipped, 0u);
-  ReplayStats full;
-  log.Replay("2011-03-15", DateRule::kRange, UINT64_MAX, false, &full);
-  EXPECT_FALSE(full.checkpoint_day.has_value());
-  EXPECT_LT(stats.events_applied, full.events_applied);
-
-  // Before the first checkpoint there is none to use.
-  log.Replay("1980-06-30", DateRule::kRange, UINT64_MAX, true, &stats);
-  EXPECT_FALSE(stats.checkpoint_day.has_value());
+  log.Replay("2011-03-15", DateRule::kRange, UINT64_MAX, &stats);
+  EXPECT_EQ(stats.index_seq, log.Txn()->LastSeq());
+  EXPECT_EQ(stats.tail_events, 0u);
+  ExpectIndexAgreesEverywhere(log);
+  ExpectIndexDiffAgrees(log, "2004-07-21", "2004-07-22");
+  ExpectIndexDiffAgrees(log, "1981-06-30", "1981");
+  ExpectIndexDiffAgrees(log, "1990", "2025");
+  ExpectIndexDiffAgrees(log, "2025", "2011");
 }
 
-TEST(CheckpointTest, DefaultDaysAreEveryFifthYearEnd) {
+// Without a stored index every answer reads the whole log as the tail, and
+// is still the same.
+TEST(IndexTest, WithoutAStoredIndexTheWholeLogIsTheTail) {
   SeededLog log;
-  std::vector<int64_t> days;
-  ASSERT_TRUE(DefaultCheckpointDays(*log.Txn(), &days).ok());
-  // Bounded valid days run from 1981-01-01 (Montpellier) to 2025-04-17.
-  std::vector<int64_t> want;
-  for (int y = 1985; y <= 2025; y += 5) want.push_back(DaysFromCivil(y, 12, 31));
-  EXPECT_EQ(days, want);
-  log.Checkpoint(days);
-  ExpectCheckpointsChangeNothing(log);
-}
-
-// A checkpoint built at seq B serves no query known at K < B: what it holds
-// may include facts recorded after K.
-TEST(CheckpointTest, CheckpointIsNotUsedForAnEarlierKnownAt) {
-  SeededLog log;
-  const auto [seq, id] = log.ChengduMontpellier();
-  const uint64_t before = log.Txn()->LastSeq();
-  log.Append(R"({"kind":"retraction","date":"2025-05-01","target":")" + id +
-             R"(","reason":"test",)" + kTestSource + "}");
-  log.Checkpoint(YearEnds(1980, 2026));
+  log.DropIndex();
   ReplayStats stats;
-  Snapshot known_before = log.Replay("1990", DateRule::kRange, before, true, &stats);
-  EXPECT_FALSE(stats.checkpoint_day.has_value());
-  EXPECT_EQ(Partnership(known_before, "chengdu", "montpellier"), Tri::kYes);
-  Snapshot known_after = log.Replay("1990", DateRule::kRange, UINT64_MAX, true, &stats);
-  EXPECT_EQ(*stats.checkpoint_day, DaysFromCivil(1990, 12, 31));
-  EXPECT_EQ(Partnership(known_after, "chengdu", "montpellier"), Tri::kNo);
-  ExpectCheckpointsChangeNothing(log);
+  log.Replay("2025", DateRule::kRange, UINT64_MAX, &stats);
+  EXPECT_EQ(stats.index_seq, 0u);
+  EXPECT_EQ(stats.tail_events, log.Txn()->LastSeq());
+  ExpectIndexAgreesEverywhere(log);
+  ExpectIndexDiffAgrees(log, "2004-07-21", "2004-07-22");
 }
 
-// A backdated fact recorded after the checkpoints were built: the
-// partnership Chongqing–Düsseldorf (2004-07-22) "ended" in 2010 (e =
-// 2010-01-01). Checkpoints at 2010-12-31 and later hold a state without it
-// and are skipped; 2009-12-31 is still good. The answers:
-//  * as of 2009: yes (1–1); as of 2010-06-30: the end may or may not have
-//    happened, so maybe (0–1); as of 2010 and 2015: no (0–0).
-TEST(CheckpointTest, BackdatedAppendMakesLaterCheckpointsStale) {
+// Events recorded after the index (its tail) are read on top of it: new
+// facts, a backdated fact, corrections of facts the index holds, a new
+// entity, and a registration amended to another country (which changes its
+// partners' counts by country).
+TEST(IndexTest, TheTailIsReadOnTopOfTheIndex) {
   SeededLog log;
-  log.Checkpoint(YearEnds(1980, 2026));
+  log.RebuildIndex();
   const uint64_t built = log.Txn()->LastSeq();
-  const uint64_t ended = log.Append(
-      R"({"kind":"partnership_ended","date":"2010","a":"chongqing","b":"duesseldorf","partnership":"sister_city",)" +
-      std::string(kTestSource) + "}");
-  ASSERT_EQ(ended, built + 1);
-
+  const std::string s = kTestSource;
+  const auto [cm_seq, cm_id] = log.ChengduMontpellier();
+  const auto [cd_seq, cd_id] = log.Find("duesseldorf", Which::PARTNERSHIP_ESTABLISHED, [](auto) { return true; });
+  const auto [reg_seq, reg_id] = log.Find("montpellier", Which::ENTITY_REGISTERED, [](auto) { return true; });
+  log.Import(
+      R"({"kind":"partnership_ended","date":"2010","a":"chongqing","b":"duesseldorf","partnership":"sister_city",)" + s + "}\n" +
+      R"({"kind":"partnership_established","date":"2012-05/2013","a":"chongqing","b":"duesseldorf","partnership":"sister_city",)" + s + "}\n" +
+      R"({"kind":"entity_registered","date":"2020","entity":"tailtown","type":"city","names":[{"text":"Tailtown","lang":"en"}],"country":"FR",)" + s + "}\n" +
+      R"({"kind":"partnership_established","date":"1975","a":"chengdu","b":"tailtown","partnership":"friendship_city",)" + s + "}\n" +
+      R"({"kind":"forum_held","date":"../1999","host":"tailtown","name":"Tail forum",)" + s + "}\n" +
+      R"({"kind":"retraction","date":"1981","target":")" + cm_id + R"(","reason":"test",)" + s + "}\n");
+  const uint64_t after_import = log.Txn()->LastSeq();
   ReplayStats stats;
-  Snapshot y2015 = log.Replay("2015", DateRule::kRange, UINT64_MAX, true, &stats);
-  ASSERT_TRUE(stats.checkpoint_day.has_value());
-  EXPECT_EQ(*stats.checkpoint_day, DaysFromCivil(2009, 12, 31));
-  EXPECT_EQ(stats.checkpoints_skipped, 6u);  // 2010 ... 2015
-  EXPECT_EQ(Partnership(y2015, "chongqing", "duesseldorf"), Tri::kNo);
-  EXPECT_EQ(CountsOf(y2015, "chongqing").partnerships, R(0, 0));
-  EXPECT_EQ(CountsOf(log.Replay("2009"), "chongqing").partnerships, R(1, 1));
-  EXPECT_EQ(CountsOf(log.Replay("2010-06-30"), "chongqing").partnerships, R(0, 1));
-  EXPECT_EQ(CountsOf(log.Replay("2010"), "chongqing").partnerships, R(0, 0));
+  const Snapshot now = log.Replay("2012", DateRule::kRange, UINT64_MAX, &stats);
+  EXPECT_EQ(stats.index_seq, built);
+  EXPECT_EQ(stats.tail_events, after_import - built);
+  EXPECT_EQ(Partnership(now, "chongqing", "duesseldorf"), Tri::kMaybe);
+  EXPECT_EQ(Partnership(now, "chengdu", "montpellier"), Tri::kNo);
+  EXPECT_EQ(CountsOf(now, "tailtown").forums, R(1, 1));
+  ExpectIndexAgreesEverywhere(log);
+  ExpectIndexAgreesEverywhere(log, built);       // known before the tail: the index alone
+  ExpectIndexAgreesEverywhere(log, built - 10);  // before the index: from its facts by K
+  ExpectIndexDiffAgrees(log, "2009", "2013");
+  ExpectIndexDiffAgrees(log, "1981", "1981", built, after_import);
 
-  // Known at the build, the checkpoints are fresh and the partnership holds.
-  log.Replay("2015", DateRule::kRange, built, true, &stats);
-  EXPECT_EQ(*stats.checkpoint_day, DaysFromCivil(2015, 12, 31));
-  EXPECT_EQ(
-      Partnership(log.Replay("2015", DateRule::kRange, built, true), "chongqing", "duesseldorf"),
-      Tri::kYes);
-
-  ExpectCheckpointsChangeNothing(log);
-  ExpectCheckpointsChangeNothing(log, built);
-
-  // Rebuilt, the nearest checkpoint serves again; an ended edge collapses
-  // into a prefix status "no" and stays absent.
-  log.Checkpoint(YearEnds(1980, 2026));
-  log.Replay("2015", DateRule::kRange, UINT64_MAX, true, &stats);
-  EXPECT_EQ(*stats.checkpoint_day, DaysFromCivil(2015, 12, 31));
-  EXPECT_EQ(stats.checkpoints_skipped, 0u);
-  ExpectCheckpointsChangeNothing(log);
+  // A registration amended in the tail: Montpellier moves to another
+  // country, and Chengdu's partnerships by country follow.
+  const std::string reg_amend = R"({"kind":"amendment","date":"2021-12-11","target":")" + reg_id +
+      R"(","reason":"test","replacement":{"kind":"entity_registered","date":"2021-12-11","entity":"montpellier","type":"city","names":[{"text":"Montpellier","lang":"en"}],"country":"MC"},)" + s + "}";
+  log.Append(reg_amend);
+  ExpectIndexAgreesEverywhere(log);
+  ExpectIndexDiffAgrees(log, "1980", "2025", built, log.Txn()->LastSeq());
+  (void)cd_seq;
+  (void)reg_seq;
+  (void)cm_seq;
 }
 
-// Streaming the build hands the same checkpoints, in day order, one at a
-// time; stored one by one with PutCheckpoint they answer like the batch; a
-// sink that fails stops the build with its error.
-TEST(CheckpointTest, StreamedBuildHandsEachCheckpointToTheSinkInDayOrder) {
-  SeededLog log;
-  const std::vector<int64_t> days = {DaysFromCivil(2020, 12, 31), DaysFromCivil(2019, 12, 31),
-                                     DaysFromCivil(2010, 12, 31)};
-  std::vector<std::pair<std::string, std::string>> batch, streamed;
-  ASSERT_TRUE(BuildCheckpoints(*log.Txn(), days, &batch).ok());
-  ASSERT_TRUE(BuildCheckpoints(*log.Txn(), days, [&](std::string key, std::string value) {
-                return streamed.emplace_back(std::move(key), std::move(value)), Status::Ok();
-              }).ok());
-  ASSERT_EQ(streamed.size(), 3u);
-  EXPECT_EQ(streamed, batch);
-  EXPECT_LT(streamed[0].first, streamed[1].first);
-  EXPECT_LT(streamed[1].first, streamed[2].first);
-
-  ASSERT_TRUE(log.log().ReplaceCheckpoints({}).ok());
-  for (const auto& [key, value] : streamed) ASSERT_TRUE(log.log().PutCheckpoint(key, value).ok());
-  ReplayStats stats;
-  const Snapshot with = log.Replay("2021-06-30", DateRule::kRange, UINT64_MAX, true, &stats);
-  ASSERT_TRUE(stats.checkpoint_day.has_value());
-  EXPECT_EQ(*stats.checkpoint_day, DaysFromCivil(2020, 12, 31));
-  ExpectSameRows(log.Replay("2021-06-30", DateRule::kRange, UINT64_MAX, false), with, "streamed");
-
-  int calls = 0;
-  Status st = BuildCheckpoints(*log.Txn(), days, [&](std::string, std::string) {
-    return ++calls, Status::IOError("disk full");
-  });
-  EXPECT_EQ(st.code(), Status::Code::kIOError);
-  EXPECT_EQ(calls, 1);
-}
-
-// A checkpoint whose stored bytes were altered fails its hash (or does not
-// decode) and is skipped for the next one down; the answer is unchanged.
-TEST(CheckpointTest, TamperedCheckpointIsSkipped) {
-  SeededLog log;
-  const std::vector<int64_t> days = {DaysFromCivil(2019, 12, 31), DaysFromCivil(2020, 12, 31)};
-  std::vector<std::pair<std::string, std::string>> entries;
-  ASSERT_TRUE(BuildCheckpoints(*log.Txn(), days, &entries).ok());
-  ASSERT_EQ(entries.size(), 2u);
-  std::string& value = entries[1].second;  // 2020-12-31
-  value[value.size() / 2] ^= 0x01;
-  ASSERT_TRUE(log.log().ReplaceCheckpoints(entries).ok());
-
-  ReplayStats stats;
-  const Snapshot with = log.Replay("2021-06-30", DateRule::kRange, UINT64_MAX, true, &stats);
-  ASSERT_TRUE(stats.checkpoint_day.has_value());
-  EXPECT_EQ(*stats.checkpoint_day, DaysFromCivil(2019, 12, 31));
-  EXPECT_EQ(stats.checkpoints_skipped, 1u);
-  ExpectSameRows(log.Replay("2021-06-30"), with, "tampered");
-
-  // Garbage that is not even a message is skipped the same way.
-  entries[1].second = "not a checkpoint";
-  ASSERT_TRUE(log.log().ReplaceCheckpoints(entries).ok());
-  log.Replay("2021-06-30", DateRule::kRange, UINT64_MAX, true, &stats);
-  EXPECT_EQ(*stats.checkpoint_day, DaysFromCivil(2019, 12, 31));
-}
-
-// A checkpoint written in the older shape (no `version`: settled facts kept
-// as lists of seqs, no settled counts) is skipped, never read as a state
-// with nothing settled, even though its hash verifies. Made here from a
-// fresh checkpoint at 2022-12-31 (Wuxi's two forums of 2021 settled): the
-// counts moved back into seq lists, the version cleared, the hash redone
-// (schemas/checkpoint.capnp).
-TEST(CheckpointTest, CheckpointInTheOlderShapeIsSkipped) {
-  SeededLog log;
-  const int64_t day = DaysFromCivil(2022, 12, 31);
-  std::vector<std::pair<std::string, std::string>> entries;
-  ASSERT_TRUE(BuildCheckpoints(*log.Txn(), {day}, &entries).ok());
-  ASSERT_EQ(entries.size(), 1u);
-
-  auto words_of = [](const void* data, size_t size) {
-    auto words = kj::heapArray<capnp::word>(size / sizeof(capnp::word));
-    std::memcpy(words.begin(), data, words.size() * sizeof(capnp::word));
-    return words;
-  };
-  const std::string value = entries[0].second;  // the fresh checkpoint
-  auto outer_words = words_of(value.data(), value.size());
-  capnp::FlatArrayMessageReader outer(outer_words);
-  const auto cp = outer.getRoot<schema::Checkpoint>();
-  auto state_words = words_of(cp.getState().begin(), cp.getState().size());
-  capnp::FlatArrayMessageReader state_reader(state_words);
-  capnp::MallocMessageBuilder old_state;
-  old_state.setRoot(state_reader.getRoot<schema::CheckpointState>());
-  auto root = old_state.getRoot<schema::CheckpointState>();
-  ASSERT_EQ(root.getVersion(), schema::CHECKPOINT_STATE_VERSION);
-  root.setVersion(0);
-  root.disownEntitySettled();
-  uint64_t settled = 0, fake_seq = 1;
-  auto to_list = [&](auto b) {
-    const uint64_t n = b.getSettledCount();
-    settled += n;
-    auto list = b.initSettled(static_cast<unsigned>(n));
-    for (unsigned i = 0; i < n; ++i) list.set(i, fake_seq++);
-    b.setSettledCount(0);
-  };
-  for (auto c : root.getCounters()) to_list(c);
-  for (auto r : root.getReports()) to_list(r);
-  for (auto t : root.getTrade()) to_list(t);
-  ASSERT_GT(settled, 10u);
-  const kj::Array<capnp::word> state_flat = capnp::messageToFlatArray(old_state);
-  const std::string state_bytes(reinterpret_cast<const char*>(state_flat.begin()),
-                                state_flat.size() * sizeof(capnp::word));
-  Sha256 sha;
-  sha.Update("twinline-checkpoint-v1");
-  sha.Update(lmdb::EncodeDay(day));
-  sha.Update(lmdb::EncodeU64(cp.getBuiltSeq()));
-  sha.Update(state_bytes);
-  const Digest digest = sha.Finish();
-  capnp::MallocMessageBuilder old_cp;
-  auto b = old_cp.initRoot<schema::Checkpoint>();
-  b.setDay(day);
-  b.setBuiltSeq(cp.getBuiltSeq());
-  b.setState(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(state_bytes.data()),
-                                 state_bytes.size()));
-  b.setSha256(capnp::Data::Reader(digest.data(), digest.size()));
-  const kj::Array<capnp::word> cp_flat = capnp::messageToFlatArray(old_cp);
-  entries[0].second.assign(reinterpret_cast<const char*>(cp_flat.begin()),
-                           cp_flat.size() * sizeof(capnp::word));
-
-  // The fresh checkpoint serves; the older-shaped one, stored in its place,
-  // is passed over and the answer is the full replay's.
-  ReplayStats stats;
-  ASSERT_TRUE(log.log().ReplaceCheckpoints({{entries[0].first, value}}).ok());
-  log.Replay("2023", DateRule::kRange, UINT64_MAX, true, &stats);
-  EXPECT_EQ(stats.checkpoint_day, std::optional<int64_t>(day));
-
-  ASSERT_TRUE(log.log().ReplaceCheckpoints(entries).ok());
-  const Snapshot with = log.Replay("2023", DateRule::kRange, UINT64_MAX, true, &stats);
-  EXPECT_FALSE(stats.checkpoint_day.has_value());
-  EXPECT_EQ(stats.checkpoints_skipped, 1u);
-  ExpectSameRows(log.Replay("2023"), with, "older shape");
-  EXPECT_EQ(CountsOf(with, "wuxi").forums, R(2, 2));
-
-  // The decoder itself refuses the state, naming the versions.
-  projection_internal::State decoded;
-  const Status st = projection_internal::DecodeState(state_bytes, &decoded);
-  EXPECT_EQ(st.code(), Status::Code::kCorruption);
-  EXPECT_NE(st.message().find("version 0"), std::string::npos) << st.ToString();
-}
-
-// An office Chengdu both owns and hosts (1990) counts in its offices and in
-// its offices hosted, but is one event of Chengdu: listed once while open
-// (as of 1990-06-30), counted once when settled (as of 2000), with or
-// without a checkpoint that settled it (1995-12-31). Chengdu's other counter
-// and report events (the ../2025-04-17 association, the 2025 reports) are
-// not settled by 2000.
-TEST(CheckpointTest, OfficeOwnedAndHostedByOneEntityIsOneSettledEvent) {
+// An office whose owner is its host feeds two counters of one entity but is
+// one open, then one settled, event of it.
+TEST(IndexTest, OfficeOwnedAndHostedByOneEntityIsOneSettledEvent) {
   SeededLog log;
   const uint64_t office = log.Append(
       R"({"kind":"office_opened","date":"1990","owner":"chengdu","host":"chengdu","name":"Home office",)" +
       std::string(kTestSource) + "}");
-  const EntityCounts open = CountsOf(log.Replay("1990-06-30"), "chengdu");
-  EXPECT_EQ(open.offices, R(0, 1));
-  EXPECT_EQ(open.offices_hosted, R(0, 1));
-  EXPECT_EQ(
-      std::count(open.open_events.begin(), open.open_events.end(), EventMark{office, Tri::kMaybe}),
-      1);
-  EXPECT_EQ(open.settled_events, 0u);
-
-  log.Checkpoint({DaysFromCivil(1995, 12, 31)});
-  for (bool use_checkpoints : {false, true}) {
-    ReplayStats stats;
-    const EntityCounts settled = CountsOf(
-        log.Replay("2000", DateRule::kRange, UINT64_MAX, use_checkpoints, &stats), "chengdu");
-    EXPECT_EQ(stats.checkpoint_day.has_value(), use_checkpoints);
+  for (bool rebuilt : {false, true}) {
+    if (rebuilt) log.RebuildIndex();
+    const EntityCounts open = CountsOf(log.Replay("1990-06-30"), "chengdu");
+    EXPECT_EQ(open.offices, R(0, 1));
+    EXPECT_EQ(open.offices_hosted, R(0, 1));
+    EXPECT_EQ(
+        std::count(open.open_events.begin(), open.open_events.end(), EventMark{office, Tri::kMaybe}),
+        1);
+    EXPECT_EQ(open.settled_events, 0u);
+    const EntityCounts settled = CountsOf(log.Replay("2000"), "chengdu");
     EXPECT_EQ(settled.offices, R(1, 1));
     EXPECT_EQ(settled.offices_hosted, R(1, 1));
     EXPECT_EQ(settled.settled_events, 1u);
   }
-  ExpectCheckpointsChangeNothing(log);
 }
 
-// Compaction (what checkpoints store, and what a long replay does on the
-// way) must not change any answer for a day on or after it. Here the state
-// is compacted before every new earliest day, over edges with several
-// events. Added to the dataset:
-//  * Chongqing–Düsseldorf ended in 2010 and re-established in 2012-05/2013:
-//    as of 2012 the last event may be the end or the re-establishment, so
-//    maybe; as of 2013 yes;
-//  * the Chongqing rail route closed in 2015/2016: as of 2016-06-30 maybe,
-//    as of 2016 no.
-TEST(CheckpointTest, CompactingWhileStreamingChangesNoAnswer) {
+// The stored index is checked against the log byte for byte; a damaged one
+// is reported by VerifyIndex, and a query then answers from the log.
+TEST(IndexTest, DamagedIndexIsFoundAndNeverChangesAnAnswer) {
   SeededLog log;
-  const std::string s = kTestSource;
-  log.Import(
-      R"({"kind":"partnership_ended","date":"2010","a":"chongqing","b":"duesseldorf","partnership":"sister_city",)" +
-      s + "}\n" +
-      R"({"kind":"partnership_established","date":"2012-05/2013","a":"chongqing","b":"duesseldorf","partnership":"sister_city",)" +
-      s + "}\n" +
-      R"({"kind":"route_closed","date":"2015/2016","from":"chongqing","to":"europe","mode":"rail",)" +
-      s + "}\n");
-  EXPECT_EQ(Partnership(log.Replay("2012"), "chongqing", "duesseldorf"), Tri::kMaybe);
-  EXPECT_EQ(Partnership(log.Replay("2013"), "chongqing", "duesseldorf"), Tri::kYes);
-  EXPECT_EQ(Route(log.Replay("2016-06-30"), "chongqing", "europe"), Tri::kMaybe);
-  EXPECT_EQ(Route(log.Replay("2016"), "chongqing", "europe"), Tri::kNo);
-
-  namespace internal = projection_internal;
-  auto txn = log.Txn();
-  const uint64_t known = txn->LastSeq();
-  auto country = [&](std::string_view slug, std::string* iso) {
-    return internal::EffectiveCountry(*txn, slug, known, iso);
-  };
-  for (int y = 1980; y <= 2026; ++y) {
-    const int64_t day = DaysFromCivil(y, 12, 31);
-    internal::State plain, compacted;
-    internal::Inserter inserter(&compacted, std::nullopt);
-    std::optional<int64_t> last;
-    ASSERT_TRUE(
-        internal::ScanEffectiveFacts(*txn, known, std::nullopt, day, [&](const internal::Fact& f) {
-          if (f.e != kUnboundedStart && (!last || f.e - 1 > *last)) {
-            inserter.CompactAt(f.e - 1);
-            last = f.e - 1;
-          }
-          inserter.Insert(f);
-          plain.Insert(f);
-          return true;
-        }).ok());
-    // The same facts in seq order, settled at the day as they come in.
-    internal::State by_seq;
-    by_seq.SettleAt(day);
-    ASSERT_TRUE(internal::ScanEffectiveFactsBySeq(*txn, known, day, [&](const internal::Fact& f) {
-                  by_seq.Insert(f);
-                  return true;
-                }).ok());
-    for (DateRule rule : {DateRule::kRange, DateRule::kEarliest, DateRule::kLatest}) {
-      Snapshot want, got, settled;
-      ASSERT_TRUE(internal::Evaluate(plain, day, rule, country, &want).ok());
-      ASSERT_TRUE(internal::Evaluate(compacted, day, rule, country, &got).ok());
-      ASSERT_TRUE(internal::Evaluate(by_seq, day, rule, country, &settled).ok());
-      ExpectSameRows(want, got, std::to_string(y));
-      ExpectSameRows(want, settled, std::to_string(y) + ", by seq, settled at the day");
-      EXPECT_EQ(want.state_hash, settled.state_hash) << y;
-    }
+  log.RebuildIndex();
+  {
+    IndexInfo info;
+    Status st = VerifyIndex(*log.Txn(), &info);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    EXPECT_TRUE(info.present);
   }
-  log.Checkpoint(YearEnds(1980, 2026));
-  ExpectCheckpointsChangeNothing(log);
+  const Snapshot before = log.Replay("2011");
+  // Flip a breakpoint day: the shape still fits, the content does not.
+  Status st = log.log().UpdateDerived([](DerivedWriteTxn& txn) {
+    std::string_view days;
+    TWINLINE_RETURN_IF_ERROR(txn.GetDerived("pc.day", &days));
+    std::string copy(days);
+    copy[0] ^= 1;
+    char* data = nullptr;
+    TWINLINE_RETURN_IF_ERROR(txn.ReserveDerived("pc.day", copy.size(), &data));
+    std::memcpy(data, copy.data(), copy.size());
+    return Status::Ok();
+  });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  st = VerifyIndex(*log.Txn());
+  EXPECT_EQ(st.code(), Status::Code::kCorruption);
+  EXPECT_NE(st.message().find("'pc.day'"), std::string::npos) << st.message();
+  // A section cut short no longer fits: the query answers from the log.
+  st = log.log().UpdateDerived([](DerivedWriteTxn& txn) { return txn.DeleteDerived("edge"); });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  Query q;
+  q.as_of_day = AsOf("2011");
+  ReplayStats stats;
+  Snapshot snap;
+  ASSERT_TRUE(Replay(*log.Txn(), q, &snap, &stats).ok());
+  EXPECT_FALSE(stats.used_index);
+  EXPECT_NE(stats.index_problem.find("damaged"), std::string::npos) << stats.index_problem;
+  EXPECT_EQ(snap.state_hash, before.state_hash);
+  log.RebuildIndex();
+  EXPECT_TRUE(VerifyIndex(*log.Txn()).ok());
 }
 
-// Memory grows with entities and keys, not with settled events: a log with
-// one city holding N forums, N trade reports of one key and N count reports
-// of one metric, one a week through the 20th century, plus one forum of
-// 2000/2010 (still open at the end of 2000). The checkpoint at 2000-12-31
-// has the same size for N = 1000 and N = 5000 (settled facts are counted,
-// not listed), and so does the snapshot: the rows count N settled events
-// and list only the open forum.
-TEST(CheckpointTest, SettledEventsAreCountedNotKept) {
-  const int64_t end_2000 = DaysFromCivil(2000, 12, 31);
-  const std::string source =
-      R"("sources":[{"title":"Settled","publisher":"twinline tests","published":"2001-01-01","language":"en"}])";
-  std::map<int, size_t> checkpoint_bytes;
-  for (int n : {1000, 5000}) {
-    test::TempDir dir("twinline-settled");
-    std::string ndjson;
-    for (const char* slug : {"solo", "partner"}) {
-      ndjson += R"({"kind":"entity_registered","date":"1899","entity":")" + std::string(slug) +
-                R"(","type":"city","names":[{"text":")" + slug +
-                R"(","lang":"en"}],"country":"DE",)" + source + "}\n";
-    }
-    for (int i = 0; i < n; ++i) {
-      const std::string date =
-          FormatDay(DaysFromCivil(1900, 1, 1) + static_cast<int64_t>(i) * 36000 / n);
-      const std::string k = std::to_string(i);
-      ndjson += R"({"kind":"forum_held","date":")" + date + R"(","host":"solo","name":"Forum )" +
-                k + "\"," + source + "}\n";
-      ndjson += R"({"kind":"trade_volume_reported","date":")" + date +
-                R"(","reporter":"solo","partner":"partner","period":"1950","amount":)" +
-                std::to_string(1000 + i) + R"(,"currency":"EUR","flow":"total",)" + source + "}\n";
-      ndjson += R"({"kind":"count_reported","date":")" + date +
-                R"(","entity":"solo","metric":"partner_cities","value":)" + std::to_string(i + 1) +
-                R"(,"qualifier":"exact","wording":"report )" + k + "\"," + source + "}\n";
-    }
-    ndjson += R"({"kind":"forum_held","date":"2000/2010","host":"solo","name":"Open forum",)" +
-              source + "}\n";
-    test::WriteFile(dir / "events.ndjson", ndjson);
-    for (std::vector<std::string> args :
-         {std::vector<std::string>{"init"},
-          std::vector<std::string>{"import", dir / "events.ndjson"}}) {
-      args.insert(args.begin(), {TWINLINE_BIN, "--db", dir / "db"});
-      test::RunResult r = test::RunProgram(args, "", dir.path());
-      ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-    }
-    std::unique_ptr<EventLog> log;
-    ASSERT_TRUE(EventLog::Open(dir / "db", OpenOptions(), &log).ok());
-    std::unique_ptr<ReadTxn> txn;
-    ASSERT_TRUE(log->BeginRead(&txn).ok());
-
-    std::vector<std::pair<std::string, std::string>> entries;
-    ASSERT_TRUE(BuildCheckpoints(*txn, {end_2000}, &entries).ok());
-    ASSERT_EQ(entries.size(), 1u);
-    checkpoint_bytes[n] = entries[0].second.size();
-
-    for (bool use_checkpoints : {false, true}) {
-      if (use_checkpoints) {
-        txn.reset();
-        ASSERT_TRUE(log->ReplaceCheckpoints(entries).ok());
-        ASSERT_TRUE(log->BeginRead(&txn).ok());
-      }
-      Query q;
-      q.as_of_day = end_2000;
-      q.use_checkpoints = use_checkpoints;
-      Snapshot snap;
-      ReplayStats stats;
-      ASSERT_TRUE(Replay(*txn, q, &snap, &stats).ok());
-      EXPECT_EQ(stats.checkpoint_day.has_value(), use_checkpoints);
-      const EntityCounts solo = CountsOf(snap, "solo");
-      EXPECT_EQ(solo.forums, R(n, n + 1));
-      EXPECT_EQ(solo.settled_events, 2u * n);  // forums and count reports
-      ASSERT_EQ(solo.open_events.size(), 1u);
-      EXPECT_EQ(solo.open_events[0].occurred, Tri::kMaybe);
-      ASSERT_EQ(snap.trade.size(), 1u);
-      EXPECT_EQ(snap.trade[0].settled_events, static_cast<uint64_t>(n));
-      EXPECT_TRUE(snap.trade[0].open_events.empty());
-      EXPECT_EQ(snap.trade[0].amount, 1000 + n - 1);  // the latest report
-    }
-  }
-  EXPECT_EQ(checkpoint_bytes[1000], checkpoint_bytes[5000]);
+// The CLI's writers keep the index: after an import it holds everything;
+// appends leave a tail until it outgrows its limit.
+TEST(IndexTest, WritersKeepTheIndexWithTheLog) {
+  SeededLog log;  // imported through the CLI, whose writer keeps the index
+  IndexInfo info;
+  ASSERT_TRUE(DescribeIndex(*log.Txn(), &info).ok());
+  EXPECT_TRUE(info.present);
+  EXPECT_EQ(info.base_seq, info.log_seq);
+  const uint64_t seq = log.Append(
+      R"({"kind":"forum_held","date":"2024-05-01","host":"chengdu","name":"Tail forum",)" +
+      std::string(kTestSource) + "}");
+  ASSERT_TRUE(DescribeIndex(*log.Txn(), &info).ok());
+  EXPECT_EQ(info.log_seq, seq);
+  EXPECT_LE(info.base_seq, seq);
+  ExpectIndexAgreesEverywhere(log);
 }
 
-// §5's prefix may hold only events that end before every event kept
-// individually, settled ones included. In days: p establish [1, 5] and k end
-// [0, 10] are settled at C = 10, u end [8, 20] is not. p ends before u can
-// start, but k may fall before p: at D = 10 the world (k 0, p 1, u 15) has
-// the edge active and (p 1, k 10) inactive, so maybe. Collapsing p alone
-// (status yes) in front of k would lose the first world and answer no.
-// q establish [-5, -1] ends before all three and does collapse.
-TEST(CheckpointTest, PrefixHoldsOnlyEventsBeforeEveryKeptOne) {
-  namespace internal = projection_internal;
-  const std::vector<internal::EdgeEvent> events = {{{1, 1, 5}, 0, true},
-                                                   {{2, 0, 10}, 0, false},
-                                                   {{3, 8, 20}, 0, false},
-                                                   {{4, -5, -1}, 0, true}};
-  internal::State state;
-  for (const internal::EdgeEvent& x : events) state.InsertEdgeEvent({}, x.at, x.establish);
-  state.Compact(10);
-  ASSERT_EQ(state.edges.size(), 1u);
-  const internal::PrefixStatus& prefix = state.edges[0].prefix;
-  const std::span<const uint64_t> seqs = state.PrefixSeqs(0);
-  EXPECT_EQ(std::vector<uint64_t>(seqs.begin(), seqs.end()), std::vector<uint64_t>{4});
-  EXPECT_EQ(prefix.range, Tri::kYes);
-  ASSERT_EQ(state.edge_events.size(), 3u);
-  const internal::PrefixStatus none;  // no events collapsed: inactive
-  EXPECT_EQ(internal::EdgeStatusRange(none, events, 10), Tri::kMaybe);
-  for (int64_t day = 10; day <= 22; ++day) {
-    EXPECT_EQ(internal::EdgeStatusRange(prefix, state.edge_events, day),
-              internal::EdgeStatusRange(none, events, day))
-        << day;
-    for (DateRule rule : {DateRule::kEarliest, DateRule::kLatest}) {
-      EXPECT_EQ(internal::EdgeActivePlaced(prefix, state.edge_events, day, rule),
-                internal::EdgeActivePlaced(none, events, day, rule))
-          << day;
-    }
-  }
-}
-
-// A state keeps only what its row sets need: a counts-only state keeps the
-// edges but not their prefix seqs, and no trade; a trade-only state only
-// trade. Facts it does not keep are refused, and the replay does not count
-// them as applied.
 TEST_F(ReplayTest, AStateKeepsOnlyWhatItsRowSetsNeed) {
   auto txn = log_->Txn();
   const int64_t day = AsOf("2025");
   std::map<RowSets, projection_internal::State> states;
   for (RowSets rows : {kAllRows, kCountRows, kTradeRows, kEdgeRows}) {
     projection_internal::State& state = states.emplace(rows, rows).first->second;
-    ASSERT_TRUE(projection_internal::ScanEffectiveFacts(
-                    *txn, UINT64_MAX, std::nullopt, day,
+    ASSERT_TRUE(projection_internal::ScanEffectiveFactsBySeq(
+                    *txn, UINT64_MAX, day,
                     [&](const projection_internal::Fact& f) {
                       state.Insert(f);
                       return true;
                     },
                     rows)
                     .ok());
-    state.Compact(day);
   }
   const auto& all = states.at(kAllRows);
   const auto& counts = states.at(kCountRows);
@@ -1237,19 +960,16 @@ TEST_F(ReplayTest, AStateKeepsOnlyWhatItsRowSetsNeed) {
   ASSERT_GT(all.edges.size(), 0u);
   ASSERT_GT(all.trade.size(), 0u);
   ASSERT_GT(all.counters.size(), 0u);
-  ASSERT_FALSE(all.prefix_seqs.empty());
   EXPECT_EQ(counts.edges.size(), all.edges.size());
-  EXPECT_TRUE(counts.prefix_seqs.empty());
   EXPECT_EQ(counts.counters.size(), all.counters.size());
   EXPECT_EQ(counts.trade.size(), 0u);
   EXPECT_EQ(trade.trade.size(), all.trade.size());
   EXPECT_EQ(trade.edges.size() + trade.counters.size() + trade.reports.size(), 0u);
-  EXPECT_EQ(edges.prefix_seqs, all.prefix_seqs);
   EXPECT_EQ(edges.counters.size() + edges.reports.size() + edges.trade.size(), 0u);
 
   Query q;
   q.as_of_day = day;
-  q.use_checkpoints = false;
+  q.use_index = false;
   ReplayStats all_stats, trade_stats, count_stats;
   Snapshot snap;
   ASSERT_TRUE(Replay(*txn, q, &snap, &all_stats).ok());
@@ -1378,7 +1098,7 @@ TEST(ReleaseMappedPagesTest, DropsResidentPagesAndChangesNoData) {
 
   Query q;
   q.as_of_day = DaysFromCivil(2000, 12, 31);
-  q.use_checkpoints = false;
+  q.use_index = false;
   Snapshot snap;
   ReplayStats stats;
   ASSERT_TRUE(Replay(*txn, q, &snap, &stats).ok());

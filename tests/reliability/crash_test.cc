@@ -12,7 +12,7 @@
 //
 // Kill moments are drawn at random over the measured length of the work, so
 // they land in start-up, decoding, the write transaction, the commit, the
-// checkpoint rebuild after it, or after the answer; no assertion depends on
+// index build in it, or after the answer; no assertion depends on
 // where they land.
 #include <gtest/gtest.h>
 
@@ -97,20 +97,19 @@ class CrashTest : public ::testing::Test {
 // import
 
 // Sizes of the batches: half small, half large enough that the import's
-// write transaction takes a while and the log soon passes the 1000 events
-// after which an import rebuilds the replay checkpoints.
+// write transaction takes a while and builds the temporal index in it.
 constexpr size_t kSmallBatch = 40, kLargeBatch = 1500;
 // A fresh database after this many kills, so a long run's checks stay cheap.
 constexpr size_t kKillsPerDatabase = 25;
 
-// Replay must answer the same with the stored checkpoints as without them:
-// an import rebuilds them after its commit, so a kill may stop a rebuild
-// half way.
-void ExpectCheckpointsAgreeWithReplay(const std::string& db, const fs::path& scratch) {
+// Replay must answer the same from the temporal index as from the log: an
+// import builds the index in its own transaction, so a kill leaves the old
+// index (and a tail) or the new one, never half of one.
+void ExpectIndexAgreesWithReplay(const std::string& db, const fs::path& scratch) {
   for (const char* as_of : {"2001", "2024"}) {
     test::RunResult with = Twl(db, {"replay", "--as-of", as_of, "--format", "json"}, scratch);
     test::RunResult without =
-        Twl(db, {"replay", "--as-of", as_of, "--format", "json", "--no-checkpoints"}, scratch);
+        Twl(db, {"replay", "--as-of", as_of, "--format", "json", "--no-index"}, scratch);
     ASSERT_EQ(with.exit_code, 0) << with.err;
     ASSERT_EQ(without.exit_code, 0) << without.err;
     EXPECT_EQ(with.out, without.out) << db << ": replay as of " << as_of;
@@ -121,7 +120,7 @@ TEST_F(CrashTest, KilledImportLeavesEachFileWholeOrAbsent) {
   const size_t rounds = Rounds(12);
   // Every fifth import (the first included) runs to its end: it is timed,
   // to spread the kill moments over the whole of an import as the log grows
-  // (imports get slower, and from 1000 events on they rebuild checkpoints),
+  // (imports get slower, and each builds the temporal index),
   // and it is an acknowledged batch every later check must find.
   constexpr size_t kTimedEvery = 5;
   std::string db = NewDb("db-0");
@@ -142,7 +141,7 @@ TEST_F(CrashTest, KilledImportLeavesEachFileWholeOrAbsent) {
   for (size_t round = 0; round < rounds; ++round) {
     if (round > 0 && round % kKillsPerDatabase == 0) {
       ExpectVerifies(db, "before moving on from " + db);
-      ASSERT_NO_FATAL_FAILURE(ExpectCheckpointsAgreeWithReplay(db, temp_.path()));
+      ASSERT_NO_FATAL_FAILURE(ExpectIndexAgreesWithReplay(db, temp_.path()));
       db = NewDb("db-" + std::to_string(round / kKillsPerDatabase));
       written_.clear();
       acknowledged_.clear();
@@ -195,7 +194,7 @@ TEST_F(CrashTest, KilledImportLeavesEachFileWholeOrAbsent) {
       ++(fate_[tag] == Fate::kPresent ? killed_present : killed_absent);
     }
   }
-  ASSERT_NO_FATAL_FAILURE(ExpectCheckpointsAgreeWithReplay(db, temp_.path()));
+  ASSERT_NO_FATAL_FAILURE(ExpectIndexAgreesWithReplay(db, temp_.path()));
   std::printf(
       "[ figures  ] import: %zu kills: %zu before the commit (batch absent), %zu after it "
       "(batch whole); %zu imports ran to the end\n",

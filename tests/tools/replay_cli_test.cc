@@ -54,16 +54,18 @@ class ReplayCliTest : public ::testing::Test {
     suite_dir_ = nullptr;
   }
 
-  static Result Run(const std::string& db, std::vector<std::string> args, const fs::path& scratch) {
+  static Result Run(const std::string& db, std::vector<std::string> args, const fs::path& scratch,
+                    const std::string& input = "") {
     args.insert(args.begin(), {TWINLINE_BIN, "--db", db});
-    Result r = test::RunProgram(args, "", scratch);
+    Result r = test::RunProgram(args, input, scratch);
     EXPECT_NE(r.exit_code, -1) << r.err;
     return r;
   }
 
   // `twinline --db <seed> args...`, expected to succeed.
-  Result Twl(std::vector<std::string> args, const std::string& db = "") {
-    Result r = Run(db.empty() ? *seed_db_ : db, std::move(args), dir_.path());
+  Result Twl(std::vector<std::string> args, const std::string& db = "",
+             const std::string& input = "") {
+    Result r = Run(db.empty() ? *seed_db_ : db, std::move(args), dir_.path(), input);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r;
   }
@@ -395,33 +397,49 @@ TEST_F(ReplayCliTest, DiffBetweenRecordedTimesNamesTheRetraction) {
 // ---------------------------------------------------------------------------
 // checkpoint
 
-TEST_F(ReplayCliTest, CheckpointsAreListedAndLeaveAnswersUnchanged) {
+// The temporal index is derived data: dropped, rebuilt or read with a tail,
+// every answer is the one the log gives (`--no-index`), byte for byte.
+TEST_F(ReplayCliTest, IndexIsShownRebuiltVerifiedAndDroppedAndLeavesAnswersUnchanged) {
   const std::string db = OwnSeedDb();
-  Result built = Twl({"checkpoint"}, db);
-  EXPECT_THAT(built.out, HasSubstr("built "));
-  Result list = Twl({"checkpoint", "--list"}, db);
-  const auto rows = Grep(list.out, "^-?[0-9]{4}-12-31 ");
-  EXPECT_FALSE(rows.empty()) << list.out;
+  Result shown = Twl({"index"}, db);
+  EXPECT_THAT(shown.out, testing::ContainsRegex("built at seq: +96\n"));
+  EXPECT_THAT(shown.out, testing::ContainsRegex("tail: +0 events"));
+  EXPECT_THAT(Twl({"index", "--verify"}, db).out, HasSubstr("ok: the temporal index at seq 96"));
 
-  for (const std::string as_of : {"1981-06-30", "2004", "2011-03-15", "2021", "2024", "2030"}) {
-    for (const std::string projection : {"counts", "trade", "network"}) {
-      std::vector<std::string> args{"replay",   "--as-of",  as_of, "--projection",
-                                    projection, "--format", "json"};
-      const std::string with = Twl(args, db).out;
-      args.push_back("--no-checkpoints");
-      EXPECT_EQ(with, Twl(args, db).out) << as_of << " " << projection;
+  auto same_answers = [&](const std::string& when) {
+    for (const std::string as_of : {"1981-06-30", "2004", "2011-03-15", "2021", "2024", "2030"}) {
+      for (const std::string projection : {"counts", "trade", "network"}) {
+        std::vector<std::string> args{"replay",   "--as-of",  as_of, "--projection",
+                                      projection, "--format", "json"};
+        const std::string with = Twl(args, db).out;
+        args.push_back("--no-index");
+        EXPECT_EQ(with, Twl(args, db).out) << when << ": " << as_of << " " << projection;
+      }
     }
-  }
-  EXPECT_EQ(Twl({"diff", "2000", "2025"}, db).out,
-            Twl({"diff", "2000", "2025", "--no-checkpoints"}, db).out);
+    EXPECT_EQ(Twl({"diff", "2000", "2025"}, db).out,
+              Twl({"diff", "2000", "2025", "--no-index"}, db).out)
+        << when;
+  };
+  same_answers("indexed");
 
-  Result dropped = Twl({"checkpoint", "--drop"}, db);
-  EXPECT_THAT(dropped.out, HasSubstr("dropped " + std::to_string(rows.size())));
-  EXPECT_THAT(Twl({"checkpoint", "--list"}, db).out, HasSubstr("no checkpoints"));
+  Result dropped = Twl({"index", "--drop"}, db);
+  EXPECT_THAT(dropped.out, HasSubstr("dropped the temporal index"));
+  EXPECT_THAT(Twl({"index"}, db).out, HasSubstr("no temporal index"));
+  same_answers("without an index");
+
+  Result rebuilt = Twl({"index", "--rebuild"}, db);
+  EXPECT_THAT(rebuilt.out, HasSubstr("rebuilt the temporal index at seq 96"));
+  // A correction after the index: read as its tail.
+  Twl({"append"}, db,
+      R"({"kind":"retraction","date":"2024?","target":"ev-658f2256f99761dd","reason":"test",)"
+      R"("sources":[{"title":"T","publisher":"P","published":"2026","language":"en"}]})");
+  EXPECT_THAT(Twl({"index"}, db).out, testing::ContainsRegex("tail: +1 events"));
+  same_answers("with a tail");
 }
 
-TEST_F(ReplayCliTest, ImportIntoALogOfAThousandEventsRefreshesCheckpoints) {
-  // 500 cities and 500 partnerships between neighbours, one per year.
+// An import builds the index in its own transaction: afterwards it holds
+// every event, with no tail, whatever the size of the log.
+TEST_F(ReplayCliTest, ImportBuildsTheIndexInItsOwnTransaction) {
   const std::string source =
       R"("sources":[{"title":"T","publisher":"P","published":"2020","language":"en"}])";
   std::string ndjson;
@@ -430,22 +448,22 @@ TEST_F(ReplayCliTest, ImportIntoALogOfAThousandEventsRefreshesCheckpoints) {
               R"(","type":"city","country":"DE","names":[{"text":"City )" + std::to_string(i) +
               R"(","lang":"en"}],)" + source + "}\n";
   }
-  for (int i = 0; i < 500; ++i) {
-    ndjson += R"({"kind":"partnership_established","date":")" + std::to_string(1525 + i) +
-              R"(","a":"c)" + std::to_string(i) + R"(","b":"c)" + std::to_string((i + 1) % 500) +
-              R"(","partnership":"sister_city",)" + source + "}\n";
+  for (int i = 0; i < 4800; ++i) {
+    ndjson += R"({"kind":"partnership_established","date":")" + std::to_string(1525 + i % 500) +
+              R"(","a":"c)" + std::to_string(i % 500) + R"(","b":"c)" +
+              std::to_string((i % 500 + 1 + i / 500) % 500) + R"(","partnership":")" +
+              (i / 500 % 2 ? "friendship_city" : "sister_city") + R"(",)" + source + "}\n";
   }
   const std::string file = dir_ / "big.ndjson";
   test::WriteFile(file, ndjson);
   const std::string db = dir_ / "big.db";
   Twl({"init"}, db);
-  Result r = Twl({"--log-level", "info", "import", file}, db);
-  EXPECT_THAT(r.err, HasSubstr("refreshed ")) << r.err;
-  EXPECT_FALSE(Grep(Twl({"checkpoint", "--list"}, db).out, "^2000-12-31 +1000 ").empty());
-
-  // A small log is left alone.
-  const std::string small = OwnSeedDb();
-  EXPECT_THAT(Twl({"checkpoint", "--list"}, small).out, HasSubstr("no checkpoints"));
+  Twl({"import", file}, db);
+  Result shown = Twl({"index"}, db);
+  EXPECT_THAT(shown.out, testing::ContainsRegex("built at seq: +5300\n")) << shown.out;
+  EXPECT_THAT(shown.out, testing::ContainsRegex("tail: +0 events")) << shown.out;
+  EXPECT_EQ(Twl({"replay", "--as-of", "2000", "--format", "json"}, db).out,
+            Twl({"replay", "--as-of", "2000", "--format", "json", "--no-index"}, db).out);
 }
 
 // ---------------------------------------------------------------------------

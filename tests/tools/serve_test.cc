@@ -861,7 +861,7 @@ TEST_F(ServeTest, ReplayAndDiffRefuseBadParametersNamingThem) {
   };
   const std::vector<Case> cases = {
       {"/v1/replay?as_of=2024&asof=2024", 400, "asof", "unknown parameter 'asof'"},
-      {"/v1/replay?as_of=2024&no_checkpoints=1", 400, "no_checkpoints", "unknown parameter"},
+      {"/v1/replay?as_of=2024&no_index=1", 400, "no_index", "unknown parameter"},
       {"/v1/replay?as_of=2021-02-30", 400, "as_of", "day 30 does not exist in 2021-02"},
       {"/v1/replay?as_of=2000/..", 400, "as_of", "has an open or unknown end"},
       {"/v1/replay?as_of=2024&known_at=@abc", 400, "known_at", ""},

@@ -44,7 +44,7 @@ struct DiffRequest {
   std::string vs_known_at;  // ... at common.known_at and at this recorded time
   std::string projection;   // all (default) | counts | trade | network
   std::string format;       // table (default) | json
-  ProjectionParams common;  // known_at, dates, entity, no_checkpoints
+  ProjectionParams common;  // known_at, dates, entity, no_index
   ParamStyle style = ParamStyle::kFlags;
 };
 

@@ -38,7 +38,7 @@ Status ResolveProjectionParams(const ProjectionParams& params, ParamStyle style,
   query->rule = dates == "earliest" ? DateRule::kEarliest
                 : dates == "latest" ? DateRule::kLatest
                                     : DateRule::kRange;
-  query->use_checkpoints = !params.no_checkpoints;
+  query->use_index = !params.no_index;
   entity->clear();
   if (!params.entity.empty()) {
     Status s = view.resolver->Resolve(params.entity, entity);

@@ -1,6 +1,6 @@
 // What a replay or diff request (replay_view.h, diff_view.h) is made of
 // besides its own dates: the shared parameters (known-at, date rule, entity,
-// checkpoints; ProjectionParams) and how every parameter is named, since
+// index; ProjectionParams) and how every parameter is named, since
 // the same request comes from a command line (`twinline replay --as-of 2024`)
 // or from a URL (`GET /v1/replay?as_of=2024`).
 //
@@ -38,7 +38,7 @@ struct ProjectionParams {
   std::string known_at;         // "@N", RFC 3339, EDTF; empty = everything
   std::string dates = "range";  // range | earliest | latest
   std::string entity;           // slug or any registered name; empty = all
-  bool no_checkpoints = false;  // replay from the start of the log
+  bool no_index = false;  // answer by replaying the log, not from the temporal index
 };
 
 enum class ParamStyle : uint8_t {
@@ -58,7 +58,7 @@ std::string ParamSetting(ParamStyle style, std::string_view key, std::string_vie
 Status CheckChoice(ParamStyle style, std::string_view key, const std::string& value,
                    std::initializer_list<std::string_view> choices);
 
-// Fills `query` (known_seq, rule, use_checkpoints; as_of_day is left alone)
+// Fills `query` (known_seq, rule, use_index; as_of_day is left alone)
 // and `entity` (the resolved slug, or empty) from `params`, reading through
 // `snap`. `params.dates` empty means "range".
 Status ResolveProjectionParams(const ProjectionParams& params, ParamStyle style, ReadView& view,

@@ -854,11 +854,16 @@ Status RenderReplay(ReadView& read_view, const ReplayRequest& r, std::ostream& o
     TWINLINE_RETURN_IF_ERROR(ReplayInto(*read_view.txn, query, &collector, &stats));
   }
   if (logger != nullptr) {
-    logger->debug("replayed {} events to {} from {} ({} checkpoints passed over)",
-                  stats.events_applied, FormatDay(query.as_of_day),
-                  stats.checkpoint_day ? "the checkpoint at " + FormatDay(*stats.checkpoint_day)
-                                       : std::string("the start"),
-                  stats.checkpoints_skipped);
+    if (!stats.index_problem.empty()) {
+      logger->warn("{}; answering from the log instead", stats.index_problem);
+    }
+    if (stats.used_index) {
+      logger->debug("answered as of {} from the temporal index at seq {} and {} later events",
+                    FormatDay(query.as_of_day), stats.index_seq, stats.tail_events);
+    } else {
+      logger->debug("replayed {} events of the log to {}", stats.events_applied,
+                    FormatDay(query.as_of_day));
+    }
   }
   const View view{*read_view.txn, state, entity, format, out, notes};
   if (r.projection == "trade") return PrintTrade(view);

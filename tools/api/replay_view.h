@@ -67,7 +67,7 @@ struct ReplayRequest {
   std::string projection;  // counts (default) | trade | network | timeline; not with a series
   std::string format;      // table | json | csv | graphml | geojson | gexf | svg | png; see above
   std::string layer;       // nodes | edges: a network as csv or geojson
-  ProjectionParams common;  // known_at, dates, entity, no_checkpoints
+  ProjectionParams common;  // known_at, dates, entity, no_index
   ParamStyle style = ParamStyle::kFlags;
   size_t max_steps = kMaxSeriesSteps;
 };
@@ -78,7 +78,7 @@ struct ReplayRequest {
 Status ReplayFormat(const ReplayRequest& request, std::string* format);
 
 // Writes the answer to `request` to `out`. `logger` (may be null) gets a
-// debug line on what the replay read (events applied, checkpoint used).
+// debug line on what the replay read (the index and its tail, or the log).
 // `notes` (may be null) gets a line for what the answer leaves out (a
 // GeoJSON's nodes and edges without coordinates), for the caller to show
 // beside it (stderr, a response header).

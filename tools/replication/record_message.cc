@@ -44,9 +44,9 @@ bool ParseSeq(const std::string& text, uint64_t* seq) {
 
 Status ReadRecord(const ReadTxn& txn, uint64_t seq, OutgoingRecord* out) {
   out->seq = seq;
-  std::string chain;
+  Digest chain{};
   TWINLINE_RETURN_IF_ERROR(txn.ChainHash(seq, &chain));
-  out->chain_hex = Hex(chain);
+  out->chain_hex = ToHex(chain);
   Status encoded;
   TWINLINE_RETURN_IF_ERROR(txn.Get(seq, [&](schema::Event::Reader ev) {
     try {
@@ -118,12 +118,12 @@ Status DecodeRecord(const Msg& msg, uint64_t stream_seq, IncomingRecord* out) {
 }
 
 Status CheckSameChain(const Msg& msg, uint64_t seq, const ReadTxn& txn, const std::string& what) {
-  std::string local;
+  Digest local{};
   TWINLINE_RETURN_IF_ERROR(txn.ChainHash(seq, &local));
   const std::string theirs = msg.Header(kChainHeader);
-  if (theirs != Hex(local)) {
+  if (theirs != ToHex(local)) {
     return Status::Conflict(what + ": at seq " + std::to_string(seq) + " the stream's chain hash is " +
-                            (theirs.empty() ? "(none)" : theirs) + " but this log's is " + Hex(local));
+                            (theirs.empty() ? "(none)" : theirs) + " but this log's is " + ToHex(local));
   }
   return Status::Ok();
 }

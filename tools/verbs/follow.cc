@@ -3,8 +3,8 @@
 // byte-identical records, the same chain and indexes — and keeps it up to
 // date until SIGINT/SIGTERM (tools/replication/follower.h;
 // docs/REPLICATION.md). Creates the database when missing. `--once` returns
-// when the log holds what the stream held, and then rebuilds the replay
-// checkpoints, as `import` does. Exit 4 when the stream does not continue
+// when the log holds what the stream held. Its writer keeps the temporal
+// index, as every writer does. Exit 4 when the stream does not continue
 // this log, 3 when a message was tampered with (the log is kept up to the
 // record before it).
 #include <spdlog/spdlog.h>
@@ -53,12 +53,6 @@ Handler ConfigureFollow(CLI::App& cmd) {
     Status s = follower.Run(stop.flag());
     const replication::FollowerProgress p = follower.progress();
     if (!s.ok()) return s;
-    if (f->once && p.applied_seq >= 1000) {  // as `import` does
-      size_t count = 0;
-      uint64_t bytes = 0;
-      Status c = RefreshCheckpoints(*ctx.log, &count, &bytes);
-      if (!c.ok() && ctx.logger) ctx.logger->warn("could not refresh the replay checkpoints: {}", c.ToString());
-    }
     *ctx.out << "this log is at seq " << p.applied_seq << "; stream " << options.stream.name << " at seq "
              << p.stream_seq << '\n';
     return Status::Ok();

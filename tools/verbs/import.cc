@@ -6,8 +6,9 @@
 // size of the file (10^7 events: 557 MB anonymous memory at most). The first bad line aborts the import with
 // "FILE:LINE: field: message" and the log is left as it was; a file can
 // register an entity on one line and name it on the next
-// (LogEntityResolver::AddPending). An import that writes to a log of 1000
-// events or more then rebuilds the replay checkpoints.
+// (LogEntityResolver::AddPending). The temporal index (docs/INDEX.md) is
+// built in the import's own transaction, from the events as they are
+// written, when the import outgrows the index's tail.
 //
 // The batch writer holds the log's single writer from the first line to the
 // commit: other appends wait for the import.
@@ -300,29 +301,6 @@ class Importer {
   std::vector<std::string> notes_;  // a fact table's defaults and registrations
 };
 
-// Replays of a big log lean on checkpoints, and an import is when they go
-// stale (docs/PROJECTIONS.md, 5), so it rebuilds them, once the log is big
-// enough for them to matter and if it wrote anything. Checkpoints are derived
-// data: the import has already succeeded, so a failure here is a warning.
-constexpr uint64_t kCheckpointMinEvents = 1000;
-
-void RefreshCheckpointsAfterImport(Context& ctx, const AppendResult& result) {
-  if (result.last_seq < kCheckpointMinEvents || result.appended + result.corroborated == 0) return;
-  size_t count = 0;
-  uint64_t bytes = 0;
-  Status s = RefreshCheckpoints(*ctx.log, &count, &bytes);
-  if (ctx.logger == nullptr) return;
-  if (s.ok()) {
-    ctx.logger->info("refreshed {} replay checkpoints ({} bytes) at seq {}", count, bytes,
-                     result.last_seq);
-  } else {
-    ctx.logger->warn(
-        "could not refresh the replay checkpoints ({}); replay still works, "
-        "slower; retry with: twinline checkpoint",
-        s.ToString());
-  }
-}
-
 }  // namespace
 
 Handler ConfigureImport(CLI::App& cmd) {
@@ -410,7 +388,6 @@ Handler ConfigureImport(CLI::App& cmd) {
     TWINLINE_RETURN_IF_ERROR(committed);
     writer.reset();
     ctx.error_hint.clear();
-    RefreshCheckpointsAfterImport(ctx, result);
     if (json) {
       nlohmann::ordered_json j{{"file", name},
                                {"events", events},

@@ -195,6 +195,8 @@ Handler ConfigureServe(CLI::App& cmd) {
     open_options.logger = ctx.logger;
     open_options.read_only = f->read_only;
     open_options.create_if_missing = !f->follow.empty();  // a new replica starts empty
+    // Appends keep the temporal index with the log (docs/INDEX.md).
+    if (!f->read_only) open_options.maintainer = NewIndexMaintainer();
     std::unique_ptr<EventLog> log;
     Status s = EventLog::Open(ctx.db_path, open_options, &log);
     if (s.code() == Status::Code::kNotFound) {

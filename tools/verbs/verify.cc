@@ -1,11 +1,15 @@
 // `twinline verify`: recompute the hash chain and every index (EventLog::Verify)
 // and name the first bad seq; `--quick` checks only what `serve` checks at
 // startup (EventLog::QuickVerify: the version, the counts, the last records).
-// Exit 3 on corruption, so scripts and cron jobs can alert on it.
+// The full check then checks the temporal index too (projections'
+// VerifyIndex: rebuilt at its seq and compared byte for byte; its memory is
+// the index's). Exit 3 on corruption, so scripts and cron jobs can alert on
+// it.
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <ostream>
 
+#include "projections/projection.h"
 #include "tools/cli.h"
 
 namespace twinline::cli {
@@ -28,12 +32,21 @@ Handler ConfigureVerify(CLI::App& cmd) {
       return s;
     }
     const std::string head = report.head.empty() ? "(empty log)" : report.head;
+    std::string index;
+    if (!*quick) {
+      std::unique_ptr<ReadTxn> txn;
+      TWINLINE_RETURN_IF_ERROR(ctx.log->BeginRead(&txn));
+      IndexInfo info;
+      TWINLINE_RETURN_IF_ERROR(VerifyIndex(*txn, &info));
+      index = info.present ? ", temporal index at seq " + std::to_string(info.base_seq)
+                           : ", no temporal index";
+    }
     if (*quick) {
       *ctx.out << "ok (quick): last " << report.events << " of " << report.last_seq << " events, "
                << report.index_entries << " of their index entries, chain head " << head << '\n';
     } else {
       *ctx.out << "ok: " << report.events << " events, " << report.index_entries
-               << " index entries, chain head " << head << '\n';
+               << " index entries" << index << ", chain head " << head << '\n';
     }
     return Status::Ok();
   };
