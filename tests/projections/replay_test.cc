@@ -194,13 +194,6 @@ Range In(const std::map<std::string, Range>& m, const std::string& key) {
   return it == m.end() ? Range() : it->second;
 }
 
-void ExpectSameRows(const Snapshot& want, const Snapshot& got, const std::string& where) {
-  EXPECT_EQ(want.edges, got.edges) << where;
-  EXPECT_EQ(want.counts, got.counts) << where;
-  EXPECT_EQ(want.trade, got.trade) << where;
-  EXPECT_EQ(want.trade_totals, got.trade_totals) << where;
-  EXPECT_EQ(want.state_hash, got.state_hash) << where;
-}
 
 // The dataset loaded once for the read-only tests.
 class ReplayTest : public ::testing::Test {

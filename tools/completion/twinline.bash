@@ -6,7 +6,7 @@ _twinline() {
   local cur prev verb i
   cur="${COMP_WORDS[COMP_CWORD]}"
   prev="${COMP_WORDS[COMP_CWORD-1]}"
-  local verbs="init append import export log entities date verify stats replay diff checkpoint backup serve replicate follow"
+  local verbs="init append import export log entities date verify stats replay diff index backup serve replicate follow upgrade"
   verb=""
   for ((i = 1; i < COMP_CWORD; i++)); do
     case "${COMP_WORDS[i]}" in

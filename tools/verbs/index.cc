@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "projections/projection.h"
+#include "tools/api/text_layout.h"
 #include "tools/cli.h"
 
 namespace twinline::cli {
@@ -30,7 +31,7 @@ void Print(const IndexInfo& info, std::ostream& out) {
         << " events); build it with: twinline index --rebuild\n";
     return;
   }
-  PrintFields(out, {{"built at seq", std::to_string(info.base_seq)},
+  api::PrintFields(out, {{"built at seq", std::to_string(info.base_seq)},
                     {"log at seq", std::to_string(info.log_seq)},
                     {"tail", std::to_string(info.log_seq - info.base_seq) +
                                  " events, read on top of it by every answer"},
