@@ -250,20 +250,21 @@ Status RenderDiff(ReadView& read_view, const DiffRequest& r, std::ostream& out) 
   std::string entity;
   TWINLINE_RETURN_IF_ERROR(BuildQueries(r, read_view, &from_query, &to_query, &entity));
 
+  // Only the row sets the projection shows (counts need the edges, whose
+  // statuses they count), for the entity alone when one is given.
+  const std::string projection = r.projection.empty() ? "all" : r.projection;
+  from_query.rows = to_query.rows = projection == "network" ? kEdgeRows
+                                    : projection == "counts" ? kEdgeRows | kCountRows
+                                    : projection == "trade"  ? kTradeRows
+                                                             : kAllRows;
+  from_query.entity = to_query.entity = entity;
   twinline::Snapshot from, to;
-  TWINLINE_RETURN_IF_ERROR(Replay(*read_view.txn, from_query, &from));
-  TWINLINE_RETURN_IF_ERROR(Replay(*read_view.txn, to_query, &to));
-  if (!entity.empty()) {
-    RestrictToEntity(entity, &from);
-    RestrictToEntity(entity, &to);
-  }
+  std::vector<DiffRow> diff;
+  TWINLINE_RETURN_IF_ERROR(DiffAt(*read_view.txn, from_query, to_query, &from, &to, &diff));
 
   const Window window{std::min(from.known_seq, to.known_seq),
                       std::max(from.known_seq, to.known_seq)};
-  const std::string projection = r.projection.empty() ? "all" : r.projection;
   std::vector<Row> rows;
-  std::vector<DiffRow> diff;
-  TWINLINE_RETURN_IF_ERROR(twinline::Diff(*read_view.txn, from, to, &diff));
   for (const DiffRow& d : diff) {
     if (!Shows(projection, d.what)) continue;
     TWINLINE_RETURN_IF_ERROR(Explain(*read_view.txn, d, window, &rows.emplace_back()));

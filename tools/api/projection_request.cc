@@ -61,13 +61,6 @@ Status ParseAsOfDay(std::string_view text, std::string_view field, int64_t* day)
   return Status::Ok();
 }
 
-void RestrictToEntity(std::string_view slug, Snapshot* snapshot) {
-  std::erase_if(snapshot->edges, [&](const EdgeRow& e) { return e.a != slug && e.b != slug; });
-  std::erase_if(snapshot->counts, [&](const auto& entry) { return entry.first != slug; });
-  std::erase_if(snapshot->trade,
-                [&](const TradeRow& t) { return t.reporter != slug && t.partner != slug; });
-  std::erase_if(snapshot->trade_totals, [&](const TradeTotal& t) { return t.reporter != slug; });
-}
 
 std::string DescribeSnapshot(const Snapshot& snapshot) {
   return "as of " + FormatDay(snapshot.query.as_of_day) + ", known at seq " +

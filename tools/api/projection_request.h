@@ -69,9 +69,6 @@ Status ResolveProjectionParams(const ProjectionParams& params, ParamStyle style,
 // ("2011/..") is refused; `field` names the parameter in the error.
 Status ParseAsOfDay(std::string_view text, std::string_view field, int64_t* day);
 
-// Keeps only what concerns `slug`: edges touching it, its own counts, trade
-// rows it reports or is the partner of, and the totals it reports.
-void RestrictToEntity(std::string_view slug, Snapshot* snapshot);
 
 // "as of 2024-12-31, known at seq 96, dates range": the heading of a table;
 // and the same as JSON: {"as_of": "2024-12-31", "known_seq": 96, "dates": "range"}.

@@ -21,43 +21,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-// Collects a replay's rows into a Snapshot keeping only the rows of one
-// entity, the rows RestrictToEntity keeps, as they go by: a replay for one
-// entity never holds the whole network's rows (at 10^7 events those are
-// most of its memory). known_seq and state_hash are the whole replay's.
-class EntityRowsCollector final : public SnapshotSink {
- public:
-  // Both borrowed for the collector's life.
-  EntityRowsCollector(std::string_view slug, twinline::Snapshot* out) : slug_(slug), out_(out) {}
-  Status Begin(uint64_t known_seq) override {
-    out_->known_seq = known_seq;
-    return Status::Ok();
-  }
-  Status Edge(EdgeRow row) override {
-    if (row.a == slug_ || row.b == slug_) out_->edges.push_back(std::move(row));
-    return Status::Ok();
-  }
-  Status Count(std::string entity, EntityCounts counts) override {
-    if (entity == slug_) out_->counts.emplace(std::move(entity), std::move(counts));
-    return Status::Ok();
-  }
-  Status Trade(TradeRow row) override {
-    if (row.reporter == slug_ || row.partner == slug_) out_->trade.push_back(std::move(row));
-    return Status::Ok();
-  }
-  Status Total(TradeTotal total) override {
-    if (total.reporter == slug_) out_->trade_totals.push_back(std::move(total));
-    return Status::Ok();
-  }
-  Status End(const std::string& state_hash) override {
-    out_->state_hash = state_hash;
-    return Status::Ok();
-  }
-
- private:
-  std::string_view slug_;
-  twinline::Snapshot* out_;
-};
 
 // The per-entity counters, in the order the table prints them.
 struct Measure {
@@ -555,11 +518,11 @@ Status PrintSeries(const ReplayRequest& r, const ReadTxn& txn, Query query,
   std::set<std::string> currencies;
   uint64_t known_seq = 0;
   query.rows = kEdgeRows | kTradeRows;  // MeasureStep reads no counts
+  query.entity = entity;
   for (int64_t day : days) {
     query.as_of_day = day;
     twinline::Snapshot snap;
     TWINLINE_RETURN_IF_ERROR(Replay(txn, query, &snap));
-    if (!entity.empty()) RestrictToEntity(entity, &snap);
     known_seq = snap.known_seq;
     points.push_back(MeasureStep(snap, entity));
     for (const auto& [currency, amount] : points.back().trade) currencies.insert(currency);
@@ -840,19 +803,19 @@ Status RenderReplay(ReadView& read_view, const ReplayRequest& r, std::ostream& o
   }
   // Only the row sets the projection shows are computed (Query::rows); a
   // timeline reads the log itself (Timeline) and needs none of them.
+  // Count rows are brief (ranges only) where the view shows no more: CSV,
+  // and the table of every entity. The entity's own rows only, when one is
+  // given (Query::entity).
+  const bool brief = format == "csv" || (format == "table" && entity.empty());
   query.rows = r.projection == "trade"      ? kTradeRows
                : r.projection == "network"  ? kEdgeRows
                : r.projection == "timeline" ? RowSets{0}
+               : brief                      ? kCountRows | kCountsBrief
                                             : kCountRows;
+  query.entity = entity;
   twinline::Snapshot state;
   ReplayStats stats;
-  if (entity.empty()) {
-    TWINLINE_RETURN_IF_ERROR(Replay(*read_view.txn, query, &state, &stats));
-  } else {
-    state.query = query;
-    EntityRowsCollector collector(entity, &state);
-    TWINLINE_RETURN_IF_ERROR(ReplayInto(*read_view.txn, query, &collector, &stats));
-  }
+  TWINLINE_RETURN_IF_ERROR(Replay(*read_view.txn, query, &state, &stats));
   if (logger != nullptr) {
     if (!stats.index_problem.empty()) {
       logger->warn("{}; answering from the log instead", stats.index_problem);
