@@ -308,7 +308,7 @@ void LmdbScan(benchmark::State& state) {
   state.counters["bytes"] = static_cast<double>(stats.bytes);
 }
 
-// A projection rebuilt from zero: every event, no checkpoint, the default
+// A projection rebuilt from zero: every event, no index, the default
 // (range) rule, as of a day after everything.
 void TwinlineFullReplay(benchmark::State& state) {
   EventLog* log = nullptr;
@@ -395,7 +395,7 @@ void AsOfSqlite(benchmark::State& state) {
       });
 }
 
-void AsOfTwinline(benchmark::State& state, bool checkpoints) {
+void AsOfTwinline(benchmark::State& state, bool use_index) {
   EventLog* log = nullptr;
   if (!Ok(state, fixture->Log(&log))) return;
   std::unique_ptr<ReadTxn> txn;
@@ -408,7 +408,7 @@ void AsOfTwinline(benchmark::State& state, bool checkpoints) {
         q.as_of_day = fixture->asof_days()[i];
         q.rule = DateRule::kEarliest;
         q.rows = kAsOfRows;
-        q.use_index = checkpoints;
+        q.use_index = use_index;
         Snapshot snap;
         ReplayStats stats;
         t->Start();
@@ -419,7 +419,7 @@ void AsOfTwinline(benchmark::State& state, bool checkpoints) {
         return Status::Ok();
       },
       [&](size_t i, const std::vector<std::string>& lines) {
-        return fixture->CheckAsOf(i, checkpoints ? "twinline" : "twinline (no index)", lines);
+        return fixture->CheckAsOf(i, use_index ? "twinline" : "twinline (no index)", lines);
       });
   state.counters["facts_applied_mean"] =
       benchmark::Counter(static_cast<double>(applied), benchmark::Counter::kAvgIterations);
@@ -446,7 +446,7 @@ void DiffSqlite(benchmark::State& state) {
       });
 }
 
-// What `twinline diff FROM TO` does: two replays (with checkpoints) and Diff.
+// What `twinline diff FROM TO` does before the index: two replays and Diff.
 void DiffTwinline(benchmark::State& state) {
   EventLog* log = nullptr;
   if (!Ok(state, fixture->Log(&log))) return;

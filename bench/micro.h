@@ -24,7 +24,7 @@ namespace twinline::bench {
 struct MicroOptions {
   std::string db;         // the imported log
   std::string work;       // scratch directory
-  int samples = 50;       // as-of dates (twinline with checkpoints, SQLite)
+  int samples = 50;       // as-of dates (twinline with its index, SQLite)
   int full_samples = 5;   // as-of dates also answered by a full replay
   int diff_samples = 20;  // date pairs for diff
   uint64_t seed = 1;      // for the dates

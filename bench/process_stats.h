@@ -1,6 +1,6 @@
 // Running a whole process and measuring it: wall and CPU time, and its
 // resident memory split the way /proc reports it. For the figures that
-// belong to a whole `twinline` process (import, checkpoint, the peak memory
+// belong to a whole `twinline` process (import, index rebuild, the peak memory
 // of a replay), `twinline-bench measure -- CMD...`.
 //
 // Peak RSS comes from two places:

@@ -369,7 +369,7 @@ int ReportMain(int argc, char** argv) {
   }
   const std::optional<Json> micro = ReadJson(dir + "/micro.json", &error);
   Json processes = Json::object();
-  for (const char* p : {"import", "checkpoint", "replay_full", "replay_asof"}) {
+  for (const char* p : {"import", "index_rebuild", "replay_full", "replay_asof"}) {
     if (auto j = ReadJson(dir + "/" + p + ".json", &error)) processes[p] = *j;
   }
   if (!error.empty()) {
@@ -389,30 +389,21 @@ int ReportMain(int argc, char** argv) {
   // 1. Import.
   const auto put = rate("import/lmdb_put");
   const auto put_cpu = CpuRate(Micro(micro, "import/lmdb_put"));
-  std::optional<double> import_rate, import_cpu, import_no_ckpt;
+  std::optional<double> import_rate, import_cpu;
   if (process_ok("import")) {
     const double wall = processes["import"].value("wall_s", 0.0);
     import_rate = events / wall;
     import_cpu = events / (processes["import"].value("user_s", 0.0) +
                            processes["import"].value("sys_s", 0.0));
-    if (process_ok("checkpoint")) {
-      const double ckpt = processes["checkpoint"].value("wall_s", 0.0);
-      if (wall > ckpt) import_no_ckpt = events / (wall - ckpt);
-    }
   }
-  t.Throughput("1", "import: twinline import NDJSON (incl. checkpoint refresh)", import_rate,
+  t.Throughput("1", "import: twinline import NDJSON (incl. the temporal index)", import_rate,
                "LMDB put", put, import_cpu, put_cpu)
       .note =
-      "wall time of the whole `twinline import` process, which also rebuilds the replay "
-      "checkpoints";
-  if (process_ok("checkpoint")) {
-    t.Add({"1", "import: twinline checkpoint (rebuild alone)",
-           processes["checkpoint"].value("wall_s", 0.0), Unit::kSeconds});
-    t.Throughput("1", "import: NDJSON without the refresh (derived)", import_no_ckpt, "LMDB put",
-                 put)
-        .note =
-        "derived: events / (import wall - checkpoint wall); twinline import has no switch to skip "
-        "the refresh";
+      "wall time of the whole `twinline import` process; the writer keeps the temporal index in "
+      "the same transaction";
+  if (process_ok("index_rebuild")) {
+    t.Add({"1", "import: twinline index --rebuild (alone)",
+           processes["index_rebuild"].value("wall_s", 0.0), Unit::kSeconds});
   }
   // Without `micro` (bench/run --no-micro) only the process figures remain.
   if (micro) {
@@ -430,26 +421,20 @@ int ReportMain(int argc, char** argv) {
                      CpuRate(Micro(micro, "replay/twinline_full")), scan_cpu);
     replay.target = ">= 0.5x";
     if (replay.ratio) replay.met = *replay.ratio >= 0.5;
-    t.Throughput("2", "(plain LMDB, in by-date order)", rate("replay/lmdb_by_date"), "LMDB scan",
-                 scan, CpuRate(Micro(micro, "replay/lmdb_by_date")), scan_cpu)
-        .note =
-        "walks the by_date index and fetches each event it names (mdb_get), touching every byte: "
-        "events in order of earliest day, from all over the file, before any decoding (replay "
-        "reads in seq order instead: bench/README.md, figure 2)";
 
     // 3. As-of.
     const std::string sqlite_name = "SQLite";
     for (const char* which : {"p50_s", "p99_s"}) {
       const std::string label = std::string("as-of query ") + (which[1] == '5' ? "median" : "p99");
       const std::string cpu = std::string(which, 3) + "_cpu_s";
-      Row& r = t.Latency("3", label + " (checkpoints)", p("asof/twinline", which), sqlite_name,
+      Row& r = t.Latency("3", label + " (temporal index)", p("asof/twinline", which), sqlite_name,
                          p("asof/sqlite", which), p("asof/twinline", cpu.c_str()),
                          p("asof/sqlite", cpu.c_str()));
       r.target = ">= 10x faster";
       if (r.ratio) r.met = *r.ratio >= 10;
     }
     t.Latency("3", "as-of query median vs full replay", p("asof/twinline", "p50_s"),
-              "no checkpoints", p("asof/twinline_no_index", "p50_s"),
+              "no index", p("asof/twinline_no_index", "p50_s"),
               p("asof/twinline", "p50_cpu_s"), p("asof/twinline_no_index", "p50_cpu_s"));
     if (const Json* load = Micro(micro, "sqlite/load"); load != nullptr) {
       Row r{"3", "SQLite load (effective facts, indexes, ANALYZE)",
@@ -524,7 +509,7 @@ int ReportMain(int argc, char** argv) {
   }
   for (auto [process, label] :
        {std::pair("import", "peak RSS, twinline import: anon / total"),
-        std::pair("checkpoint", "peak RSS, twinline checkpoint: anon / total")}) {
+        std::pair("index_rebuild", "peak RSS, twinline index --rebuild: anon / total")}) {
     if (!processes.contains(process)) continue;
     const Json& s = processes[process];
     Row r{"5", label, Mb(s, "peak_anon_kb"), Unit::kMegabytes};

@@ -4,7 +4,7 @@
 //
 // Reads what bench/run left in SCRATCH — meta.json (size, world, machine,
 // command), micro.json (Google Benchmark's JSON output of `twinline-bench
-// micro`), import.json / checkpoint.json / replay_full.json /
+// micro`), import.json / index_rebuild.json / replay_full.json /
 // replay_asof.json (`twinline-bench measure`), serve.txt (the output of
 // bench/serve_load.sh) — any of them but meta.json may be missing — and
 // prints one row per figure: the twinline value, the reference measured in
