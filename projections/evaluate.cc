@@ -81,7 +81,7 @@ constexpr Range EntityCounts::*kCounterField[kNumCounters] = {
 
 // The events of a row as of `day`: the open items with e <= day that are
 // still unsettled (e <= day < l) with their occurrence, and the seqs of those
-// that have settled since the last compaction (l <= day).
+// that have settled (l <= day) but are still held.
 struct RowEvents {
   std::vector<EventMark> open;
   std::vector<uint64_t> settled;
@@ -365,8 +365,8 @@ class Evaluation {
       row.b = state_.Slug(edge.key.b);
       row.subkind = SubkindName(edge.key);
       row.status = status[i];
-      // Every event of the edge with e <= day: the prefix (occurred in every
-      // world on or after the compaction) and the remaining ones.
+      // Every event of the edge with e <= day: the prefix's (occurred in
+      // every world; none in a State built by insertion) and the others.
       const std::span<const uint64_t> prefix = state_.PrefixSeqs(i);
       const std::span<const EdgeEvent> events = ItemsOf(state_.edge_events, i);
       row.events.reserve(prefix.size() + events.size());
@@ -383,8 +383,8 @@ class Evaluation {
   }
 
   // Counters and reported counts: an entity's row lists the open events of
-  // both and counts the settled ones (settled at a compaction: the state's
-  // per-entity number; settled since: l <= day). Rows by slug.
+  // both and counts the settled ones (settled on insertion: the state's
+  // per-entity number; held but settled: l <= day). Rows by slug.
   Status Counts() {
     std::vector<RowEvents> entity_events(state_.EntityCount());
     GroupCursor<CounterFact> facts(state_.counter_facts);

@@ -5,43 +5,44 @@
 // The model (docs/PROJECTIONS.md §5): a State is built by *inserting*
 // effective facts; insertion is order-independent, so a State's answers are
 // a function of the set of facts inserted. Evaluate(state, D) is a separate,
-// pure step and needs only the facts with earliest day e <= D. Compact(C)
-// collapses what is settled at C (latest day l <= C) without changing any
-// answer for D >= C, provided every fact inserted afterwards has e > C:
+// pure step and needs only the facts with earliest day e <= D. A State that
+// settles at D (SettleAt) keeps of a counter fact, count report or trade
+// report that is settled at D (latest day l <= D) only its count, and of
+// each key only the greatest settled report by (e, l, seq):
 //
 //  * counters keep the *number* of their settled facts and the (seq, e, l)
 //    of the others;
-//  * reports keep the greatest settled report by (e, l, seq), the number of
-//    settled ones, and the unsettled ones in full;
+//  * reports keep the greatest settled report, the number of settled ones,
+//    and the unsettled ones in full;
 //  * every entity keeps the number of its distinct settled counter and
 //    report events (what Snapshot rows report as settled_events);
-//  * an edge's settled events that end strictly before every one of its
-//    remaining events collapse into a *prefix*: the edge's status after
-//    them (one per date rule) and their seqs. Since every world places the
-//    prefix events before all remaining ones, the prefix acts as the edge's
-//    initial state, and the §3 rules with an initial state stay exact.
+//  * edges keep every event (their status needs them all; an edge has few).
 //
 // Memory is therefore bounded by entities + edges and their events + report
 // and trade keys + unsettled facts: nothing is kept per settled counter
-// fact or report. Edges keep their prefix seqs because an EdgeRow lists
-// every event of the edge, and an edge has few.
+// fact or report. (An edge may also start from a *prefix*, the status of
+// events collapsed before its remaining ones, which §3 extends exactly; a
+// State built by insertion has none: PrefixStatus is the inactive start.)
 //
 // Layout (what a key costs). Keys live in Tables: one flat array of entries
 // in insertion order plus an open-addressing index of 4-byte slots, no
 // allocation per key. Strings are interned: entity slugs as entity indexes,
 // metrics, periods, currencies and report dates as name ids. The facts
 // still held individually (the *open items*: edge events, counter facts,
-// count and trade reports not collapsed yet) live in one flat vector per
-// kind, each item naming its key by index, sorted by (key, seq) after
-// Normalise() or Compact(); nothing per key holds a vector of its own. An
-// edge's prefix seqs live in one shared pool. Per key that is about 24-40
-// bytes of entry plus 8-16 of index (an edge's entry, a trade key's 72),
-// against ~250 with std::map nodes, strings and a vector per key.
+// count and trade reports not settled) live in one flat vector per kind,
+// each item naming its key by index, sorted by (key, seq) after
+// Normalise(); nothing per key holds a vector of its own. Per key that is
+// about 24-40 bytes of entry plus 8-16 of index (an edge's entry, a trade
+// key's 72), against ~250 with std::map nodes, strings and a vector per key.
 //
 // A State keeps only what its row sets (projection.h, Query::rows) need:
-// edges for edge rows or counts, their prefix seqs for edge rows only,
-// counters and reports for counts, trade for trade. Insert ignores the
-// facts that feed none of them.
+// edges for edge rows or counts, counters and reports for counts, trade
+// for trade. Insert ignores the facts that feed none of them.
+//
+// This is the replay of the log (use_index = false, and the reference the
+// temporal index is held to); the temporal index (index.h) has its own
+// layout and reuses the evaluation of edges (EdgeStatusRange,
+// EdgeActivePlaced) and Classify.
 #ifndef TWINLINE_PROJECTIONS_STATE_H_
 #define TWINLINE_PROJECTIONS_STATE_H_
 
@@ -336,7 +337,7 @@ struct CounterKey {
 
 struct CounterEntry {
   CounterKey key;
-  uint64_t settled = 0;  // facts settled at a compaction (each occurred, whatever D after it)
+  uint64_t settled = 0;  // facts settled on insertion (each occurred, whatever D after it)
 };
 
 struct CounterFact {
@@ -380,7 +381,7 @@ struct ReportEntry {
   Key key;
   bool has_best = false;
   Figure best;           // when has_best: the greatest settled report by (e, l, seq)
-  uint64_t settled = 0;  // how many reports were settled at compactions
+  uint64_t settled = 0;  // how many reports were settled on insertion
 };
 using Report = ReportEntry<ReportKey, CountFigure>;
 using Trade = ReportEntry<TradeKey, TradeFigure>;
@@ -447,36 +448,19 @@ class State {
   bool Insert(const Fact& fact);
   // From now on Insert settles at `day` what is settled there: a counter
   // fact, count report or trade report with l <= day is only counted (and
-  // kept as its key's best report), exactly as Compact(day) would settle it,
-  // instead of being held as an open item. Counting and "greatest wins"
-  // do not depend on the order of insertion, so this is exact whatever the
-  // order the facts come in (even by seq), for evaluation at any D >= day;
-  // edges are not affected (their prefix needs the facts in order of e).
-  // For a replay that evaluates at `day` only: such a state must not be
-  // encoded as a checkpoint for an earlier day.
+  // kept as its key's best report) instead of being held as an open item.
+  // Counting and "greatest wins" do not depend on the order of insertion,
+  // so this is exact whatever the order the facts come in (even by seq),
+  // for evaluation at any D >= day; edges are not affected. For a replay
+  // that evaluates at `day` only.
   void SettleAt(int64_t day) { settle_day_ = day; }
   // Insert's edge case, by key (for tests that build edges directly).
   void InsertEdgeEvent(const EdgeKey& key, const Dated& at, bool establish);
 
-  // Collapses what is settled at `day` (see the top of this file). Every
-  // fact inserted afterwards must have e > day; answers for D >= day do not
-  // change. Leaves the state normalised and its open items' vectors
-  // trimmed to size.
-  void Compact(int64_t day);
-
-  // Sorts the open items by (owner, seq), which ItemsOf, GroupCursor, the
-  // evaluation and the checkpoint encoder need; a no-op (one pass) when
-  // they are. Changes no answer. Insert appends unsorted.
+  // Sorts the open items by (owner, seq), which ItemsOf, GroupCursor and
+  // the evaluation need; a no-op (one pass) when they are. Changes no
+  // answer. Insert appends unsorted.
   void Normalise();
-
-  // Unsettled items held individually (edge events, counter facts,
-  // reports): what Compact can shrink.
-  size_t OpenItems() const {
-    return edge_events.size() + counter_facts.size() + report_figures.size() +
-           trade_figures.size();
-  }
-  // Edges, counters, report keys and trade keys: what no compaction shrinks.
-  size_t Keys() const { return edges.size() + counters.size() + reports.size() + trade.size(); }
 
   // The number of distinct settled counter and report events of `entity`.
   uint64_t EntitySettled(uint32_t entity) const {
@@ -498,14 +482,12 @@ class State {
   Table<Trade> trade;
   std::vector<OpenFigure<TradeFigure>> trade_figures;
   // By entity index (shorter when the last entities have none): how many
-  // distinct counter and report events of the entity were settled at a
-  // compaction. Not the sum of the counters' `settled`: one office may feed
+  // distinct counter and report events of the entity were settled on
+  // insertion. Not the sum of the counters' `settled`: one office may feed
   // two counters of its entity.
   std::vector<uint64_t> entity_settled;
 
  private:
-  void CompactEdges(int64_t day);
-
   // Counts one settled counter or report event of `entity` (entity_settled).
   void CountSettled(uint32_t entity) {
     if (entity_settled.size() <= entity) entity_settled.resize(entity + 1, 0);
@@ -516,41 +498,6 @@ class State {
   std::optional<int64_t> settle_day_;
   Interner entities_;
   Interner names_;
-};
-
-// Inserts facts that arrive in order of e (as ScanEffectiveFacts yields
-// them), compacting the state at e - 1 when its open items exceed
-//
-//     kMinOpenItems + 2 * (open items the last compaction left) + Keys() / 4
-//
-// Exact, because every fact with an earlier e is in and every later one
-// has e >= e. Why this threshold: a compaction sorts the open items and
-// walks them and the edges (whose prefix seqs it regroups), O(keys + open
-// log open). Say the last compaction left `a` open items and the next one
-// starts with `o > kMin + 2a + k/4` of them (k keys). Every open item
-// beyond `a` came from an insert, so at least o - a > (o + k/4)/2 inserts
-// paid for a compaction costing O(o log o + k) < O(8 (o - a) log o):
-// amortised O(log) per insert, however many keys there are (500k edges and
-// few unsettled facts would otherwise compact after every few thousand
-// inserts, each walk costing 500k). And open items never exceed
-// kMin + 2a + k/4 (plus one fact's), where `a` is what compaction cannot
-// collapse (unsettled facts, and edge events kept individually), so memory
-// stays within the bound at the top; k/4 rather than k keeps the open items
-// between compactions (~40 bytes each) a small part of the keys' memory.
-class Inserter {
- public:
-  // `compacted_at`: the day the state was last compacted at, if ever.
-  Inserter(State* state, std::optional<int64_t> compacted_at);
-  bool Insert(const Fact& fact);
-  // Compacts at `day` now; later facts must have e > day.
-  void CompactAt(int64_t day);
-
-  static constexpr size_t kMinOpenItems = 4096;
-
- private:
-  State* state_;  // borrowed
-  std::optional<int64_t> compacted_at_;
-  size_t open_after_;  // open items the last compaction left (or the state began with)
 };
 
 // --- Evaluation (evaluate.cc) -----------------------------------------------

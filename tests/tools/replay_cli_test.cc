@@ -433,7 +433,7 @@ TEST_F(ReplayCliTest, IndexIsShownRebuiltVerifiedAndDroppedAndLeavesAnswersUncha
   Twl({"append"}, db,
       R"({"kind":"retraction","date":"2024?","target":"ev-658f2256f99761dd","reason":"test",)"
       R"("sources":[{"title":"T","publisher":"P","published":"2026","language":"en"}]})");
-  EXPECT_THAT(Twl({"index"}, db).out, testing::ContainsRegex("tail: +1 events"));
+  EXPECT_THAT(Twl({"index"}, db).out, testing::ContainsRegex("tail: +1 event,"));
   same_answers("with a tail");
 }
 

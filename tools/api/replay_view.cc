@@ -821,8 +821,9 @@ Status RenderReplay(ReadView& read_view, const ReplayRequest& r, std::ostream& o
       logger->warn("{}; answering from the log instead", stats.index_problem);
     }
     if (stats.used_index) {
-      logger->debug("answered as of {} from the temporal index at seq {} and {} later events",
-                    FormatDay(query.as_of_day), stats.index_seq, stats.tail_events);
+      logger->debug("answered as of {} from the temporal index at seq {} and {} later {}",
+                    FormatDay(query.as_of_day), stats.index_seq, stats.tail_events,
+                    stats.tail_events == 1 ? "event" : "events");
     } else {
       logger->debug("replayed {} events of the log to {}", stats.events_applied,
                     FormatDay(query.as_of_day));

@@ -25,6 +25,10 @@ std::string Size(uint64_t bytes) {
   return std::to_string((bytes + (1 << 19)) >> 20) + " MiB";
 }
 
+std::string Count(uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
 void Print(const IndexInfo& info, std::ostream& out) {
   if (!info.present) {
     out << "no temporal index: answers read the whole log (" << info.log_seq
@@ -33,8 +37,8 @@ void Print(const IndexInfo& info, std::ostream& out) {
   }
   api::PrintFields(out, {{"built at seq", std::to_string(info.base_seq)},
                     {"log at seq", std::to_string(info.log_seq)},
-                    {"tail", std::to_string(info.log_seq - info.base_seq) +
-                                 " events, read on top of it by every answer"},
+                    {"tail", Count(info.log_seq - info.base_seq, "event", "events") +
+                                 ", read on top of it by every answer"},
                     {"size", Size(info.bytes)},
                     {"entities", std::to_string(info.entities)},
                     {"edges", std::to_string(info.edges) + " (" + std::to_string(info.edge_facts) +
