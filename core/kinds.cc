@@ -280,10 +280,14 @@ constexpr FieldSpec kTradeFields[] = {
         .As(Role::kReporter),
     F("partner", FieldType::kEntity, Need::kRequired, TL_TEXT(TradeVolumeReported, Partner)).Col("object")
         .As(Role::kCounterpart),
-    F("period", FieldType::kPeriod, Need::kRequired, TL_TEXT(TradeVolumeReported, Period)).Col("period"),
-    F("amount", FieldType::kNonNegative, Need::kRequired, TL_NUMBER(TradeVolumeReported, Amount)).Col("amount"),
-    F("currency", FieldType::kCurrency, Need::kRequired, TL_TEXT(TradeVolumeReported, Currency)).Col("currency"),
-    F("flow", FieldType::kEnum, Need::kRequired, TL_ENUM(TradeVolumeReported, Flow)).Col("flow", "total"),
+    F("period", FieldType::kPeriod, Need::kRequired, TL_TEXT(TradeVolumeReported, Period)).Col("period")
+        .As(Role::kPeriod),
+    F("amount", FieldType::kNonNegative, Need::kRequired, TL_NUMBER(TradeVolumeReported, Amount)).Col("amount")
+        .As(Role::kFigure),
+    F("currency", FieldType::kCurrency, Need::kRequired, TL_TEXT(TradeVolumeReported, Currency)).Col("currency")
+        .As(Role::kCurrency),
+    F("flow", FieldType::kEnum, Need::kRequired, TL_ENUM(TradeVolumeReported, Flow)).Col("flow", "total")
+        .As(Role::kFlow),
 };
 
 std::string TradeSummary(P p) {
@@ -296,10 +300,13 @@ std::string TradeSummary(P p) {
 constexpr FieldSpec kCountFields[] = {
     F("entity", FieldType::kEntity, Need::kRequired, TL_TEXT(CountReported, Entity)).Col("subject")
         .As(Role::kReporter),
-    F("metric", FieldType::kMetric, Need::kRequired, TL_TEXT(CountReported, Metric)).Col("metric"),
-    F("value", FieldType::kNonNegative, Need::kRequired, TL_NUMBER(CountReported, Value)).Col("value"),
+    F("metric", FieldType::kMetric, Need::kRequired, TL_TEXT(CountReported, Metric)).Col("metric")
+        .As(Role::kMetric),
+    F("value", FieldType::kNonNegative, Need::kRequired, TL_NUMBER(CountReported, Value)).Col("value")
+        .As(Role::kFigure),
     F("qualifier", FieldType::kEnum, Need::kOptional, TL_ENUM(CountReported, Qualifier))
-        .Default(static_cast<int>(schema::Qualifier::EXACT)),
+        .Default(static_cast<int>(schema::Qualifier::EXACT))
+        .As(Role::kQualifier),
     F("scope", FieldType::kEntity, Need::kOptional, TL_TEXT(CountReported, Scope)).Col("object")
         .As(Role::kCounterpart),
     F("wording", FieldType::kText, Need::kOptional, TL_TEXT(CountReported, Wording)),

@@ -10,7 +10,8 @@
 //     reference;
 //   * the one-line summary (`log`, timelines): Summary();
 //   * what a kind feeds in projections (edge, counters, report, trade) and
-//     the role of each entity in it: Feeds and FieldSpec::role;
+//     the role of each field in it: Feed and FieldSpec::role, which
+//     projections/state.h's Classify and RowsFed read;
 //   * the log's validation of payloads built without the codec.
 //
 // Adding a kind: grow the schema, add one row to kinds.cc (and a case to
@@ -68,16 +69,24 @@ enum class Need : uint8_t {
   kUnlessSpansCountries,  // required unless the entity type is a bloc or continent
 };
 
-// What an entity field is in the projections (docs/PROJECTIONS.md): an end
-// of an edge, the entity a counter, report or trade figure belongs to.
+// What a field is in the projections (docs/PROJECTIONS.md): an end of an
+// edge, the entity a counter, report or trade figure belongs to, and the
+// parts of a report's or trade figure's key and value. Classify
+// (projections/state.h) reads a fact's key from these alone.
 enum class Role : uint8_t {
   kNone,
   kEdgeFrom,     // partnership a, route from
   kEdgeTo,       // partnership b, route to
   kSubkind,      // partnership kind, route mode (an enum field)
-  kCounted,      // the entity whose `counter` goes up (FieldSpec::counter)
+  kCounted,      // the entity (or entities) whose `counter` goes up (FieldSpec::counter)
   kReporter,     // count/trade: whose figure it is
   kCounterpart,  // trade: the partner; count: the scope
+  kMetric,       // count: what is counted
+  kFigure,       // count: the value; trade: the amount
+  kQualifier,    // count: exact, nearly, ... (an enum field)
+  kPeriod,       // trade: the period the figure covers
+  kCurrency,     // trade: the amount's currency
+  kFlow,         // trade: total, exports, imports (an enum field)
 };
 
 // What a kind's effective facts feed in projections.

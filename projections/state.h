@@ -91,8 +91,9 @@ Status FindSuperseding(const ReadTxn& txn, std::string_view id, uint64_t known_s
                        bool* superseded, std::optional<uint64_t>* amended_by = nullptr);
 
 // The row sets a fact of this payload kind feeds (for an amendment, ask for
-// its replacement's kind): edges feed edge rows and counts, counters and
-// reports counts, trade reports trade; anything else nothing.
+// its replacement's kind), from the kind table's Feed (core/kinds.h): edges
+// feed edge rows and counts, counters and reports counts, trade reports
+// trade; anything else nothing.
 RowSets RowsFed(schema::Payload::Which which);
 
 // Keeps this process's resident pages of the log's memory map within a
@@ -417,7 +418,12 @@ struct Feeds {
   double value = 0;
 };
 
+// Read from the kind table (core/kinds.h): the kind's Feed and its fields'
+// roles; no switch over kinds.
 Feeds Classify(schema::Payload::Reader payload);
+
+// The Counter a kind table's counter name ("offices_hosted") stands for.
+std::optional<Counter> CounterNamed(std::string_view name);
 
 class State {
  public:

@@ -26,6 +26,7 @@
 #include "core/edtf.h"
 #include "core/event_log.h"
 #include "core/identity.h"
+#include "core/kinds.h"
 #include "core/lmdb_env.h"
 #include "core/sha256.h"
 #include "projections/projection.h"
@@ -1027,6 +1028,108 @@ std::optional<uint64_t> MappedResidentKb(const std::string& file) {
 // events afterwards; a MappedPageBudget releases them once they exceed its
 // budget (checked every kCheckEvery records), and a replay answers as
 // before.
+// Classify reads the kind table (core/kinds.h): every kind's Feed and its
+// fields' roles, with no switch over kinds to keep in step.
+TEST(ClassifyTest, EveryCountedFieldOfTheKindTableNamesACounter) {
+  for (const KindSpec& kind : Kinds()) {
+    for (const FieldSpec& field : kind.fields) {
+      if (field.role != Role::kCounted) continue;
+      EXPECT_TRUE(projection_internal::CounterNamed(field.counter).has_value())
+          << kind.name << "." << field.name << " counts '" << field.counter << "'";
+    }
+  }
+}
+
+TEST(ClassifyTest, RowsFedAgreesWithWhatClassifyFindsForEveryKind) {
+  using projection_internal::Feeds;
+  for (const KindSpec& kind : Kinds()) {
+    capnp::MallocMessageBuilder message;
+    auto payload = message.initRoot<schema::Payload>();
+    kind.init(payload);
+    const Feeds f = projection_internal::Classify(payload.asReader());
+    const RowSets fed = projection_internal::RowsFed(kind.which);
+    switch (f.kind) {
+      case Feeds::Kind::kNothing:
+        EXPECT_EQ(fed, 0) << kind.name;
+        break;
+      case Feeds::Kind::kEdge:
+        EXPECT_EQ(fed, kEdgeRows | kCountRows) << kind.name;
+        break;
+      case Feeds::Kind::kCounters:
+      case Feeds::Kind::kReport:
+        EXPECT_EQ(fed, kCountRows) << kind.name;
+        break;
+      case Feeds::Kind::kTrade:
+        EXPECT_EQ(fed, kTradeRows) << kind.name;
+        break;
+    }
+  }
+}
+
+TEST(ClassifyTest, ReadsKeysAndFiguresThroughTheFieldsRoles) {
+  using projection_internal::Counter;
+  using projection_internal::Feeds;
+  capnp::MallocMessageBuilder message;
+  auto payload = message.initRoot<schema::Payload>();
+
+  auto office = payload.initOfficeOpened();  // its owner hosts it: two counters of one entity
+  office.setOwner("chengdu");
+  office.setHost("chengdu");
+  office.setName("liaison office");
+  Feeds f = projection_internal::Classify(payload.asReader());
+  ASSERT_EQ(f.kind, Feeds::Kind::kCounters);
+  EXPECT_EQ(f.counters, (std::vector<std::pair<std::string_view, Counter>>{
+                            {"chengdu", Counter::kOffices}, {"chengdu", Counter::kOfficesHosted}}));
+
+  auto parties = payload.initAgreementSigned().initParties(3);  // a repeated party counts once
+  parties.set(0, "wuxi");
+  parties.set(1, "chengdu");
+  parties.set(2, "wuxi");
+  f = projection_internal::Classify(payload.asReader());
+  EXPECT_EQ(f.counters, (std::vector<std::pair<std::string_view, Counter>>{
+                            {"chengdu", Counter::kAgreements}, {"wuxi", Counter::kAgreements}}));
+
+  auto route = payload.initRouteClosed();
+  route.setFrom("qingdao");
+  route.setTo("mannheim");
+  route.setMode(schema::RouteMode::AIR_CARGO);
+  f = projection_internal::Classify(payload.asReader());
+  ASSERT_EQ(f.kind, Feeds::Kind::kEdge);
+  EXPECT_EQ(f.edge_kind, EdgeRow::Kind::kRoute);
+  EXPECT_EQ(std::tie(f.a, f.b), std::tuple(std::string_view("qingdao"), std::string_view("mannheim")));
+  EXPECT_EQ(f.subkind, static_cast<uint16_t>(schema::RouteMode::AIR_CARGO));
+  EXPECT_FALSE(f.establish);
+
+  auto trade = payload.initTradeVolumeReported();
+  trade.setReporter("chengdu");
+  trade.setPartner("eu");
+  trade.setPeriod("2024");
+  trade.setAmount(142160000000.0);
+  trade.setCurrency("CNY");
+  trade.setFlow(schema::TradeFlow::EXPORTS);
+  f = projection_internal::Classify(payload.asReader());
+  ASSERT_EQ(f.kind, Feeds::Kind::kTrade);
+  EXPECT_EQ(std::tie(f.entity, f.partner, f.period, f.currency),
+            std::tuple(std::string_view("chengdu"), std::string_view("eu"),
+                       std::string_view("2024"), std::string_view("CNY")));
+  EXPECT_EQ(f.value, 142160000000.0);
+  EXPECT_EQ(f.flow, static_cast<uint16_t>(schema::TradeFlow::EXPORTS));
+
+  auto count = payload.initCountReported();
+  count.setEntity("chengdu");
+  count.setMetric("partner_cities");
+  count.setValue(241);
+  count.setQualifier(schema::Qualifier::MORE_THAN);
+  count.setScope("eu");
+  f = projection_internal::Classify(payload.asReader());
+  ASSERT_EQ(f.kind, Feeds::Kind::kReport);
+  EXPECT_EQ(std::tie(f.entity, f.metric, f.scope),
+            std::tuple(std::string_view("chengdu"), std::string_view("partner_cities"),
+                       std::string_view("eu")));
+  EXPECT_EQ(f.value, 241);
+  EXPECT_EQ(f.qualifier, static_cast<uint16_t>(schema::Qualifier::MORE_THAN));
+}
+
 TEST(ReleaseMappedPagesTest, DropsResidentPagesAndChangesNoData) {
   test::TempDir dir("twinline-release");
   std::string ndjson;
