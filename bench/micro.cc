@@ -10,6 +10,8 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <map>
+#include <sstream>
 #include <memory>
 #include <optional>
 #include <random>
@@ -17,7 +19,9 @@
 #include <utility>
 #include <vector>
 
+#include "bench/duckdb_reference.h"
 #include "bench/lmdb_reference.h"
+#include "bench/process_stats.h"
 #include "bench/sql_reference.h"
 #include "core/edtf.h"
 #include "core/event_log.h"
@@ -29,11 +33,16 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-// What an as-of query asks twinline: the row sets holding the question
-// SQLite answers (counts and trade; bench/README.md), as `twinline replay
-// --projection counts` and `--projection trade` would. A diff asks every
-// row set: Diff finds the causes of changed counts through the edge rows.
-constexpr RowSets kAsOfRows = kCountRows | kTradeRows;
+// What each question asks twinline, as the CLI asks it: `twinline replay
+// --projection counts --format csv` (count rows, brief), `--projection
+// trade`, and `twinline diff FROM TO` (every row set, DiffAt).
+constexpr RowSets kCountsQuestion = kCountRows | kCountsBrief;
+constexpr RowSets kTradeQuestion = kTradeRows;
+constexpr RowSets kDiffQuestion = kAllRows;
+
+// The three questions every side answers (bench/README.md).
+enum Question { kCounts = 0, kTrade = 1, kDiff = 2 };
+constexpr const char* kQuestionNames[] = {"as-of counts", "trade in force", "diff"};
 
 // Wall-clock and this thread's CPU time of one sample. The machine may be
 // shared: wall time includes waiting for a core, CPU time does not.
@@ -46,6 +55,11 @@ class Timing {
   void Stop() {
     wall_ = std::chrono::duration<double>(Clock::now() - wall_start_).count();
     cpu_ = ThreadCpu() - cpu_start_;
+  }
+  // A time measured elsewhere (inside DuckDB's process, or a whole process).
+  void Set(double wall, double cpu) {
+    wall_ = wall;
+    cpu_ = cpu;
   }
   double wall() const { return wall_; }
   double cpu() const { return cpu_; }
@@ -68,10 +82,43 @@ double Percentile(std::vector<double> samples, double p) {
   return samples[std::clamp<size_t>(rank, 1, samples.size()) - 1];
 }
 
+// twinline's answer to question q, in process, reduced to canonical lines:
+// for kCounts and kTrade as of `day`, for kDiff between `day` and `day2`.
+// `t` times the call alone (Replay or DiffAt), not the reduction.
+Status AskTwinline(const ReadTxn& txn, Question q, int64_t day, int64_t day2, bool use_index,
+                   Timing* t, std::vector<std::string>* lines, uint64_t* applied = nullptr) {
+  Query query;
+  query.as_of_day = day;
+  query.rule = DateRule::kEarliest;
+  query.use_index = use_index;
+  if (q == kDiff) {
+    query.rows = kDiffQuestion;
+    Query to = query;
+    to.as_of_day = day2;
+    Snapshot a, b;
+    std::vector<DiffRow> rows;
+    t->Start();
+    TWINLINE_RETURN_IF_ERROR(DiffAt(txn, query, to, &a, &b, &rows));
+    t->Stop();
+    *lines = DiffLines(rows);
+    return Status::Ok();
+  }
+  query.rows = q == kCounts ? kCountsQuestion : kTradeQuestion;
+  Snapshot snap;
+  ReplayStats stats;
+  t->Start();
+  TWINLINE_RETURN_IF_ERROR(Replay(txn, query, &snap, &stats));
+  t->Stop();
+  if (applied != nullptr) *applied += stats.events_applied;
+  *lines = AsOfLines(snap);
+  return Status::Ok();
+}
+
 // What the benchmarks share: the log (opened on first use, read-only), the
-// SQLite reference (loaded on first use), the sampled dates and, per
-// sample, the hash of the first answer computed for it, which every later
-// answer for that sample must match.
+// SQLite and DuckDB references (loaded on first use), the sampled dates and,
+// per question and sample, the hash of the first answer computed for it,
+// which every later answer must match (the lines are not kept: a
+// disagreement is described against twinline's answer, computed again).
 class Fixture {
  public:
   explicit Fixture(MicroOptions options) : o_(std::move(options)) {
@@ -84,8 +131,9 @@ class Fixture {
       if (a > b) std::swap(a, b);
       diff_days_.emplace_back(a, b);
     }
-    asof_expected_.resize(asof_days_.size());
-    diff_expected_.resize(diff_days_.size());
+    expected_[kCounts].resize(asof_days_.size());
+    expected_[kTrade].resize(asof_days_.size());
+    expected_[kDiff].resize(diff_days_.size());
   }
 
   const MicroOptions& options() const { return o_; }
@@ -124,18 +172,69 @@ class Fixture {
     return SqlReference::Load(*txn, path, stats, &sql_);
   }
 
-  // Checks `lines`, one side's answer for as-of sample i, against the first
-  // answer given for it. Returns false on a disagreement, which is recorded.
-  bool CheckAsOf(size_t i, const std::string& side, const std::vector<std::string>& lines) {
-    return Check(&asof_expected_[i], side, lines, [&] {
-      return "as of " + FormatDay(asof_days_[i]) + ": " + AsOfDifference(asof_days_[i]);
-    });
+  // The effective facts as CSV for DuckDB, written once.
+  std::string FactsDir() const { return o_.work + "/facts"; }
+  Status ExportFacts(FactStats* stats, uint64_t* bytes) {
+    fs::remove_all(FactsDir());
+    EventLog* log = nullptr;
+    TWINLINE_RETURN_IF_ERROR(Log(&log));
+    std::unique_ptr<ReadTxn> txn;
+    TWINLINE_RETURN_IF_ERROR(log->BeginRead(&txn));
+    TWINLINE_RETURN_IF_ERROR(DuckDbReference::ExportFacts(*txn, FactsDir(), stats, bytes));
+    facts_exported_ = true;
+    return Status::Ok();
   }
-  bool CheckDiff(size_t i, const std::string& side, const std::vector<std::string>& lines) {
-    return Check(&diff_expected_[i], side, lines, [&] {
-      return "diff " + FormatDay(diff_days_[i].first) + " .. " + FormatDay(diff_days_[i].second) +
-             ": " + DiffDifference(diff_days_[i].first, diff_days_[i].second);
-    });
+
+  // DuckDB with `threads` threads, on a database of its own loaded from the
+  // exported facts; one instance at a time (another thread count, or
+  // `reload`, replaces it, loading again). `load` (may be null) gets the
+  // load's figures when this call loaded it.
+  Status Duck(int threads, DuckDbReference** duck, DuckDbLoad* load = nullptr,
+              bool reload = false) {
+    if (duck_ == nullptr || duck_threads_ != threads || reload) {
+      duck_.reset();
+      if (!facts_exported_) {
+        FactStats stats;
+        uint64_t bytes = 0;
+        TWINLINE_RETURN_IF_ERROR(ExportFacts(&stats, &bytes));
+      }
+      const std::string db = o_.work + "/duckdb-" + std::to_string(threads) + ".db";
+      fs::remove(db);
+      fs::remove(db + ".wal");
+      DuckDbLoad loaded;
+      DuckDbProgram program{o_.node, o_.duckdb_script};
+      TWINLINE_RETURN_IF_ERROR(
+          DuckDbReference::Start(program, FactsDir(), db, threads, &loaded, &duck_));
+      duck_threads_ = threads;
+      if (load != nullptr) *load = loaded;
+    }
+    *duck = duck_.get();
+    return Status::Ok();
+  }
+
+  // Checks `lines`, one side's answer to question q for sample i, against
+  // the first answer given for it. Returns false on a disagreement, which is
+  // recorded with both answers' differing lines.
+  bool Check(Question q, size_t i, const std::string& side,
+             const std::vector<std::string>& lines) {
+    std::optional<Expected>& expected = expected_[q][i];
+    const std::string hash = LinesHash(lines);
+    if (!expected) {
+      expected = Expected{hash, side};
+      return true;
+    }
+    if (expected->hash == hash) return true;
+    failures_.push_back(side + " disagrees with " + expected->side + " on the " +
+                        kQuestionNames[q] + " " + SampleName(q, i) + ": " +
+                        Difference(q, i, side, lines));
+    return false;
+  }
+
+  std::string SampleName(Question q, size_t i) const {
+    if (q == kDiff) {
+      return FormatDay(diff_days_[i].first) + " .. " + FormatDay(diff_days_[i].second);
+    }
+    return "as of " + FormatDay(asof_days_[i]);
   }
 
   const std::vector<std::string>& failures() const { return failures_; }
@@ -147,66 +246,31 @@ class Fixture {
     std::string side;  // who gave it
   };
 
-  template <typename DescribeFn>
-  bool Check(std::optional<Expected>* expected, const std::string& side,
-             const std::vector<std::string>& lines, DescribeFn describe) {
-    const std::string hash = LinesHash(lines);
-    if (!*expected) {
-      *expected = Expected{hash, side};
-      return true;
-    }
-    if ((*expected)->hash == hash) return true;
-    failures_.push_back(side + " disagrees with " + (*expected)->side + ", " + describe());
-    return false;
-  }
-
-  // Both answers again, line by line (only after a disagreement).
-  std::string AsOfDifference(int64_t day) {
+  // How `lines` differ from twinline's answer (from its index), asked again.
+  std::string Difference(Question q, size_t i, const std::string& side,
+                         const std::vector<std::string>& lines) {
     EventLog* log = nullptr;
-    SqlReference* sql = nullptr;
     std::unique_ptr<ReadTxn> txn;
-    Snapshot snap;
-    AsOfAnswer answer;
-    Query q;
-    q.as_of_day = day;
-    q.rule = DateRule::kEarliest;
-    q.rows = kAsOfRows;
+    std::vector<std::string> twinline;
+    Timing t;
+    const int64_t day = q == kDiff ? diff_days_[i].first : asof_days_[i];
+    const int64_t day2 = q == kDiff ? diff_days_[i].second : 0;
     Status s = Log(&log);
-    if (s.ok()) s = Sql(&sql);
     if (s.ok()) s = log->BeginRead(&txn);
-    if (s.ok()) s = Replay(*txn, q, &snap);
-    if (s.ok()) s = sql->AsOf(day, &answer);
-    if (!s.ok()) return "(could not recompute: " + s.ToString() + ")";
-    return DescribeDifference(AsOfLines(snap), AsOfLines(answer));
-  }
-  std::string DiffDifference(int64_t from, int64_t to) {
-    EventLog* log = nullptr;
-    SqlReference* sql = nullptr;
-    std::unique_ptr<ReadTxn> txn;
-    Snapshot a, b;
-    std::vector<DiffRow> rows;
-    DiffAnswer answer;
-    Query q;
-    q.rule = DateRule::kEarliest;
-    Status s = Log(&log);
-    if (s.ok()) s = Sql(&sql);
-    if (s.ok()) s = log->BeginRead(&txn);
-    q.as_of_day = from;
-    if (s.ok()) s = Replay(*txn, q, &a);
-    q.as_of_day = to;
-    if (s.ok()) s = Replay(*txn, q, &b);
-    if (s.ok()) s = twinline::Diff(*txn, a, b, &rows);
-    if (s.ok()) s = sql->Diff(from, to, &answer);
-    if (!s.ok()) return "(could not recompute: " + s.ToString() + ")";
-    return DescribeDifference(DiffLines(rows), DiffLines(answer));
+    if (s.ok()) s = AskTwinline(*txn, q, day, day2, true, &t, &twinline);
+    if (!s.ok()) return "(could not ask twinline again: " + s.ToString() + ")";
+    return DescribeDifference("twinline", twinline, side, lines);
   }
 
   MicroOptions o_;
   std::unique_ptr<EventLog> log_;
   std::unique_ptr<SqlReference> sql_;
+  bool facts_exported_ = false;
+  std::unique_ptr<DuckDbReference> duck_;
+  int duck_threads_ = 0;
   std::vector<int64_t> asof_days_;
   std::vector<std::pair<int64_t, int64_t>> diff_days_;
-  std::vector<std::optional<Expected>> asof_expected_, diff_expected_;
+  std::vector<std::optional<Expected>> expected_[3];
   std::vector<std::string> failures_;
 };
 
@@ -330,7 +394,7 @@ void TwinlineFullReplay(benchmark::State& state) {
   state.counters["facts_applied"] = static_cast<double>(stats.events_applied);
 }
 
-// --- 3. As-of queries -------------------------------------------------------------
+// --- 3-5. The three questions -------------------------------------------------------
 
 void SqliteLoad(benchmark::State& state) {
   LoadStats stats;
@@ -347,11 +411,40 @@ void SqliteLoad(benchmark::State& state) {
   state.counters["file_bytes"] = static_cast<double>(stats.file_bytes);
 }
 
+// The effective facts written as CSV for DuckDB (the part of DuckDB's load
+// that happens in twinline-bench).
+void DuckDbExport(benchmark::State& state) {
+  FactStats stats;
+  uint64_t bytes = 0;
+  for (auto _ : state) {
+    if (!Ok(state, fixture->ExportFacts(&stats, &bytes))) return;
+  }
+  state.counters["events"] = static_cast<double>(stats.events_read);
+  state.counters["edge_events"] = static_cast<double>(stats.edge_events);
+  state.counters["trade_reports"] = static_cast<double>(stats.trade_reports);
+  state.counters["csv_bytes"] = static_cast<double>(bytes);
+}
+
+// DuckDB's load of the CSV files into a new database with `threads`
+// threads, timed inside its process (manual time).
+void DuckDbLoadTimed(benchmark::State& state, int threads) {
+  DuckDbLoad load;
+  for (auto _ : state) {
+    DuckDbReference* duck = nullptr;
+    if (!Ok(state, fixture->Duck(threads, &duck, &load, /*reload=*/true))) return;
+    state.SetIterationTime(load.timing.wall_s);
+  }
+  state.counters["cpu_s"] = load.timing.cpu_s;
+  state.counters["file_bytes"] = static_cast<double>(load.file_bytes);
+  state.counters["threads"] = threads;
+  state.SetLabel("DuckDB " + load.version);
+}
+
 // Runs `sample(i, &timing, &lines)` for i = 0, 1, ... one per iteration
 // (after one untimed warm-up), reports the latencies' percentiles and
-// checks each answer.
-template <typename SampleFn, typename CheckFn>
-void Latencies(benchmark::State& state, SampleFn sample, CheckFn check) {
+// checks each answer as side `side` of question q (side "": not checked).
+template <typename SampleFn>
+void Latencies(benchmark::State& state, Question q, const std::string& side, SampleFn sample) {
   std::vector<double> wall, cpu;
   std::vector<std::string> lines;
   Timing t;
@@ -363,7 +456,7 @@ void Latencies(benchmark::State& state, SampleFn sample, CheckFn check) {
     wall.push_back(t.wall());
     cpu.push_back(t.cpu());
     rows += lines.size();
-    if (!check(i, lines)) ++mismatches;
+    if (!side.empty() && !fixture->Check(q, i, side, lines)) ++mismatches;
     ++i;
   }
   state.counters["p50_s"] = Percentile(wall, 50);
@@ -374,105 +467,157 @@ void Latencies(benchmark::State& state, SampleFn sample, CheckFn check) {
   state.counters["samples"] = static_cast<double>(wall.size());
   state.counters["mismatches"] = static_cast<double>(mismatches);
   state.counters["rows_compared"] = static_cast<double>(rows);
+  if (!side.empty()) state.SetLabel(side);
   if (mismatches > 0) state.SkipWithError("answers disagree (see stderr)");
 }
 
-void AsOfSqlite(benchmark::State& state) {
-  SqlReference* sql = nullptr;
-  if (!Ok(state, fixture->Sql(&sql))) return;
-  Latencies(
-      state,
-      [&](size_t i, Timing* t, std::vector<std::string>* lines) {
-        AsOfAnswer answer;
-        t->Start();
-        TWINLINE_RETURN_IF_ERROR(sql->AsOf(fixture->asof_days()[i], &answer));
-        t->Stop();
-        *lines = AsOfLines(answer);
-        return Status::Ok();
-      },
-      [&](size_t i, const std::vector<std::string>& lines) {
-        return fixture->CheckAsOf(i, "SQLite", lines);
-      });
-}
-
-void AsOfTwinline(benchmark::State& state, bool use_index) {
+// twinline in process: from its temporal index, or (use_index false) by
+// replaying the log. The diff is DiffAt, what `twinline diff` does.
+void Twinline(benchmark::State& state, Question q, bool use_index) {
   EventLog* log = nullptr;
   if (!Ok(state, fixture->Log(&log))) return;
   std::unique_ptr<ReadTxn> txn;
   if (!Ok(state, log->BeginRead(&txn))) return;
   uint64_t applied = 0;
-  Latencies(
-      state,
-      [&](size_t i, Timing* t, std::vector<std::string>* lines) {
-        Query q;
-        q.as_of_day = fixture->asof_days()[i];
-        q.rule = DateRule::kEarliest;
-        q.rows = kAsOfRows;
-        q.use_index = use_index;
-        Snapshot snap;
-        ReplayStats stats;
-        t->Start();
-        TWINLINE_RETURN_IF_ERROR(Replay(*txn, q, &snap, &stats));
-        t->Stop();
-        applied += stats.events_applied;
-        *lines = AsOfLines(snap);
-        return Status::Ok();
-      },
-      [&](size_t i, const std::vector<std::string>& lines) {
-        return fixture->CheckAsOf(i, use_index ? "twinline" : "twinline (no index)", lines);
-      });
+  Latencies(state, q, use_index ? "twinline" : "twinline (no index)",
+            [&](size_t i, Timing* t, std::vector<std::string>* lines) {
+              if (q == kDiff) {
+                const auto [from, to] = fixture->diff_days()[i];
+                return AskTwinline(*txn, q, from, to, use_index, t, lines);
+              }
+              return AskTwinline(*txn, q, fixture->asof_days()[i], 0, use_index, t, lines,
+                                 &applied);
+            });
   state.counters["facts_applied_mean"] =
       benchmark::Counter(static_cast<double>(applied), benchmark::Counter::kAvgIterations);
 }
 
-// --- 4. Diff -------------------------------------------------------------------
-
-void DiffSqlite(benchmark::State& state) {
-  SqlReference* sql = nullptr;
-  if (!Ok(state, fixture->Sql(&sql))) return;
-  Latencies(
-      state,
-      [&](size_t i, Timing* t, std::vector<std::string>* lines) {
-        DiffAnswer answer;
-        const auto [from, to] = fixture->diff_days()[i];
-        t->Start();
-        TWINLINE_RETURN_IF_ERROR(sql->Diff(from, to, &answer));
-        t->Stop();
-        *lines = DiffLines(answer);
-        return Status::Ok();
-      },
-      [&](size_t i, const std::vector<std::string>& lines) {
-        return fixture->CheckDiff(i, "SQLite", lines);
-      });
-}
-
-// What `twinline diff FROM TO` does before the index: two replays and Diff.
-void DiffTwinline(benchmark::State& state) {
+// The as-of of every row set, from the index: what a diff of every row set
+// (`twinline diff`) is held to (at most twice its time). Not checked: no
+// peer answers it.
+void TwinlineAsOfAllRows(benchmark::State& state) {
   EventLog* log = nullptr;
   if (!Ok(state, fixture->Log(&log))) return;
   std::unique_ptr<ReadTxn> txn;
   if (!Ok(state, log->BeginRead(&txn))) return;
-  Latencies(
-      state,
-      [&](size_t i, Timing* t, std::vector<std::string>* lines) {
-        const auto [from, to] = fixture->diff_days()[i];
-        Query q;
-        q.rule = DateRule::kEarliest;
-        Snapshot a, b;
-        std::vector<DiffRow> rows;
-        t->Start();
-        q.as_of_day = from;
-        TWINLINE_RETURN_IF_ERROR(Replay(*txn, q, &a));
-        q.as_of_day = to;
-        TWINLINE_RETURN_IF_ERROR(Replay(*txn, q, &b));
-        TWINLINE_RETURN_IF_ERROR(twinline::Diff(*txn, a, b, &rows));
-        t->Stop();
-        *lines = DiffLines(rows);
-        return Status::Ok();
-      },
-      [&](size_t i, const std::vector<std::string>& lines) {
-        return fixture->CheckDiff(i, "twinline", lines);
-      });
+  Latencies(state, kCounts, "", [&](size_t i, Timing* t, std::vector<std::string>* lines) {
+    Query q;
+    q.as_of_day = fixture->asof_days()[i];
+    q.rule = DateRule::kEarliest;
+    q.rows = kDiffQuestion;
+    Snapshot snap;
+    t->Start();
+    TWINLINE_RETURN_IF_ERROR(Replay(*txn, q, &snap));
+    t->Stop();
+    lines->clear();
+    benchmark::DoNotOptimize(snap.state_hash);
+    return Status::Ok();
+  });
+}
+
+// The CSV of `twinline replay --projection counts --format csv` (entity,
+// measure, certain, possible), reduced as AsOfLines reduces a Snapshot.
+Status CountsCsvLines(const std::string& csv, std::vector<std::string>* lines) {
+  std::map<std::string, std::pair<Range, Range>> edges;  // partnerships, routes
+  std::istringstream in(csv);
+  std::string line;
+  if (!std::getline(in, line) || line != "entity,measure,certain,possible")
+    return Status::Corruption("twinline replay --format csv: unexpected header '" + line + "'");
+  while (std::getline(in, line)) {
+    const size_t c1 = line.find(','), c2 = line.find(',', c1 + 1), c3 = line.find(',', c2 + 1);
+    if (c3 == std::string::npos)
+      return Status::Corruption("twinline replay --format csv: bad line '" + line + "'");
+    const std::string measure = line.substr(c1 + 1, c2 - c1 - 1);
+    if (measure != "partnerships" && measure != "routes") continue;
+    Range r{std::stoull(line.substr(c2 + 1, c3 - c2 - 1)), std::stoull(line.substr(c3 + 1))};
+    auto& e = edges[line.substr(0, c1)];
+    (measure == "partnerships" ? e.first : e.second) = r;
+  }
+  Snapshot snap;
+  for (const auto& [slug, e] : edges) {
+    EntityCounts& c = snap.counts[slug];
+    c.partnerships = e.first;
+    c.routes = e.second;
+  }
+  *lines = AsOfLines(snap);
+  return Status::Ok();
+}
+
+// The whole `twinline replay --as-of D --projection counts --format csv
+// --dates earliest` process: start, open, answer, write the CSV, exit. Its
+// output is checked like any other answer.
+void TwinlineProcess(benchmark::State& state) {
+  const MicroOptions& o = fixture->options();
+  uint64_t peak_rss_kb = 0;
+  Latencies(state, kCounts, "twinline replay (process)",
+            [&](size_t i, Timing* t, std::vector<std::string>* lines) {
+              std::string csv;
+              ProcessStats stats;
+              TWINLINE_RETURN_IF_ERROR(RunCaptured(
+                  {o.twinline, "--db", o.db, "replay", "--as-of", FormatDay(fixture->asof_days()[i]),
+                   "--projection", "counts", "--format", "csv", "--dates", "earliest"},
+                  &csv, &stats));
+              if (stats.exit_code != 0) {
+                return Status::IOError("twinline replay exited with status " +
+                                       std::to_string(stats.exit_code));
+              }
+              t->Set(stats.wall_s, stats.user_s + stats.sys_s);
+              peak_rss_kb = std::max(peak_rss_kb, stats.peak_rss_kb);
+              return CountsCsvLines(csv, lines);
+            });
+  state.counters["peak_rss_kb"] = static_cast<double>(peak_rss_kb);
+}
+
+void Sqlite(benchmark::State& state, Question q) {
+  SqlReference* sql = nullptr;
+  if (!Ok(state, fixture->Sql(&sql))) return;
+  Latencies(state, q, "SQLite", [&](size_t i, Timing* t, std::vector<std::string>* lines) {
+    if (q == kDiff) {
+      DiffAnswer answer;
+      const auto [from, to] = fixture->diff_days()[i];
+      t->Start();
+      TWINLINE_RETURN_IF_ERROR(sql->Diff(from, to, &answer));
+      t->Stop();
+      *lines = DiffLines(answer);
+      return Status::Ok();
+    }
+    AsOfAnswer answer;
+    const int64_t day = fixture->asof_days()[i];
+    t->Start();
+    TWINLINE_RETURN_IF_ERROR(q == kCounts ? sql->AsOfCounts(day, &answer)
+                                          : sql->AsOfTrade(day, &answer));
+    t->Stop();
+    *lines = AsOfLines(answer);
+    return Status::Ok();
+  });
+}
+
+// DuckDB, timed inside its process (DuckDbReference: what that excludes).
+void DuckDb(benchmark::State& state, Question q, int threads) {
+  DuckDbReference* duck = nullptr;
+  if (!Ok(state, fixture->Duck(threads, &duck))) return;
+  const std::string side = "DuckDB (" + std::to_string(threads) + " thread" +
+                           (threads == 1 ? "" : "s") + ")";
+  Latencies(state, q, side, [&](size_t i, Timing* t, std::vector<std::string>* lines) {
+    EngineTiming engine;
+    if (q == kDiff) {
+      DiffAnswer answer;
+      const auto [from, to] = fixture->diff_days()[i];
+      TWINLINE_RETURN_IF_ERROR(duck->Diff(from, to, &answer, &engine));
+      *lines = DiffLines(answer);
+    } else {
+      AsOfAnswer answer;
+      const int64_t day = fixture->asof_days()[i];
+      TWINLINE_RETURN_IF_ERROR(q == kCounts ? duck->AsOfCounts(day, &answer, &engine)
+                                            : duck->AsOfTrade(day, &answer, &engine));
+      *lines = AsOfLines(answer);
+    }
+    t->Set(engine.wall_s, engine.cpu_s);
+    return Status::Ok();
+  });
+  uint64_t kb = 0;
+  if (Ok(state, duck->PeakRss(&kb))) state.counters["peak_rss_kb"] = static_cast<double>(kb);
+  state.counters["threads"] = threads;
 }
 
 // --- Options ---------------------------------------------------------------------
@@ -511,6 +656,14 @@ bool ParseOptions(int* argc, char** argv, MicroOptions* o, std::string* error) {
         o->batch = std::stoull(v);
       } else if (Flag(*argc, argv, &i, "--repetitions", &v)) {
         o->repetitions = std::stoi(v);
+      } else if (Flag(*argc, argv, &i, "--twinline", &v)) {
+        o->twinline = v;
+      } else if (Flag(*argc, argv, &i, "--duckdb", &v)) {
+        o->duckdb_script = v;
+      } else if (Flag(*argc, argv, &i, "--node", &v)) {
+        o->node = v;
+      } else if (std::strcmp(argv[i], "--no-duckdb") == 0) {
+        o->duckdb = false;
       } else {
         argv[kept++] = argv[i];
       }
@@ -528,7 +681,13 @@ bool ParseOptions(int* argc, char** argv, MicroOptions* o, std::string* error) {
     *error = "--samples, --full-samples, --diff-samples and --repetitions must be at least 1";
     return false;
   }
+  if (o->duckdb && o->duckdb_script.empty()) {
+    *error = "--duckdb SCRIPT (bench/duckdb/reference.mjs) is required, or --no-duckdb to leave "
+             "the DuckDB peer out";
+    return false;
+  }
   o->full_samples = std::min(o->full_samples, o->samples);
+  o->full_samples = std::min(o->full_samples, o->diff_samples);
   return true;
 }
 
@@ -571,16 +730,40 @@ int MicroMain(int argc, char** argv) {
       ->ReportAggregatesOnly(reps > 1);
   whole(benchmark::RegisterBenchmark("import/library_append", LibraryAppend), false);
   whole(benchmark::RegisterBenchmark("replay/twinline_full", TwinlineFullReplay), true);
+
+  // twinline answers first: a disagreement is described against its answer.
+  const int n = options.samples, nd = options.diff_samples, nf = options.full_samples;
+  latency(benchmark::RegisterBenchmark("asof_counts/twinline", Twinline, kCounts, true), n);
+  if (!options.twinline.empty()) {
+    latency(benchmark::RegisterBenchmark("asof_counts/twinline_process", TwinlineProcess), n);
+  }
+  latency(benchmark::RegisterBenchmark("asof_counts/twinline_no_index", Twinline, kCounts, false),
+          nf);
+  latency(benchmark::RegisterBenchmark("asof_trade/twinline", Twinline, kTrade, true), n);
+  latency(benchmark::RegisterBenchmark("asof_trade/twinline_no_index", Twinline, kTrade, false),
+          nf);
+  latency(benchmark::RegisterBenchmark("asof_all/twinline", TwinlineAsOfAllRows), n);
+  latency(benchmark::RegisterBenchmark("diff/twinline", Twinline, kDiff, true), nd);
+  latency(benchmark::RegisterBenchmark("diff/twinline_no_index", Twinline, kDiff, false), nf);
+
   whole(benchmark::RegisterBenchmark("sqlite/load", SqliteLoad), false);
-  latency(benchmark::RegisterBenchmark("asof/sqlite", AsOfSqlite), options.samples);
-  latency(benchmark::RegisterBenchmark("asof/twinline",
-                                       [](benchmark::State& s) { AsOfTwinline(s, true); }),
-          options.samples);
-  latency(benchmark::RegisterBenchmark("asof/twinline_no_index",
-                                       [](benchmark::State& s) { AsOfTwinline(s, false); }),
-          options.full_samples);
-  latency(benchmark::RegisterBenchmark("diff/sqlite", DiffSqlite), options.diff_samples);
-  latency(benchmark::RegisterBenchmark("diff/twinline", DiffTwinline), options.diff_samples);
+  latency(benchmark::RegisterBenchmark("asof_counts/sqlite", Sqlite, kCounts), n);
+  latency(benchmark::RegisterBenchmark("asof_trade/sqlite", Sqlite, kTrade), n);
+  latency(benchmark::RegisterBenchmark("diff/sqlite", Sqlite, kDiff), nd);
+
+  if (options.duckdb) {
+    whole(benchmark::RegisterBenchmark("duckdb/export", DuckDbExport), false);
+    for (int threads : {1, 2}) {
+      const std::string t = threads == 1 ? "" : "_2t";
+      benchmark::RegisterBenchmark(("duckdb/load" + t).c_str(), DuckDbLoadTimed, threads)
+          ->Iterations(1)
+          ->UseManualTime()
+          ->Unit(benchmark::kMillisecond);
+      latency(benchmark::RegisterBenchmark(("asof_counts/duckdb" + t).c_str(), DuckDb, kCounts, threads), n);
+      latency(benchmark::RegisterBenchmark(("asof_trade/duckdb" + t).c_str(), DuckDb, kTrade, threads), n);
+      latency(benchmark::RegisterBenchmark(("diff/duckdb" + t).c_str(), DuckDb, kDiff, threads), nd);
+    }
+  }
 
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

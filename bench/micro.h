@@ -5,14 +5,25 @@
 //                        [--diff-samples N] [--seed S] [--batch N]
 //                        [--repetitions N] [Google Benchmark flags...]
 //
-// The log at --db is only read. --work (created, must be empty or absent)
-// holds the plain-LMDB copies, the library-append log and the SQLite file;
-// each large copy is removed as soon as it has been measured.
+//                        [--twinline BIN] [--duckdb SCRIPT | --no-duckdb] [--node NODE]
 //
-// Every as-of and diff sample is checked: twinline's answer must equal
-// SQLite's for the same dates (bench/sql_reference.h). A disagreement is
-// printed to stderr and makes the command exit with status 2, whatever
-// the timings.
+// The log at --db is only read. --work (created, must be empty or absent)
+// holds the plain-LMDB copies, the library-append log, the SQLite file, the
+// facts exported for DuckDB and DuckDB's files; each large copy is removed
+// as soon as it has been measured.
+//
+// Three questions, each asked of every side on the same sampled days
+// (bench/README.md): the as-of counts per entity, the trade reports in force,
+// and the diff of two days. The sides: twinline in process (from its
+// temporal index, and by replaying the log), the whole `twinline replay
+// --projection counts --format csv` process (--twinline), SQLite
+// (sql_reference.h), DuckDB with 1 and 2 threads (duckdb_reference.h; its
+// script is --duckdb, run by --node). Every answer of every side is reduced
+// to canonical lines and checked against the first answer given for that
+// question and sample. A disagreement is printed to stderr and makes the
+// command exit with status 2, whatever the timings. Without --duckdb and
+// without --no-duckdb it refuses to run: the DuckDB peer is never skipped
+// silently.
 #ifndef TWINLINE_BENCH_MICRO_H_
 #define TWINLINE_BENCH_MICRO_H_
 
@@ -30,6 +41,10 @@ struct MicroOptions {
   uint64_t seed = 1;      // for the dates
   uint64_t batch = 0;     // appends per write transaction, 0 = all in one (as import)
   int repetitions = 3;    // of the whole-log throughput figures, median reported
+  std::string twinline;   // the twinline binary, for the whole-process as-of; "" = not timed
+  bool duckdb = true;     // false: --no-duckdb
+  std::string duckdb_script;  // bench/duckdb/reference.mjs
+  std::string node = "node";
 };
 
 // Parses the options above out of argv (leaving Google Benchmark's), runs

@@ -1,5 +1,6 @@
 #include "bench/process_stats.h"
 
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -75,6 +76,52 @@ Status RunMeasured(const std::vector<std::string>& argv_strings, int poll_ms, Pr
   out->sys_s = Seconds(usage.ru_stime);
   out->peak_rss_kb = static_cast<uint64_t>(usage.ru_maxrss);
   out->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return Status::Ok();
+}
+
+Status RunCaptured(const std::vector<std::string>& argv_strings, std::string* out,
+                   ProcessStats* stats) {
+  *stats = ProcessStats();
+  out->clear();
+  if (argv_strings.empty()) return Status::InvalidArgument("no command to run");
+  std::vector<std::string> copy = argv_strings;
+  std::vector<char*> argv;
+  for (std::string& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return Status::IOError(std::strerror(errno));
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+
+  const auto start = std::chrono::steady_clock::now();
+  pid_t pid = 0;
+  const int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(fds[1]);
+  if (rc != 0) {
+    close(fds[0]);
+    return Status::IOError("cannot start " + argv_strings[0] + ": " + std::strerror(rc));
+  }
+  char buf[1 << 16];
+  while (true) {
+    const ssize_t n = read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out->append(buf, static_cast<size_t>(n));
+  }
+  close(fds[0]);
+  int status = 0;
+  rusage usage{};
+  while (wait4(pid, &status, 0, &usage) < 0) {
+    if (errno != EINTR)
+      return Status::IOError("waiting for " + argv_strings[0] + ": " + std::strerror(errno));
+  }
+  stats->wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  stats->user_s = Seconds(usage.ru_utime);
+  stats->sys_s = Seconds(usage.ru_stime);
+  stats->peak_rss_kb = static_cast<uint64_t>(usage.ru_maxrss);
+  stats->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return Status::Ok();
 }
 

@@ -37,6 +37,13 @@ struct ProcessStats {
 // a non-zero exit is reported in exit_code.
 Status RunMeasured(const std::vector<std::string>& argv, int poll_ms, ProcessStats* out);
 
+// Runs argv with its stdout read into `out` (stdin and stderr this
+// process's), and waits for it: wall time from the start to the exit, CPU
+// time and peak_rss_kb from the kernel (no /proc sampling, so nothing runs
+// beside it but the read of its output). A non-zero exit is reported in
+// exit_code.
+Status RunCaptured(const std::vector<std::string>& argv, std::string* out, ProcessStats* stats);
+
 // {"exit_code":..,"wall_s":..,...}
 std::string ToJson(const ProcessStats& stats);
 

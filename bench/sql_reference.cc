@@ -5,18 +5,11 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <map>
 #include <string_view>
-#include <tuple>
-#include <unordered_map>
-#include <unordered_set>
 
-#include "core/schema_names.h"
 #include "core/sha256.h"
 
 namespace twinline::bench {
-
-using Which = schema::Payload::Which;
 
 // --- SQL ----------------------------------------------------------------------
 
@@ -149,8 +142,6 @@ class Stmt {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
-std::string_view View(capnp::Text::Reader t) { return {t.cStr(), t.size()}; }
-
 std::string Column(sqlite3_stmt* s, int i) {
   const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
   return p != nullptr ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s, i)))
@@ -166,46 +157,11 @@ Status Rows(sqlite3* db, sqlite3_stmt* s, RowFn row) {
   return rc == SQLITE_DONE ? Status::Ok() : SqlError(db, "query");
 }
 
-// The effective facts the question needs, turned into rows as they are read
-// (docs/PROJECTIONS.md §1: a fact counts unless a retraction or amendment
-// targets it; an effective amendment stands for its replacement at its own
-// valid time and seq).
-class Loader {
+// The effective facts (effective_facts.h), inserted as they are read.
+class Loader final : public FactSink {
  public:
-  Loader(sqlite3* db, LoadStats* stats) : db_(db), stats_(stats) {}
+  explicit Loader(sqlite3* db) : db_(db) {}
 
-  Status Run(const ReadTxn& txn) {
-    const uint64_t last = txn.LastSeq();
-    // 1. Which events are superseded.
-    std::unordered_set<std::string> superseded;
-    TWINLINE_RETURN_IF_ERROR(txn.Scan(1, last, [&](schema::Event::Reader ev) {
-      ++stats_->events_read;
-      auto p = ev.getPayload();
-      if (p.which() == Which::RETRACTION) superseded.emplace(View(p.getRetraction().getTarget()));
-      if (p.which() == Which::AMENDMENT) superseded.emplace(View(p.getAmendment().getTarget()));
-      return true;
-    }));
-    // 2. The facts.
-    TWINLINE_RETURN_IF_ERROR(Prepare());
-    TWINLINE_RETURN_IF_ERROR(Exec(db_, "BEGIN"));
-    Status inner;
-    TWINLINE_RETURN_IF_ERROR(txn.Scan(1, last, [&](schema::Event::Reader ev) {
-      auto p = ev.getPayload();
-      if (p.which() == Which::RETRACTION || p.which() == Which::CORROBORATION) return true;
-      if (superseded.count(std::string(View(ev.getId()))) > 0) return true;
-      if (p.which() == Which::AMENDMENT) p = p.getAmendment().getReplacement();
-      inner = Fact(ev.getSeq(), ev.getValidTime().getEarliest(), ev.getValidTime().getLatest(), p);
-      return inner.ok();
-    }));
-    TWINLINE_RETURN_IF_ERROR(inner);
-    TWINLINE_RETURN_IF_ERROR(Exec(db_, "COMMIT"));
-    stats_->entities = entities_.size();
-    stats_->edges = edges_.size();
-    stats_->trade_keys = trade_keys_.size();
-    return Status::Ok();
-  }
-
- private:
   Status Prepare() {
     TWINLINE_RETURN_IF_ERROR(insert_entity_.Prepare(db_, "INSERT INTO entity VALUES(?1, ?2)"));
     TWINLINE_RETURN_IF_ERROR(
@@ -218,85 +174,33 @@ class Loader {
                                         "INSERT INTO trade_report VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
   }
 
-  Status Entity(std::string_view slug, int64_t* id) {
-    auto [it, inserted] = entities_.try_emplace(std::string(slug), entities_.size() + 1);
-    *id = it->second;
-    if (!inserted) return Status::Ok();
-    return insert_entity_.Int(1, *id).Text(2, slug).Run();
+  Status Entity(int64_t id, std::string_view slug) override {
+    return insert_entity_.Int(1, id).Text(2, slug).Run();
   }
-
-  Status Edge(int kind, std::string_view a, std::string_view b, uint16_t subkind, bool establish,
-              uint64_t seq, int64_t e) {
-    int64_t ia = 0, ib = 0;
-    TWINLINE_RETURN_IF_ERROR(Entity(a, &ia));
-    TWINLINE_RETURN_IF_ERROR(Entity(b, &ib));
-    auto [it, inserted] = edges_.try_emplace(std::tuple(kind, ia, ib, subkind), edges_.size() + 1);
-    if (inserted) {
-      TWINLINE_RETURN_IF_ERROR(
-          insert_edge_.Int(1, it->second).Int(2, kind).Int(3, ia).Int(4, ib).Int(5, subkind).Run());
-    }
-    ++stats_->edge_events;
-    return insert_edge_event_.Int(1, it->second)
-        .Int(2, e)
-        .Int(3, static_cast<int64_t>(seq))
-        .Int(4, establish ? 1 : 0)
+  Status Edge(int64_t id, int kind, int64_t a, int64_t b, int64_t subkind) override {
+    return insert_edge_.Int(1, id).Int(2, kind).Int(3, a).Int(4, b).Int(5, subkind).Run();
+  }
+  Status EdgeEvent(int64_t edge, int64_t e, int64_t seq, bool establish) override {
+    return insert_edge_event_.Int(1, edge).Int(2, e).Int(3, seq).Int(4, establish ? 1 : 0).Run();
+  }
+  Status TradeKey(int64_t id, int64_t reporter, int64_t partner, std::string_view period,
+                  std::string_view flow) override {
+    return insert_trade_key_.Int(1, id).Int(2, reporter).Int(3, partner).Text(4, period).Text(5, flow).Run();
+  }
+  Status TradeReport(int64_t seq, int64_t key, int64_t e, int64_t l, double amount,
+                     std::string_view currency) override {
+    return insert_trade_report_.Int(1, seq)
+        .Int(2, key)
+        .Int(3, e)
+        .Int(4, l)
+        .Real(5, amount)
+        .Text(6, currency)
         .Run();
   }
 
-  Status Fact(uint64_t seq, int64_t e, int64_t l, schema::Payload::Reader p) {
-    switch (p.which()) {
-      case Which::PARTNERSHIP_ESTABLISHED:
-      case Which::PARTNERSHIP_ENDED: {
-        const bool establish = p.which() == Which::PARTNERSHIP_ESTABLISHED;
-        auto x = establish ? p.getPartnershipEstablished() : p.getPartnershipEnded();
-        return Edge(0, View(x.getA()), View(x.getB()), static_cast<uint16_t>(x.getKind()),
-                    establish, seq, e);
-      }
-      case Which::ROUTE_OPENED:
-      case Which::ROUTE_CLOSED: {
-        const bool establish = p.which() == Which::ROUTE_OPENED;
-        auto x = establish ? p.getRouteOpened() : p.getRouteClosed();
-        return Edge(1, View(x.getFrom()), View(x.getTo()), static_cast<uint16_t>(x.getMode()),
-                    establish, seq, e);
-      }
-      case Which::TRADE_VOLUME_REPORTED: {
-        auto x = p.getTradeVolumeReported();
-        int64_t reporter = 0, partner = 0;
-        TWINLINE_RETURN_IF_ERROR(Entity(View(x.getReporter()), &reporter));
-        TWINLINE_RETURN_IF_ERROR(Entity(View(x.getPartner()), &partner));
-        const auto flow = static_cast<uint16_t>(x.getFlow());
-        auto [it, inserted] = trade_keys_.try_emplace(
-            std::tuple(reporter, partner, std::string(View(x.getPeriod())), flow),
-            trade_keys_.size() + 1);
-        if (inserted) {
-          TWINLINE_RETURN_IF_ERROR(
-              insert_trade_key_.Int(1, it->second)
-                  .Int(2, reporter)
-                  .Int(3, partner)
-                  .Text(4, View(x.getPeriod()))
-                  .Text(5, EnumerantName(capnp::Schema::from<schema::TradeFlow>(), flow))
-                  .Run());
-        }
-        ++stats_->trade_reports;
-        return insert_trade_report_.Int(1, static_cast<int64_t>(seq))
-            .Int(2, it->second)
-            .Int(3, e)
-            .Int(4, l)
-            .Real(5, x.getAmount())
-            .Text(6, View(x.getCurrency()))
-            .Run();
-      }
-      default:
-        return Status::Ok();  // not part of the question
-    }
-  }
-
-  sqlite3* db_;       // borrowed
-  LoadStats* stats_;  // borrowed
+ private:
+  sqlite3* db_;  // borrowed
   Stmt insert_entity_, insert_edge_, insert_edge_event_, insert_trade_key_, insert_trade_report_;
-  std::unordered_map<std::string, int64_t> entities_;
-  std::map<std::tuple<int, int64_t, int64_t, uint16_t>, int64_t> edges_;
-  std::map<std::tuple<int64_t, int64_t, std::string, uint16_t>, int64_t> trade_keys_;
 };
 
 std::string Figure(const std::optional<TradeInForce>& t) {
@@ -332,8 +236,11 @@ Status SqlReference::Load(const ReadTxn& txn, const std::string& path, LoadStats
                                 "PRAGMA cache_size = -1048576; PRAGMA temp_store = MEMORY; "
                                 "PRAGMA mmap_size = 68719476736;"));
   TWINLINE_RETURN_IF_ERROR(Exec(db, kSchemaSql));
-  Loader loader(db, stats);
-  TWINLINE_RETURN_IF_ERROR(loader.Run(txn));
+  Loader loader(db);
+  TWINLINE_RETURN_IF_ERROR(loader.Prepare());
+  TWINLINE_RETURN_IF_ERROR(Exec(db, "BEGIN"));
+  TWINLINE_RETURN_IF_ERROR(ReadEffectiveFacts(txn, &loader, stats));
+  TWINLINE_RETURN_IF_ERROR(Exec(db, "COMMIT"));
   TWINLINE_RETURN_IF_ERROR(Exec(db, kIndexSql));
   TWINLINE_RETURN_IF_ERROR(ref->Prepare());
   if (stat(path.c_str(), &st) == 0) stats->file_bytes = static_cast<uint64_t>(st.st_size);
@@ -358,11 +265,21 @@ Status SqlReference::Prepare() {
 
 Status SqlReference::AsOf(int64_t day, AsOfAnswer* out) {
   *out = AsOfAnswer();
+  TWINLINE_RETURN_IF_ERROR(AsOfCounts(day, out));
+  return AsOfTrade(day, out);
+}
+
+Status SqlReference::AsOfCounts(int64_t day, AsOfAnswer* out) {
+  out->counts.clear();
   sqlite3_bind_int64(asof_counts_, 1, day);
-  TWINLINE_RETURN_IF_ERROR(Rows(db_, asof_counts_, [&] {
+  return Rows(db_, asof_counts_, [&] {
     out->counts.push_back({Column(asof_counts_, 0), sqlite3_column_int64(asof_counts_, 1),
                            sqlite3_column_int64(asof_counts_, 2)});
-  }));
+  });
+}
+
+Status SqlReference::AsOfTrade(int64_t day, AsOfAnswer* out) {
+  out->trade.clear();
   sqlite3_bind_int64(asof_trade_, 1, day);
   return Rows(db_, asof_trade_, [&] {
     sqlite3_stmt* s = asof_trade_;
@@ -491,23 +408,21 @@ std::string LinesHash(const std::vector<std::string>& lines) {
   return ToHex(sha.Finish());
 }
 
-std::string DescribeDifference(const std::vector<std::string>& twinline,
-                               const std::vector<std::string>& sqlite) {
-  if (twinline == sqlite) return "";
-  std::vector<std::string> only_twinline, only_sqlite;
-  std::set_difference(twinline.begin(), twinline.end(), sqlite.begin(), sqlite.end(),
-                      std::back_inserter(only_twinline));
-  std::set_difference(sqlite.begin(), sqlite.end(), twinline.begin(), twinline.end(),
-                      std::back_inserter(only_sqlite));
-  std::string out = std::to_string(twinline.size()) + " lines from twinline, " +
-                    std::to_string(sqlite.size()) + " from SQLite; " +
-                    std::to_string(only_twinline.size()) + " only in twinline's, " +
-                    std::to_string(only_sqlite.size()) + " only in SQLite's";
+std::string DescribeDifference(const std::string& a_name, const std::vector<std::string>& a,
+                               const std::string& b_name, const std::vector<std::string>& b) {
+  if (a == b) return "";
+  std::vector<std::string> only_a, only_b;
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(only_a));
+  std::set_difference(b.begin(), b.end(), a.begin(), a.end(), std::back_inserter(only_b));
+  std::string out = std::to_string(a.size()) + " lines from " + a_name + ", " +
+                    std::to_string(b.size()) + " from " + b_name + "; " +
+                    std::to_string(only_a.size()) + " only in " + a_name + "'s, " +
+                    std::to_string(only_b.size()) + " only in " + b_name + "'s";
   constexpr size_t kShown = 5;
-  for (size_t i = 0; i < std::min(kShown, only_twinline.size()); ++i)
-    out += "\n  twinline: " + only_twinline[i];
-  for (size_t i = 0; i < std::min(kShown, only_sqlite.size()); ++i)
-    out += "\n  sqlite:   " + only_sqlite[i];
+  for (size_t i = 0; i < std::min(kShown, only_a.size()); ++i)
+    out += "\n    " + a_name + ": " + only_a[i];
+  for (size_t i = 0; i < std::min(kShown, only_b.size()); ++i)
+    out += "\n    " + b_name + ": " + only_b[i];
   return out;
 }
 

@@ -21,10 +21,9 @@
 // keeps the common part. Answers are reduced to sorted canonical lines
 // (AsOfLines, DiffLines) and compared line by line.
 //
-// Loading: the effective facts are read once from a twinline log (two scans:
-// the targets of retractions and amendments, then the facts) and written to
-// a fresh SQLite file with journaling off; the indexes are built after the
-// rows, then ANALYZE. Queries run on prepared statements. Not thread-safe;
+// Loading: the effective facts (effective_facts.h, the rows DuckDB loads
+// too) are read once from a twinline log and written to a fresh SQLite file
+// with journaling off; the indexes are built after the rows, then ANALYZE. Queries run on prepared statements. Not thread-safe;
 // one SqlReference per thread.
 #ifndef TWINLINE_BENCH_SQL_REFERENCE_H_
 #define TWINLINE_BENCH_SQL_REFERENCE_H_
@@ -35,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/effective_facts.h"
 #include "core/event_log.h"
 #include "core/status.h"
 #include "projections/projection.h"
@@ -99,21 +99,16 @@ std::vector<std::string> DiffLines(const std::vector<DiffRow>& rows);
 // Hex SHA-256 of the lines (each followed by '\n').
 std::string LinesHash(const std::vector<std::string>& lines);
 
-// "" when equal; else how they differ: counts and the first few lines found
-// on one side only.
-std::string DescribeDifference(const std::vector<std::string>& twinline,
-                               const std::vector<std::string>& sqlite);
+// "" when equal; else how two sides' answers differ: counts and the first
+// few lines found on one side only.
+std::string DescribeDifference(const std::string& a_name, const std::vector<std::string>& a,
+                               const std::string& b_name, const std::vector<std::string>& b);
 
 // --- The SQLite side ----------------------------------------------------------
 
-struct LoadStats {
-  uint64_t events_read = 0;    // events in the log (it is scanned twice)
-  uint64_t edge_events = 0;    // rows of edge_event
-  uint64_t edges = 0;          // rows of edge
-  uint64_t trade_reports = 0;  // rows of trade_report
-  uint64_t trade_keys = 0;     // rows of trade_key
-  uint64_t entities = 0;       // rows of entity
-  uint64_t file_bytes = 0;     // size of the SQLite file after loading and indexing
+// The rows of each table (edge_events: edge_event, ...) and the file.
+struct LoadStats : FactStats {
+  uint64_t file_bytes = 0;  // size of the SQLite file after loading and indexing
 };
 
 class SqlReference {
@@ -126,7 +121,11 @@ class SqlReference {
   SqlReference(const SqlReference&) = delete;
   SqlReference& operator=(const SqlReference&) = delete;
 
+  // Both parts of the as-of question; or each alone (the other part of
+  // `out` is left as it was).
   Status AsOf(int64_t day, AsOfAnswer* out);
+  Status AsOfCounts(int64_t day, AsOfAnswer* out);
+  Status AsOfTrade(int64_t day, AsOfAnswer* out);
   // day_from and day_to in either order; "before" is day_from's side.
   Status Diff(int64_t day_from, int64_t day_to, DiffAnswer* out);
 

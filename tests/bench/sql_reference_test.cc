@@ -2,7 +2,8 @@
 // question in SQL; these tests check that the SQL is right by hand on a small
 // history with corrections, ends and open starts, and that it agrees with
 // Replay and Diff on a generated history, which is what `bench/run` then
-// relies on at every size.
+// relies on at every size. The DuckDB reference (bench/duckdb_reference.h,
+// when the build installed it) is held to the same answers.
 #include "bench/sql_reference.h"
 
 #include <gmock/gmock.h>
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/duckdb_reference.h"
 #include "core/edtf.h"
 #include "tests/testing/test_util.h"
 
@@ -82,6 +84,54 @@ class SqlReferenceTest : public ::testing::Test {
     EXPECT_TRUE(s.ok()) << s.ToString();
     return DiffLines(rows);
   }
+
+  // What `twinline diff` computes: DiffAt, from the temporal index.
+  std::vector<std::string> TwinlineDiffAt(int64_t from, int64_t to) {
+    Query a, b;
+    a.rule = b.rule = DateRule::kEarliest;
+    a.as_of_day = from;
+    b.as_of_day = to;
+    Snapshot sa, sb;
+    std::vector<DiffRow> rows;
+    const Status s = DiffAt(*txn_, a, b, &sa, &sb, &rows);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return DiffLines(rows);
+  }
+
+#ifdef TWINLINE_DUCKDB_SCRIPT
+  // DuckDB, loaded from the facts of the same log, exported as bench/run
+  // exports them.
+  void LoadDuckDb(int threads = 1) {
+    FactStats stats;
+    uint64_t bytes = 0;
+    Status s = DuckDbReference::ExportFacts(*txn_, temp_ / "facts", &stats, &bytes);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_GT(bytes, 0u);
+    DuckDbLoad load;
+    s = DuckDbReference::Start({TWINLINE_NODE, TWINLINE_DUCKDB_SCRIPT}, temp_ / "facts",
+                               temp_ / "reference.duckdb", threads, &load, &duck_);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_THAT(load.version, ::testing::StartsWith("v"));
+    EXPECT_GT(load.file_bytes, 0u);
+  }
+  std::vector<std::string> DuckAsOf(int64_t day) {
+    AsOfAnswer answer;
+    EngineTiming t;
+    Status s = duck_->AsOfCounts(day, &answer, &t);
+    if (s.ok()) s = duck_->AsOfTrade(day, &answer, &t);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_GE(t.wall_s, 0.0);
+    return AsOfLines(answer);
+  }
+  std::vector<std::string> DuckDiff(int64_t from, int64_t to) {
+    DiffAnswer answer;
+    EngineTiming t;
+    const Status s = duck_->Diff(from, to, &answer, &t);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return DiffLines(answer);
+  }
+  std::unique_ptr<DuckDbReference> duck_;
+#endif
 
   test::TempDir temp_{"twinline-sql-reference-test"};
   std::unique_ptr<EventLog> log_;
@@ -169,8 +219,11 @@ TEST_F(SqlReferenceTest, AgreesWithReplayAndDiffOnAGeneratedHistory) {
   for (int64_t day : days) {
     const std::vector<std::string> sql = SqlAsOf(day);
     counted += sql.size();
-    EXPECT_EQ(DescribeDifference(TwinlineAsOf(day), sql), "") << FormatDay(day);
-    EXPECT_EQ(DescribeDifference(TwinlineAsOf(day, /*index=*/false), sql), "")
+    EXPECT_EQ(DescribeDifference("twinline", TwinlineAsOf(day), "SQLite", sql), "")
+        << FormatDay(day);
+    EXPECT_EQ(
+        DescribeDifference("twinline (no index)", TwinlineAsOf(day, /*index=*/false), "SQLite", sql),
+        "")
         << FormatDay(day);
   }
   EXPECT_GT(counted, 1000u);  // the question is not trivially empty
@@ -178,17 +231,90 @@ TEST_F(SqlReferenceTest, AgreesWithReplayAndDiffOnAGeneratedHistory) {
     int64_t from = any(rng), to = any(rng);
     if (from > to) std::swap(from, to);
     const std::vector<std::string> sql = SqlDiff(from, to);
-    EXPECT_EQ(DescribeDifference(TwinlineDiff(from, to), sql), "")
+    EXPECT_EQ(DescribeDifference("twinline", TwinlineDiff(from, to), "SQLite", sql), "")
+        << FormatDay(from) << " .. " << FormatDay(to);
+    EXPECT_EQ(DescribeDifference("DiffAt", TwinlineDiffAt(from, to), "SQLite", sql), "")
         << FormatDay(from) << " .. " << FormatDay(to);
   }
   EXPECT_THAT(SqlDiff(Day(1960, 1, 1), Day(2020, 1, 1)), Not(IsEmpty()));
 }
 
+#ifdef TWINLINE_DUCKDB_SCRIPT
+// DuckDB's SQL (bench/duckdb/reference.mjs) gives the hand-checked answers
+// of SQLite above: ties on a day broken by seq, the amendment, the
+// retraction, the open start, the route closed and opened again.
+TEST_F(SqlReferenceTest, DuckDbAnswersTheHandmadeHistoryAsSqliteDoes) {
+  ASSERT_NO_FATAL_FAILURE(Load(kHandmade));
+  ASSERT_NO_FATAL_FAILURE(LoadDuckDb());
+  EXPECT_THAT(DuckAsOf(Day(2004, 7, 1)),
+              ElementsAre("counts aa 2 1", "counts bb 1 0", "counts cc 1 1",
+                          "trade aa bb 2002 total 120.00 EUR 11"));
+  EXPECT_THAT(DuckDiff(Day(2004, 3, 1), Day(2005, 1, 1)),
+              ElementsAre("count aa partnerships 2 1", "count bb partnerships 1 0"));
+  for (int64_t day : {Day(1960, 1, 1), Day(1998, 1, 1), Day(2001, 3, 1), Day(2004, 2, 1),
+                      Day(2004, 7, 1), Day(2005, 1, 1), Day(2011, 1, 1), Day(2012, 1, 1)}) {
+    EXPECT_EQ(DuckAsOf(day), SqlAsOf(day)) << FormatDay(day);
+  }
+  for (auto [from, to] :
+       {std::pair(Day(1997, 12, 31), Day(2004, 3, 1)), std::pair(Day(2004, 3, 1), Day(2005, 1, 1)),
+        std::pair(Day(1960, 1, 1), Day(2020, 1, 1)), std::pair(Day(2011, 1, 1), Day(2011, 6, 1))}) {
+    EXPECT_EQ(DuckDiff(from, to), SqlDiff(from, to)) << FormatDay(from) << " .. " << FormatDay(to);
+  }
+}
+
+// On a generated history, DuckDB with two threads agrees with twinline's
+// index (as-of) and DiffAt (diff).
+TEST_F(SqlReferenceTest, DuckDbAgreesWithTwinlineOnAGeneratedHistory) {
+  const test::RunResult gen = test::RunProgram(
+      {TWINLINE_GEN_BIN, "--events", "6000", "--cities", "300", "--countries", "20", "--seed", "5"},
+      "", temp_.path());
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  ASSERT_NO_FATAL_FAILURE(Load(gen.out));
+  ASSERT_NO_FATAL_FAILURE(LoadDuckDb(/*threads=*/2));
+  std::mt19937_64 rng(11);
+  std::uniform_int_distribution<int64_t> any(Day(1950, 1, 1), Day(2025, 12, 31));
+  size_t counted = 0;
+  for (int i = 0; i < 8; ++i) {
+    const int64_t day = any(rng);
+    const std::vector<std::string> duck = DuckAsOf(day);
+    counted += duck.size();
+    EXPECT_EQ(DescribeDifference("twinline", TwinlineAsOf(day), "DuckDB", duck), "")
+        << FormatDay(day);
+  }
+  EXPECT_GT(counted, 500u);
+  for (int i = 0; i < 4; ++i) {
+    int64_t from = any(rng), to = any(rng);
+    if (from > to) std::swap(from, to);
+    EXPECT_EQ(DescribeDifference("DiffAt", TwinlineDiffAt(from, to), "DuckDB", DuckDiff(from, to)),
+              "")
+        << FormatDay(from) << " .. " << FormatDay(to);
+  }
+}
+
+// A load the DuckDB process refuses is an error with its reason, and an
+// existing database file is never loaded into.
+TEST(DuckDbReferenceTest, SaysWhyItCannotLoad) {
+  test::TempDir temp("twinline-duckdb-reference-test");
+  const DuckDbProgram program{TWINLINE_NODE, TWINLINE_DUCKDB_SCRIPT};
+  std::unique_ptr<DuckDbReference> duck;
+  DuckDbLoad load;
+  Status s = DuckDbReference::Start(program, temp / "nofacts", temp / "new.duckdb", 1, &load, &duck);
+  EXPECT_EQ(s.code(), Status::Code::kIOError) << s.ToString();
+  EXPECT_THAT(s.ToString(), ::testing::HasSubstr("no entity.csv in"));
+  EXPECT_EQ(duck, nullptr);
+
+  test::WriteFile(temp.path() / "taken.duckdb", "x");
+  s = DuckDbReference::Start(program, temp / "nofacts", temp / "taken.duckdb", 1, &load, &duck);
+  EXPECT_EQ(s.code(), Status::Code::kAlreadyExists) << s.ToString();
+}
+#endif
+
 TEST(SqlReferenceLinesTest, DescribesWhatDiffers) {
-  EXPECT_EQ(DescribeDifference({"a", "b"}, {"a", "b"}), "");
-  const std::string d = DescribeDifference({"a", "b"}, {"a", "c"});
+  EXPECT_EQ(DescribeDifference("twinline", {"a", "b"}, "SQLite", {"a", "b"}), "");
+  const std::string d = DescribeDifference("twinline", {"a", "b"}, "SQLite", {"a", "c"});
   EXPECT_THAT(d, ::testing::HasSubstr("twinline: b"));
-  EXPECT_THAT(d, ::testing::HasSubstr("sqlite:   c"));
+  EXPECT_THAT(d, ::testing::HasSubstr("SQLite: c"));
+  EXPECT_THAT(d, ::testing::HasSubstr("1 only in twinline's, 1 only in SQLite's"));
   EXPECT_NE(LinesHash({"a", "b"}), LinesHash({"ab"}));
 }
 
