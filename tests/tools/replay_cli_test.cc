@@ -278,6 +278,29 @@ TEST_F(ReplayCliTest, NetworkTableSummarisesComponentsAndHubs) {
   EXPECT_EQ(j["edges"].size(), kEdges2025);
 }
 
+TEST_F(ReplayCliTest, CountriesTableSumsTheNetworkByCountryAndListsTheStrongestLinks) {
+  // Chongqing–Düsseldorf arrives on 2004-07-22: the CN–DE link with it.
+  Result r = Twl({"replay", "--as-of", "2004-07-21", "--projection", "countries", "--top", "all"});
+  EXPECT_THAT(r.out, Not(HasSubstr("CN  DE")));
+  r = Twl({"replay", "--as-of", "2004-07-22", "--projection", "countries", "--top", "all"});
+  EXPECT_THAT(r.out, HasSubstr("as of 2004-07-22, known at seq 96, dates range"));
+  ASSERT_EQ(Grep(r.out, "^CN  DE +1 +0$").size(), 1u) << r.out;
+  // A year-dated partnership is possible within its year, certain after it.
+  r = Twl({"replay", "--as-of", "1981-06-30", "--projection", "countries"});
+  EXPECT_EQ(Grep(r.out, "^CN  FR +0–1 +0$").size(), 1u) << r.out;
+  EXPECT_EQ(Grep(r.out, "^partnerships: +0–2$").size(), 1u) << r.out;
+  r = Twl({"replay", "--as-of", "2025", "--projection", "countries", "--top", "2"});
+  EXPECT_THAT(r.out, HasSubstr("links, the 2 strongest of 8:"));
+  EXPECT_EQ(Grep(r.out, "^CN +6 +4 +6$").size(), 1u) << r.out;  // every partnership touches China
+  EXPECT_EQ(Grep(r.out, "^- +0 +1 +1$").size(), 1u) << r.out;   // Europe: no country
+  // The CSV lists: one row per country, or per link.
+  r = Twl({"replay", "--as-of", "2025", "--projection", "countries", "--format", "csv", "--layer",
+           "nodes"});
+  EXPECT_THAT(r.out, HasSubstr("country,partnerships_certain,partnerships_possible,routes_certain,"
+                               "routes_possible,entities_certain,entities_possible\n,0,0,1,1,1,1\n"));
+  EXPECT_THAT(r.out, HasSubstr("\nCN,6,6,4,4,6,6\n"));
+}
+
 TEST_F(ReplayCliTest, TimelineOfChongqingListsThePartnershipWithItsSource) {
   Result r = Twl({"replay", "--as-of", "2025", "--projection", "timeline", "--entity", "重庆"});
   const std::vector<std::string> lines = Grep(r.out, "");

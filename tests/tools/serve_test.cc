@@ -626,6 +626,13 @@ TEST_F(ServeTest, ReplayAnswersAreByteIdenticalToTheCli) {
        {"replay", "--from", "2019", "--to", "2025", "--format", "json"}, "application/json"},
       {"/v1/replay?from=2019&to=2025&format=csv",
        {"replay", "--from", "2019", "--to", "2025"}, "text/csv; charset=utf-8"},
+      {"/v1/replay?as_of=2025&projection=countries&top=3",
+       {"replay", "--as-of", "2025", "--projection", "countries", "--top", "3", "--format", "json"},
+       "application/json"},
+      {"/v1/replay?as_of=1981-06-30&projection=countries&format=csv&layer=edges&top=all",
+       {"replay", "--as-of", "1981-06-30", "--projection", "countries", "--format", "csv",
+        "--layer", "edges", "--top", "all"},
+       "text/csv; charset=utf-8"},
       {"/v1/replay?from=2023-01&to=2024-06&step=month&entity=chengdu&dates=latest&format=table",
        {"replay", "--from", "2023-01", "--to", "2024-06", "--step", "month", "--entity", "chengdu",
         "--dates", "latest", "--format", "table"},
@@ -724,6 +731,57 @@ TEST_F(ServeTest, ReplayNetworkComesAsJsonGraphmlOrGeojson) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_TRUE(r.json["nodes"].empty()) << r.body;
   EXPECT_TRUE(r.json["edges"].empty()) << r.body;
+}
+
+TEST_F(ServeTest, ReplayCountriesAggregatesTheNetworkByCountryWithCertainAndPossible) {
+  StartServer();
+  // Mid-1981 Chengdu–Montpellier (dated 1981) only possibly holds: CN–FR is
+  // a possible link; at the end of 2025 the network's six partnerships all
+  // touch China, Chongqing–Düsseldorf among them.
+  HttpResult r = Get("/v1/replay?as_of=1981-06-30&projection=countries");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["known_seq"], kSeedEvents);
+  Json link;
+  for (const Json& l : r.json["links"]) {
+    if (l["a"] == "CN" && l["b"] == "FR") link = l;
+  }
+  ASSERT_FALSE(link.is_null()) << r.body;
+  EXPECT_EQ(link["partnerships"], (Json{{"certain", 0}, {"possible", 1}}));
+
+  r = Get("/v1/replay?as_of=2025&projection=countries&top=2");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["partnerships"], (Json{{"certain", 6}, {"possible", 6}}));
+  EXPECT_EQ(r.json["routes"], (Json{{"certain", 4}, {"possible", 4}}));
+  EXPECT_EQ(r.json["links_total"], 8);
+  ASSERT_EQ(r.json["links"].size(), 2u);  // the two strongest: CN–BE and CN–DE, one of each kind
+  EXPECT_EQ(r.json["links"][0], (Json{{"a", "BE"}, {"b", "CN"},
+                                      {"partnerships", {{"certain", 1}, {"possible", 1}}},
+                                      {"routes", {{"certain", 1}, {"possible", 1}}}}));
+  EXPECT_EQ(r.json["links"][1]["a"], "CN");
+  EXPECT_EQ(r.json["links"][1]["b"], "DE");
+  const Json& first = r.json["countries"][0];  // Europe has no country: null, listed first
+  EXPECT_TRUE(first["country"].is_null()) << r.body;
+  EXPECT_EQ(first["routes"], (Json{{"certain", 1}, {"possible", 1}}));
+  for (const Json& c : r.json["countries"]) {
+    if (c["country"] == "CN") {
+      EXPECT_EQ(c["partnerships"]["certain"], 6);
+    }
+  }
+
+  struct Refused {
+    std::string target, field;
+  };
+  for (const Refused& c : std::vector<Refused>{
+           {"/v1/replay?as_of=2025&projection=countries&entity=chengdu", "entity"},
+           {"/v1/replay?as_of=2025&projection=network&top=5", "top"},
+           {"/v1/replay?as_of=2025&projection=countries&top=many", "top"},
+           {"/v1/replay?as_of=2025&projection=countries&format=csv", "layer"},
+           {"/v1/replay?as_of=2025&projection=countries&format=graphml", "format"},
+       }) {
+    r = Get(c.target);
+    EXPECT_EQ(r.status, 400) << c.target << ": " << r.body;
+    EXPECT_EQ(Error(r)["field"], c.field) << c.target << ": " << r.body;
+  }
 }
 
 TEST_F(ServeTest, ReplayTimelineTellsOneEntitysStoryWithSources) {

@@ -10,6 +10,7 @@
 #include "core/edtf.h"
 #include "events/json_codec.h"
 #include "projections/network.h"
+#include "tools/api/countries_view.h"
 #include "tools/api/event_summary.h"
 #include "tools/api/json_views.h"
 #include "tools/api/network_export.h"
@@ -635,12 +636,30 @@ const std::vector<std::string>& FormatsOf(const std::string& projection) {
       {"network", {"table", "json", "graphml", "geojson", "gexf", "csv"}},
       {"network_window", {"gexf", "graphml", "geojson", "csv", "json"}},
       {"timeline", {"table", "json"}},
+      {"countries", {"table", "json", "csv"}},
       {"series", {"csv", "json", "table", "svg", "png"}},
   };
   return kFormats.at(projection);
 }
 
 bool IsSeries(const ReplayRequest& r) { return !r.from.empty() || !r.to.empty(); }
+
+// The links a countries answer shows: a count, "all" (0), or the default.
+Status ParseTop(const ReplayRequest& r, size_t* top) {
+  *top = kDefaultCountryLinks;
+  if (r.top.empty()) return Status::Ok();
+  if (r.top == "all") {
+    *top = 0;
+    return Status::Ok();
+  }
+  const char* end = r.top.data() + r.top.size();
+  auto [ptr, ec] = std::from_chars(r.top.data(), end, *top);
+  if (ec != std::errc() || ptr != end || *top == 0) {
+    return Status::InvalidArgument("'" + r.top + "' is not a number of links (1 or more, or all)")
+        .WithField(ParamName(r.style, "top"));
+  }
+  return Status::Ok();
+}
 // The network over a window: from/to with projection network.
 bool IsWindow(const ReplayRequest& r) { return IsSeries(r) && r.projection == "network"; }
 
@@ -651,7 +670,8 @@ Status ReplayFormat(const ReplayRequest& r, std::string* format) {
   const bool series = IsSeries(r);
   if (!r.projection.empty()) {
     TWINLINE_RETURN_IF_ERROR(
-        CheckChoice(style, "projection", r.projection, {"counts", "trade", "network", "timeline"}));
+        CheckChoice(style, "projection", r.projection,
+                    {"counts", "trade", "network", "timeline", "countries"}));
   }
   const bool window = IsWindow(r);
   if (series && !window && !r.step.empty()) {
@@ -685,6 +705,22 @@ Status ReplayFormat(const ReplayRequest& r, std::string* format) {
                                    ParamName(style, "entity"))
         .WithField(ParamName(style, "projection"));
   }
+  if (projection == "countries" && !r.common.entity.empty()) {
+    return Status::InvalidArgument(
+               "the network by country is the whole network's; for one entity's neighbourhood "
+               "give " + ParamSetting(style, "projection", "network") + " with " +
+               ParamName(style, "entity"))
+        .WithField(ParamName(style, "entity"));
+  }
+  if (!r.top.empty()) {
+    if (projection != "countries") {
+      return Status::InvalidArgument(ParamName(style, "top") + " applies to " +
+                                     ParamSetting(style, "projection", "countries"))
+          .WithField(ParamName(style, "top"));
+    }
+    size_t top = 0;
+    TWINLINE_RETURN_IF_ERROR(ParseTop(r, &top));
+  }
   const auto& formats = FormatsOf(projection);
   *format = r.format.empty() ? formats.front() : r.format;
   if (std::find(formats.begin(), formats.end(), *format) == formats.end()) {
@@ -707,26 +743,48 @@ Status ReplayFormat(const ReplayRequest& r, std::string* format) {
   // table (csv) or one geometry type (geojson); the window's GeoJSON and
   // every network CSV need one.
   const std::string layer = ParamName(style, "layer");
-  const bool layered = projection.starts_with("network") && (*format == "csv" || *format == "geojson");
+  const bool layered = (projection.starts_with("network") || projection == "countries") &&
+                       (*format == "csv" || *format == "geojson");
   if (!r.layer.empty()) {
     if (!layered) {
-      return Status::InvalidArgument(layer + " applies to a network written as csv or geojson")
+      return Status::InvalidArgument(layer + " applies to a network written as csv or geojson, " +
+                                     "and to " + ParamSetting(style, "projection", "countries") +
+                                     " as csv")
           .WithField(layer);
     }
     TWINLINE_RETURN_IF_ERROR(CheckChoice(style, "layer", r.layer, {"nodes", "edges"}));
   } else if (layered && (window || *format == "csv")) {
+    const bool countries = projection == "countries";
     return Status::InvalidArgument(
                ParamSetting(style, "format", *format) + " holds one list: give " +
                ParamSetting(style, "layer", "nodes") + " (" +
-               (*format == "csv" ? "the node list" : "points") + ") or " +
-               ParamSetting(style, "layer", "edges") + " (" +
-               (*format == "csv" ? "the edge list" : "lines") + ")")
+               (countries ? "a row per country" : *format == "csv" ? "the node list" : "points") +
+               ") or " + ParamSetting(style, "layer", "edges") + " (" +
+               (countries ? "the links between countries"
+                : *format == "csv" ? "the edge list" : "lines") +
+               ")")
         .WithField(layer);
   }
   return Status::Ok();
 }
 
 namespace {
+
+// A debug line on what a replay read (the index and its tail, or the log).
+void LogReplayStats(spdlog::logger* logger, const Query& query, const ReplayStats& stats) {
+  if (logger == nullptr) return;
+  if (!stats.index_problem.empty()) {
+    logger->warn("{}; answering from the log instead", stats.index_problem);
+  }
+  if (stats.used_index) {
+    logger->debug("answered as of {} from the temporal index at seq {} and {} later {}",
+                  FormatDay(query.as_of_day), stats.index_seq, stats.tail_events,
+                  stats.tail_events == 1 ? "event" : "events");
+  } else {
+    logger->debug("replayed {} events of the log to {}", stats.events_applied,
+                  FormatDay(query.as_of_day));
+  }
+}
 
 // The network over [first, last] in one of the window formats.
 Status PrintWindow(const ReadTxn& txn, const Query& query, int64_t first, int64_t last,
@@ -794,6 +852,15 @@ Status RenderReplay(ReadView& read_view, const ReplayRequest& r, std::ostream& o
   if (IsSeries(r)) return PrintSeries(r, *read_view.txn, query, entity, format, out);
 
   TWINLINE_RETURN_IF_ERROR(ParseAsOfDay(r.as_of, ParamName(r.style, "as_of"), &query.as_of_day));
+  if (r.projection == "countries") {
+    size_t top = 0;
+    TWINLINE_RETURN_IF_ERROR(ParseTop(r, &top));
+    ReplayStats stats;
+    TWINLINE_RETURN_IF_ERROR(
+        PrintCountries(*read_view.txn, query, top, format, r.layer, out, &stats));
+    LogReplayStats(logger, query, stats);
+    return Status::Ok();
+  }
   if (r.projection == "network" &&
       (format == "gexf" || format == "csv" || (format == "geojson" && !r.layer.empty()))) {
     // The window writers on the one day: the same edges (edge_history.h),
@@ -816,19 +883,7 @@ Status RenderReplay(ReadView& read_view, const ReplayRequest& r, std::ostream& o
   twinline::Snapshot state;
   ReplayStats stats;
   TWINLINE_RETURN_IF_ERROR(Replay(*read_view.txn, query, &state, &stats));
-  if (logger != nullptr) {
-    if (!stats.index_problem.empty()) {
-      logger->warn("{}; answering from the log instead", stats.index_problem);
-    }
-    if (stats.used_index) {
-      logger->debug("answered as of {} from the temporal index at seq {} and {} later {}",
-                    FormatDay(query.as_of_day), stats.index_seq, stats.tail_events,
-                    stats.tail_events == 1 ? "event" : "events");
-    } else {
-      logger->debug("replayed {} events of the log to {}", stats.events_applied,
-                    FormatDay(query.as_of_day));
-    }
-  }
+  LogReplayStats(logger, query, stats);
   const View view{*read_view.txn, state, entity, format, out, notes};
   if (r.projection == "trade") return PrintTrade(view);
   if (r.projection == "network") return PrintNetwork(view);

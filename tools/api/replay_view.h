@@ -1,7 +1,7 @@
 // Replay answers, rendered: what `twinline replay` prints and GET /v1/replay
 // sends, from one request and one entry point, so both give the same bytes.
 // A replay is the state of the network on a valid day as the log knew it at
-// a recorded time (docs/PROJECTIONS.md), as one of four projections:
+// a recorded time (docs/PROJECTIONS.md), as one of five projections:
 //
 //   counts    per entity: partnerships, routes, forums, agreements, offices,
 //             awards, ... as certain–possible ranges; for one entity also
@@ -15,6 +15,9 @@
 //             events and sources (network_export.h)
 //   timeline  one entity's story, with the sources of every event
 //                                                      (table, json)
+//   countries the network by country: each country's partnerships, routes
+//             and entities with an edge, and the `top` strongest links
+//             between countries (countries_view.h)     (table, json, csv)
 //
 // or, with from/to/step instead of as_of, a time series of key figures, one
 // replay per step (csv, json, table; svg and png draw it: series_chart.h);
@@ -64,9 +67,11 @@ struct ReplayRequest {
   std::string as_of;       // one valid day: the LAST day of this EDTF date
   std::string from, to;    // or a time series: first and last step
   std::string step;        // year (default) | month
-  std::string projection;  // counts (default) | trade | network | timeline; not with a series
+  std::string projection;  // counts (default) | trade | network | timeline | countries;
+                           // not with a series
   std::string format;      // table | json | csv | graphml | geojson | gexf | svg | png; see above
-  std::string layer;       // nodes | edges: a network as csv or geojson
+  std::string layer;       // nodes | edges: a network as csv or geojson, countries as csv
+  std::string top;         // countries: the strongest links shown (a count, or "all")
   ProjectionParams common;  // known_at, dates, entity, no_index
   ParamStyle style = ParamStyle::kFlags;
   size_t max_steps = kMaxSeriesSteps;

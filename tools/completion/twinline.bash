@@ -23,8 +23,8 @@ _twinline() {
         forum_held route_opened route_closed office_opened organisation_founded award_granted
         trade_volume_reported count_reported initiative_launched retraction amendment corroboration" -- "$cur"))
       return ;;
-    --projection) COMPREPLY=($(compgen -W "counts trade network timeline" -- "$cur")); return ;;
-    --format) COMPREPLY=($(compgen -W "table json ndjson csv tsv graphml geojson" -- "$cur")); return ;;
+    --projection) COMPREPLY=($(compgen -W "counts trade network timeline countries" -- "$cur")); return ;;
+    --format) COMPREPLY=($(compgen -W "table json ndjson csv tsv graphml geojson gexf svg png" -- "$cur")); return ;;
     --dates) COMPREPLY=($(compgen -W "range earliest latest" -- "$cur")); return ;;
   esac
   if [[ -z "$verb" ]]; then

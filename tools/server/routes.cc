@@ -746,7 +746,7 @@ Response Routes::Replay(const Request& req, const Params& params) const {
   const bool keep_alive = req.keep_alive();
   auto fail = [&](const Status& s) { return StatusResponse(s, Origin::kParameters, version, keep_alive); };
   Status s = CheckParams(params, {"as_of", "known_at", "projection", "entity", "dates", "format",
-                                  "from", "to", "step", "layer"});
+                                  "from", "to", "step", "layer", "top"});
   if (s.ok()) s = CheckNotEmpty(params);
   if (!s.ok()) return fail(s);
   api::ReplayRequest r;
@@ -758,6 +758,7 @@ Response Routes::Replay(const Request& req, const Params& params) const {
   Take(params, "to", &r.to);
   Take(params, "step", &r.step);
   Take(params, "layer", &r.layer);
+  Take(params, "top", &r.top);
   TakeShared(params, &r.projection, &r.format, &r.common);
   std::string format;
   s = api::ReplayFormat(r, &format);  // before the snapshot: reads nothing
