@@ -16,6 +16,7 @@ packages=(
   libsimdjson-dev                   # JSON event decoder (fast path)
   libssl-dev                        # SHA-256 hash chain
   libicu-dev                        # Unicode name folding
+  libmimalloc-dev                   # the allocator the twinline binary links (import speed)
   libnats-dev                       # replication: cnats (JetStream)
   help2man                          # the man page, made from --help at build time
   librsvg2-dev libcairo2-dev        # PNG charts (replay --format png)

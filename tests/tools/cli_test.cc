@@ -271,7 +271,7 @@ TEST_F(CliTest, ImportProgressShowsShareOfFileAndEndsItsLine) {
   const std::string path = File("progress.ndjson", lines + SeedNdjson());
   Result r = Twl({"import", "--progress", path});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.err, HasSubstr("read 2000 lines, "));
+  EXPECT_THAT(r.err, testing::ContainsRegex("read 20[0-9][0-9] lines, "));
   EXPECT_THAT(r.err, testing::ContainsRegex("of 0\\.[0-9] MB \\([0-9]+%\\), about 0:[0-9][0-9] left"));
   EXPECT_THAT(r.err, HasSubstr("committing…"));
   EXPECT_EQ(r.err.back(), '\n');

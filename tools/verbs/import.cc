@@ -1,7 +1,8 @@
 // `twinline import FILE|-`: a whole NDJSON or CSV file appended as ONE atomic
-// batch, streamed: each line is read, decoded and handed to one
-// EventLog::BatchWriter as soon as it is read, so memory holds one line and
-// one event at a time, the entities the file registers and LMDB's dirty
+// batch, streamed: each line is read and decoded on a thread of its own
+// (api::NdjsonStream) and handed to one EventLog::BatchWriter on this one,
+// so memory holds a few thousand events at a time, the entities the file
+// registers and LMDB's dirty
 // pages (at most 512 MiB; the rest spill to the data file), whatever the
 // size of the file (10^7 events: 557 MB anonymous memory at most). The first bad line aborts the import with
 // "FILE:LINE: field: message" and the log is left as it was; a file can
@@ -30,6 +31,7 @@
 #include "events/json_codec.h"
 #include "tools/api/batch_decode.h"
 #include "tools/api/json_views.h"
+#include "tools/api/ndjson_stream.h"
 #include "tools/api/read_view.h"
 #include "tools/cli.h"
 
@@ -39,9 +41,6 @@ namespace {
 // Progress is shown only on a terminal and only when it is worth it.
 constexpr size_t kProgressThreshold = 1000;
 constexpr size_t kProgressEvery = 1000;
-// A line longer than an event may be (kMaxEventBytes) is refused before the
-// JSON parser spends memory on it, and never held whole.
-constexpr size_t kMaxLineBytes = api::kMaxEventBytes;
 
 struct ImportFlags {
   std::string file;
@@ -70,61 +69,6 @@ struct ImportFlags {
   }
 };
 
-// Reads a stream one line at a time. A line longer than kMaxLineBytes is
-// measured but not stored, so memory stays bounded whatever the input.
-class LineReader {
- public:
-  explicit LineReader(std::istream& in) : in_(in) {}
-
-  // The next line, without its line break (LF or CRLF), in *line; its length
-  // in *length (when *length > kMaxLineBytes, *line holds only a prefix).
-  // Returns false at the end of input.
-  bool Next(std::string* line, size_t* length) {
-    line->clear();
-    *length = 0;
-    bool any = false;
-    char last = '\0';
-    while (true) {
-      if (pos_ == end_ && !Fill()) break;
-      any = true;
-      const char* start = buffer_.data() + pos_;
-      const auto* newline = static_cast<const char*>(std::memchr(start, '\n', end_ - pos_));
-      const size_t n = newline != nullptr ? static_cast<size_t>(newline - start) : end_ - pos_;
-      if (line->size() <= kMaxLineBytes) line->append(start, std::min(n, kMaxLineBytes + 1 - line->size()));
-      if (n > 0) last = start[n - 1];
-      *length += n;
-      pos_ += n;
-      if (newline != nullptr) {
-        ++pos_;
-        break;
-      }
-    }
-    if (last == '\r') {
-      --*length;
-      if (line->size() > *length) line->resize(*length);
-    }
-    return any;
-  }
-
-  bool bad() const { return in_.bad(); }
-  // Bytes of input read so far (for progress).
-  uint64_t bytes_read() const { return filled_ - (end_ - pos_); }
-
- private:
-  bool Fill() {
-    in_.read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
-    pos_ = 0;
-    end_ = static_cast<size_t>(in_.gcount());
-    filled_ += end_;
-    return end_ > 0;
-  }
-
-  std::istream& in_;
-  std::vector<char> buffer_ = std::vector<char>(size_t{1} << 16);
-  size_t pos_ = 0, end_ = 0;
-  uint64_t filled_ = 0;
-};
-
 // Progress on stderr (a terminal, or --progress): lines read, and for a
 // file its share of the bytes and the time left at the rate so far:
 //   read 250000 lines, 80.2 of 320.8 MB (25%), about 0:42 left
@@ -136,7 +80,10 @@ class Progress {
         start_(std::chrono::steady_clock::now()) {}
   ~Progress() { Done(); }
   void Line(size_t n, uint64_t bytes) {
-    if (err_ == nullptr || n < kProgressThreshold || n % kProgressEvery != 0) return;
+    // Each time the count passes a multiple of kProgressEvery (events come
+    // with their line numbers, which skip comments and blank lines).
+    if (err_ == nullptr || n < kProgressThreshold || n / kProgressEvery == shown_at_ / kProgressEvery) return;
+    shown_at_ = n;
     *err_ << "\rread " << n << " lines";
     if (total_ > 0) {
       char buf[96];
@@ -168,6 +115,7 @@ class Progress {
   std::ostream* err_;
   uint64_t total_;  // bytes of the file; 0 when unknown (stdin)
   std::chrono::steady_clock::time_point start_;
+  size_t shown_at_ = 0;  // the count last shown
   bool shown_ = false;
 };
 
@@ -182,24 +130,22 @@ class Importer {
       : ctx_(ctx), name_(name), resolver_(resolver), options_(options), writer_(writer),
         progress_(ctx, show_progress, total_bytes) {}
 
+  // An NDJSON file: decoded on a thread of its own (api::NdjsonStream)
+  // while this one hands the events to the writer.
   Status Ndjson(std::istream& in) {
-    LineReader reader(in);
-    std::string text;
-    size_t length = 0;
-    int64_t line = 0;
-    while (reader.Next(&text, &length)) {
-      ++line;
-      progress_.Line(static_cast<size_t>(line), reader.bytes_read());
-      if (length > kMaxLineBytes) {
-        return FailAt(line, Status::InvalidArgument("line is " + std::to_string(length) +
-                                                    " bytes; an event may be at most " +
-                                                    std::to_string(kMaxLineBytes) + " bytes"));
-      }
-      const size_t first = text.find_first_not_of(" \t");
-      if (first == std::string::npos || text[first] == '#') continue;
-      TWINLINE_RETURN_IF_ERROR(Take(nullptr, text, line));
+    api::NdjsonStream stream(in, resolver_, options_);
+    stream.Start();
+    api::StreamedEvent e;
+    while (stream.Next(&e)) {
+      progress_.Line(static_cast<size_t>(e.line), e.bytes);
+      ++events_;
+      if (writer_ == nullptr) continue;
+      Status s = writer_->Add(std::move(e.event), nullptr);
+      if (!s.ok()) return FailAt(e.line, s);
     }
-    if (reader.bad()) return Status::IOError("error reading " + name_);
+    const Status& s = stream.status();
+    if (s.code() == Status::Code::kIOError) return Status::IOError("error reading " + name_);
+    if (!s.ok()) return FailAt(stream.failed_line(), s);
     return Status::Ok();
   }
 
