@@ -7,12 +7,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <lmdb.h>
+#include <openssl/sha.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
+#include <regex>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -237,6 +240,76 @@ TEST_F(StorageCliTest, NewerFormatIsRefusedByEveryVerbAndNeverWritten) {
 
 // ---------------------------------------------------------------------------
 // Corruption: verify and serve.
+
+// `twinline upgrade OLD NEW`: a database of on-disk format 1 (records stored
+// unpacked, in their canonical form, chained by SHA-256), built here with
+// LMDB's C API from the bundled dataset's records and a chain re-derived
+// with OpenSSL, is copied into the current format with the same records,
+// the same chain head and the same answers; a database that is not of
+// format 1 is refused.
+TEST_F(StorageCliTest, UpgradeCopiesAFormatOneDatabaseWithTheSameChainAndAnswers) {
+  ASSERT_EQ(Twl({"init"}).exit_code, 0);
+  ASSERT_EQ(Twl({"import", std::string(TWINLINE_SOURCE_DIR) + "/data/seed.ndjson"}).exit_code, 0);
+  const Result verified = Twl({"verify"});
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(verified.out, m, std::regex("ok: ([0-9]+) events.*chain head ([0-9a-f]{64})")))
+      << verified.out;
+  const int events = std::stoi(m[1]);
+  const std::string head = m[2];
+  ASSERT_GT(events, 50);
+
+  const fs::path old_db = dir_ / "format1";
+  fs::create_directories(old_db);
+  MDB_env* env = nullptr;
+  ASSERT_EQ(mdb_env_create(&env), 0);
+  ASSERT_EQ(mdb_env_set_maxdbs(env, 16), 0);
+  ASSERT_EQ(mdb_env_set_mapsize(env, size_t{64} << 20), 0);
+  ASSERT_EQ(mdb_env_open(env, old_db.c_str(), 0, 0644), 0);
+  MDB_txn* txn = nullptr;
+  ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+  MDB_dbi meta, records, chain;
+  ASSERT_EQ(mdb_dbi_open(txn, "meta", MDB_CREATE, &meta), 0);
+  ASSERT_EQ(mdb_dbi_open(txn, "events", MDB_CREATE, &records), 0);
+  ASSERT_EQ(mdb_dbi_open(txn, "chain", MDB_CREATE, &chain), 0);
+  auto put = [&](MDB_dbi dbi, std::string key, std::string value) {
+    MDB_val k{key.size(), key.data()}, v{value.size(), value.data()};
+    ASSERT_EQ(mdb_put(txn, dbi, &k, &v, 0), 0);
+  };
+  put(meta, "format_version", "1");
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> hash{};  // before seq 1: zeros
+  for (int seq = 1; seq <= events; ++seq) {
+    const Result raw = Twl({"log", "--raw", std::to_string(seq)});
+    ASSERT_EQ(raw.exit_code, 0) << raw.err;
+    std::string key(8, '\0');
+    for (int i = 0; i < 8; ++i) key[i] = static_cast<char>((static_cast<uint64_t>(seq) >> (56 - 8 * i)) & 0xff);
+    std::string chained(reinterpret_cast<const char*>(hash.data()), hash.size());
+    chained += raw.out;
+    SHA256(reinterpret_cast<const unsigned char*>(chained.data()), chained.size(), hash.data());
+    put(records, key, raw.out);
+    put(chain, key, std::string(reinterpret_cast<const char*>(hash.data()), hash.size()));
+  }
+  ASSERT_EQ(mdb_txn_commit(txn), 0);
+  mdb_env_close(env);
+
+  const std::string new_db = (dir_ / "upgraded").string();
+  const Result upgraded = Exec({TWINLINE_BIN, "upgrade", old_db.string(), new_db});
+  ASSERT_EQ(upgraded.exit_code, 0) << upgraded.err;
+  EXPECT_THAT(Twl({"verify"}, "", new_db).out, HasSubstr("chain head " + head));
+  EXPECT_EQ(Twl({"export"}, "", new_db).out, Twl({"export"}).out);
+  for (const std::vector<std::string>& question :
+       {std::vector<std::string>{"replay", "--as-of", "2004-07-22"},
+        std::vector<std::string>{"diff", "2000", "2021-12-08"}}) {
+    const Result a = Twl(question, "", new_db), b = Twl(question);
+    EXPECT_EQ(a.exit_code, 0) << a.err;
+    EXPECT_EQ(a.out, b.out);
+  }
+
+  // The current format is not format 1: refused, nothing made.
+  const Result refused = Exec({TWINLINE_BIN, "upgrade", db_, (dir_ / "again").string()});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_THAT(refused.err, HasSubstr("format"));
+  EXPECT_FALSE(fs::exists(dir_ / "again" / "data.mdb"));
+}
 
 TEST_F(StorageCliTest, FlippedByteIsNamedByVerifyAndStopsServeUnlessToldNotToVerify) {
   Seed();
