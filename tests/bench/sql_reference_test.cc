@@ -44,6 +44,16 @@ class SqlReferenceTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
 
+  // A generated history of 6,000 events, with partial dates, corrections,
+  // ended partnerships and closed routes.
+  void LoadGenerated() {
+    const test::RunResult gen = test::RunProgram(
+        {TWINLINE_GEN_BIN, "--events", "6000", "--cities", "300", "--countries", "20", "--seed", "5"},
+        "", temp_.path());
+    ASSERT_EQ(gen.exit_code, 0) << gen.err;
+    ASSERT_NO_FATAL_FAILURE(Load(gen.out));
+  }
+
   test::RunResult Twl(std::vector<std::string> args) {
     args.insert(args.begin(), {TWINLINE_BIN, "--db", temp_ / "db"});
     return test::RunProgram(args, "", temp_.path());
@@ -204,11 +214,7 @@ TEST_F(SqlReferenceTest, AnswersDiffByHand) {
 // and closed routes) answers identically at many dates, with and without
 // the index, and its diffs too.
 TEST_F(SqlReferenceTest, AgreesWithReplayAndDiffOnAGeneratedHistory) {
-  const test::RunResult gen = test::RunProgram(
-      {TWINLINE_GEN_BIN, "--events", "6000", "--cities", "300", "--countries", "20", "--seed", "5"},
-      "", temp_.path());
-  ASSERT_EQ(gen.exit_code, 0) << gen.err;
-  ASSERT_NO_FATAL_FAILURE(Load(gen.out));
+  ASSERT_NO_FATAL_FAILURE(LoadGenerated());
 
   std::vector<int64_t> days;
   for (int year = 1950; year <= 2026; year += 4) days.push_back(Day(year, 6, 30));
@@ -265,11 +271,7 @@ TEST_F(SqlReferenceTest, DuckDbAnswersTheHandmadeHistoryAsSqliteDoes) {
 // On a generated history, DuckDB with two threads agrees with twinline's
 // index (as-of) and DiffAt (diff).
 TEST_F(SqlReferenceTest, DuckDbAgreesWithTwinlineOnAGeneratedHistory) {
-  const test::RunResult gen = test::RunProgram(
-      {TWINLINE_GEN_BIN, "--events", "6000", "--cities", "300", "--countries", "20", "--seed", "5"},
-      "", temp_.path());
-  ASSERT_EQ(gen.exit_code, 0) << gen.err;
-  ASSERT_NO_FATAL_FAILURE(Load(gen.out));
+  ASSERT_NO_FATAL_FAILURE(LoadGenerated());
   ASSERT_NO_FATAL_FAILURE(LoadDuckDb(/*threads=*/2));
   std::mt19937_64 rng(11);
   std::uniform_int_distribution<int64_t> any(Day(1950, 1, 1), Day(2025, 12, 31));
