@@ -548,7 +548,6 @@ Status CountsCsvLines(const std::string& csv, std::vector<std::string>* lines) {
 // output is checked like any other answer.
 void TwinlineProcess(benchmark::State& state) {
   const MicroOptions& o = fixture->options();
-  uint64_t peak_rss_kb = 0;
   Latencies(state, kCounts, "twinline replay (process)",
             [&](size_t i, Timing* t, std::vector<std::string>* lines) {
               std::string csv;
@@ -562,10 +561,8 @@ void TwinlineProcess(benchmark::State& state) {
                                        std::to_string(stats.exit_code));
               }
               t->Set(stats.wall_s, stats.user_s + stats.sys_s);
-              peak_rss_kb = std::max(peak_rss_kb, stats.peak_rss_kb);
               return CountsCsvLines(csv, lines);
             });
-  state.counters["peak_rss_kb"] = static_cast<double>(peak_rss_kb);
 }
 
 void Sqlite(benchmark::State& state, Question q) {

@@ -5,7 +5,9 @@
 //
 // Peak RSS comes from two places:
 //  * peak_rss_kb: the kernel's high-water mark of the whole resident set
-//    (wait4's ru_maxrss, the same as VmHWM), exact;
+//    (wait4's ru_maxrss), exact, but never below the measuring process's
+//    own at the spawn (Linux carries it across exec; `twinline-bench
+//    measure` is a few MB);
 //  * peak_anon_kb / peak_file_kb: the greatest RssAnon (heap, stacks) and
 //    RssFile (file-backed pages: the binary and, for twinline, LMDB's
 //    memory map of data.mdb) seen by sampling /proc/PID/status every
@@ -40,7 +42,9 @@ Status RunMeasured(const std::vector<std::string>& argv, int poll_ms, ProcessSta
 // Runs argv with its stdout read into `out` (stdin and stderr this
 // process's), and waits for it: wall time from the start to the exit, CPU
 // time and peak_rss_kb from the kernel (no /proc sampling, so nothing runs
-// beside it but the read of its output). A non-zero exit is reported in
+// beside it but the read of its output). The kernel's high-water mark of a
+// spawned process starts at this process's own (it is carried across exec):
+// a large caller makes it meaningless. A non-zero exit is reported in
 // exit_code.
 Status RunCaptured(const std::vector<std::string>& argv, std::string* out, ProcessStats* stats);
 

@@ -20,7 +20,7 @@
 //       rows: c, slug, kind (0 partnership, 1 route), before, after
 //             t, reporter, partner, period, flow, amount1, currency1, seq1,
 //               amount2, currency2, seq2 (empty: no report in force)
-//   {"op":"stats"}                 max_rss_kb of this process so far
+//   {"op":"stats"}                 max_rss_kb: this process's peak resident memory (VmHWM)
 //   {"op":"quit"}
 //
 // Timing (wall_s, cpu_s of each answer): from binding the prepared
@@ -31,7 +31,7 @@
 // twinline-bench. cpu_s is this process's user + system time over the same
 // span (every DuckDB thread).
 import { DuckDBInstance, version } from '@duckdb/node-api';
-import { statSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -155,6 +155,14 @@ async function load(req) {
   reply({ wall_s: t.wall_s, cpu_s: t.cpu_s, bytes, version: version(), threads: req.threads });
 }
 
+// VmHWM of this process: the peak of its own address space. (getrusage's
+// maxRSS would not do: a process started by posix_spawn inherits the
+// high-water mark of its parent's memory at exec.)
+function peakRssKb() {
+  const m = /^VmHWM:\s*(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) : null;
+}
+
 function need() {
   if (connection === null) throw new Error('no database loaded (op "load" first)');
 }
@@ -183,7 +191,7 @@ async function handle(req) {
       return reply({ wall_s: t.wall_s, cpu_s: t.cpu_s }, t.rows);
     }
     case 'stats':
-      return reply({ max_rss_kb: process.resourceUsage().maxRSS, version: version() });
+      return reply({ max_rss_kb: peakRssKb(), version: version() });
     case 'quit':
       if (connection !== null) connection.closeSync();
       process.exit(0);
