@@ -172,7 +172,7 @@ Status Width(const std::vector<std::string>& row, size_t n) {
 }
 
 EngineTiming Timing(const Json& head) {
-  return {head.value("wall_s", 0.0), head.value("cpu_s", 0.0)};
+  return {head.value("wall_s", 0.0), head.value("cpu_s", 0.0), head.value("js_s", 0.0)};
 }
 
 // An optional report in force: amount, currency, seq (all empty: none).

@@ -12,11 +12,12 @@
 // of threads and answers on prepared statements.
 //
 // Timing: each answer carries the time DuckDB took *inside* the node process
-// (EngineTiming): from binding the parameters to the last row converted into
-// JS values. That excludes starting node and DuckDB, preparing the
-// statements, and passing the rows over the pipe and parsing them here (the
-// SQLite figures exclude the same: statements prepared once, rows read in
-// process). CPU time is the node process's, every DuckDB thread included.
+// (EngineTiming): from binding the parameters to the whole result
+// materialized in DuckDB's own chunks, in engine. That excludes starting
+// node and DuckDB, preparing the statements (SQLite's are prepared once
+// too), converting the result into JS values (timed apart: js_s), and
+// passing the rows over the pipe and parsing them here. CPU time is the
+// node process's, every DuckDB thread included.
 //
 // Not thread-safe; one DuckDbReference per thread. The destructor asks the
 // process to quit and waits for it.
@@ -41,6 +42,7 @@ namespace twinline::bench {
 struct EngineTiming {
   double wall_s = 0;
   double cpu_s = 0;
+  double js_s = 0;  // after it: the result converted into JS values
 };
 
 struct DuckDbLoad {
