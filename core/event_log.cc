@@ -10,6 +10,7 @@
 #include <optional>
 #include <ctime>
 
+#include "core/db_file_check.h"
 #include "core/lmdb_env.h"
 #include "core/log_tables.h"
 #include "core/log_writer.h"
@@ -93,6 +94,10 @@ Status EventLog::Open(const std::string& path, const OpenOptions& options,
   env_options.initial_map_size = options.map_size;
   env_options.max_map_size = options.max_map_size;
   env_options.resize_wait = options.resize_wait;
+  // Hardening (issue 14, core/db_file_check.h): data.mdb is checked against
+  // LMDB's meta pages and roots before anything maps it.
+  DataFileFacts file;
+  TWINLINE_RETURN_IF_ERROR(CheckDataFile(path, &file));
   std::unique_ptr<lmdb::Env> env;
   TWINLINE_RETURN_IF_ERROR(lmdb::Env::Open(path, env_options, &env));
   if (env->lockless() && options.logger) {
@@ -111,22 +116,29 @@ Status EventLog::Open(const std::string& path, const OpenOptions& options,
   // The version record first: a database of a newer format is refused
   // before anything else is read from it, and nothing is ever written to it.
   bool versioned = false;
+  // Issue 14: `init` writes only into a data file that holds nothing, and a
+  // missing version record or table is damage unless the file holds nothing.
+  const bool may_init = create && !file.holds_data;
   {
     MDB_dbi meta;
-    TWINLINE_RETURN_IF_ERROR(txn->OpenDb(kTableNames[kMeta], create, &meta));
+    Status st = txn->OpenDb(kTableNames[kMeta], may_init, &meta);
     MDB_val v;
-    Status st = txn->Get(meta, "format_version", &v);
+    if (st.ok()) st = txn->Get(meta, "format_version", &v);
     if (st.ok()) {
       TWINLINE_RETURN_IF_ERROR(CheckFormatVersion(path, lmdb::View(v)));
       versioned = true;
     } else if (st.code() != Status::Code::kNotFound) {
       return st;
-    } else if (!create) {
-      return Status::NotFound("'" + path +
-                              "' is not an initialised twinline database (run `twinline init`)");
+    } else if (!may_init) {
+      return NoVersionRecord(path, file);
     }
   }
-  TWINLINE_RETURN_IF_ERROR(OpenTables(*txn, create, &tables->dbi));
+  if (versioned) TWINLINE_RETURN_IF_ERROR(CheckTableSet(path, file, kTableNames));
+  Status tables_status = OpenTables(*txn, may_init && !versioned, &tables->dbi);
+  if (tables_status.code() == Status::Code::kNotFound) {
+    return Status::Corruption("'" + path + "' is damaged: " + tables_status.message());
+  }
+  TWINLINE_RETURN_IF_ERROR(tables_status);
   if (!versioned) {
     const Clock* clock = options.clock;
     SystemClock system;

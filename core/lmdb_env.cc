@@ -28,11 +28,11 @@ Status LmdbStatus(int rc, std::string_view what) {
     case MDB_TXN_FULL:
       return Status::Full(msg + " (too much written in one transaction; write smaller batches)");
     case MDB_VERSION_MISMATCH:
-    case MDB_INVALID:
       return Status::Version(msg);
+    case MDB_INVALID:  // a meta page that is not one: damage (core/db_file_check.h)
     case MDB_CORRUPTED:
     case MDB_PAGE_NOTFOUND:
-      return Status::Corruption(msg);
+      return Status::Corruption(msg + " (the data file is damaged)");
     case EACCES:
     case EROFS:
       return Status::ReadOnly(msg);
@@ -385,8 +385,7 @@ Status Txn::Commit() {
 Status Txn::OpenDb(const char* name, bool create, MDB_dbi* dbi, unsigned flags) {
   int rc = mdb_dbi_open(txn_, name, (create ? MDB_CREATE : 0) | flags, dbi);
   if (rc == MDB_NOTFOUND) {
-    return Status::NotFound(std::string("the database has no '") + name +
-                            "' table: not a twinline database, or not initialised (`twinline init`)");
+    return Status::NotFound(std::string("the database has no '") + name + "' table");
   }
   return Check(rc, std::string("opening table '") + name + "'");
 }

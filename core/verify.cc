@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/db_file_check.h"
 #include "core/event_log.h"
 #include "core/log_index.h"
 #include "core/log_tables.h"
@@ -271,6 +272,10 @@ Status EventLog::Verify(VerifyReport* report) const {
 
 Status EventLog::QuickVerify(uint64_t tail, VerifyReport* report) const {
   *report = VerifyReport();
+  // Issue 14: the structure first: meta pages, roots, the table set.
+  DataFileFacts file;
+  TWINLINE_RETURN_IF_ERROR(CheckDataFile(path_, &file));
+  TWINLINE_RETURN_IF_ERROR(CheckTableSet(path_, file, kTableNames));
   std::unique_ptr<lmdb::Txn> txn;
   TWINLINE_RETURN_IF_ERROR(lmdb::Txn::Begin(*env_, /*read_only=*/true, &txn));
   const auto& dbi = tables_->dbi;
