@@ -33,6 +33,9 @@ Status LmdbStatus(int rc, std::string_view what) {
     case MDB_CORRUPTED:
     case MDB_PAGE_NOTFOUND:
       return Status::Corruption(msg + " (the data file is damaged)");
+    case kLmdbFault:  // lmdb_guard.h
+      return Status::Corruption(std::string(what) + ": " + LastFault() +
+                                " (the data file is damaged)");
     case EACCES:
     case EROFS:
       return Status::ReadOnly(msg);
@@ -181,8 +184,17 @@ Status Env::Open(const std::string& path, const EnvOptions& options, std::unique
   // make every read fail with MDB_READERS_FULL (tests/reliability).
   int dead = 0;
   if (!lockless) (void)mdb_reader_check(env, &dead);
+  Watch(env);  // faults on damaged pages become errors (lmdb_guard.h)
   out->reset(new Env(env, path, options, lockless));
+  (*out)->UpdateRange();
   return Status::Ok();
+}
+
+void Env::UpdateRange() const {
+  MDB_envinfo info;
+  mdb_env_info(env_, &info);
+  range_.base = static_cast<const char*>(info.me_mapaddr);
+  range_.size = info.me_mapsize;
 }
 
 Env::~Env() { mdb_env_close(env_); }
@@ -232,6 +244,7 @@ Status Env::Remap(size_t size, std::chrono::milliseconds wait) const {
       mdb_env_info(env_, &after);
       if (after.me_mapsize < before.me_mapsize) rc = mdb_env_set_mapsize(env_, before.me_mapsize);
     }
+    UpdateRange();
   }
   remapping_ = false;
   changed_.notify_all();
@@ -313,7 +326,7 @@ void Env::GrowToLimit() const {
 Status Env::Copy(const std::string& dir, unsigned flags) const {
   for (int attempt = 0;; ++attempt) {
     Enter();
-    const int rc = mdb_env_copy2(env_, dir.c_str(), flags);
+    const int rc = Guarded(range_, [&] { return mdb_env_copy2(env_, dir.c_str(), flags); });
     Leave(std::this_thread::get_id());
     if (rc != MDB_MAP_RESIZED || attempt == 2) return LmdbStatus(rc, "copying the database");
     // Another process grew the map: adopt its size, start the copy again.
@@ -326,12 +339,28 @@ Status Txn::Begin(const Env& env, bool read_only, std::unique_ptr<Txn>* out) {
   if (!read_only && env.read_only()) {
     return Status::ReadOnly("the database is open read-only");
   }
+  if (!read_only && env.faulted()) {
+    return Status::Corruption(
+        "the data file is damaged (an earlier write stopped on a damaged page); this process "
+        "writes nothing more to it: " + LastFault());
+  }
   for (int attempt = 0;; ++attempt) {
     env.Enter();
     MDB_txn* txn = nullptr;
     const int rc = mdb_txn_begin(env.get(), nullptr, read_only ? MDB_RDONLY : 0, &txn);
     if (rc == MDB_SUCCESS) {
       out->reset(new Txn(&env, txn, read_only, /*counted=*/true));
+      (*out)->file_end_ = env.range().base + env.range().size;
+      if (read_only) {
+        // A read transaction sees only committed pages: those of the data
+        // file up to the newest snapshot's last page.
+        MDB_envinfo info;
+        MDB_stat stat;
+        mdb_env_info(env.get(), &info);
+        mdb_env_stat(env.get(), &stat);
+        const size_t in_use = (info.me_last_pgno + 1) * size_t{stat.ms_psize};
+        if (in_use < env.range().size) (*out)->file_end_ = env.range().base + in_use;
+      }
       return Status::Ok();
     }
     env.Leave(std::this_thread::get_id());
@@ -357,12 +386,40 @@ Status Txn::BeginNested(Txn& parent, std::unique_ptr<Txn>* out) {
   int rc = mdb_txn_begin(mdb_txn_env(parent.get()), parent.get(), 0, &txn);
   if (rc != MDB_SUCCESS) return LmdbStatus(rc, "starting a nested write transaction");
   out->reset(new Txn(parent.env_, txn, /*read_only=*/false, /*counted=*/false));
+  (*out)->file_end_ = parent.file_end_;
   return Status::Ok();
 }
 
 Txn::~Txn() {
-  if (txn_ != nullptr) mdb_txn_abort(txn_);
+  if (txn_ != nullptr) {
+    MDB_txn* txn = txn_;
+    (void)Guard([txn] {
+      mdb_txn_abort(txn);
+      return MDB_SUCCESS;
+    });
+  }
   End();
+}
+
+template <class Call>
+int Txn::Guard(Call&& call) const {
+  const int rc = Guarded(env_->range(), std::forward<Call>(call));
+  if (rc == kLmdbFault && !read_only_) env_->faulted_ = true;
+  return rc;
+}
+
+Status Txn::CheckInFile(const MDB_val& v, std::string_view what) const {
+  const char* p = static_cast<const char*>(v.mv_data);
+  const MapRange& map = env_->range();
+  if (p < map.base || p >= map.base + map.size) return Status::Ok();  // not in the map
+  if (p >= file_end_ || v.mv_size > static_cast<size_t>(file_end_ - p)) {
+    return Status::Corruption(std::string(what) + ": LMDB returned " +
+                              std::to_string(v.mv_size) + " bytes at byte " +
+                              std::to_string(p - map.base) +
+                              " of the map, beyond the end of the data file's pages (the data "
+                              "file is damaged)");
+  }
+  return Status::Ok();
 }
 
 void Txn::End() {
@@ -377,13 +434,24 @@ Status Txn::Check(int rc, std::string_view what) {
 }
 
 Status Txn::Commit() {
-  int rc = mdb_txn_commit(txn_);
+  MDB_txn* txn = txn_;
+  int rc = Guard([txn] { return mdb_txn_commit(txn); });
+  if (rc == kLmdbFault) {
+    // Stopped half way: LMDB did not free the transaction. Abort it, which
+    // releases the writer lock (if that faults too, the lock is held until
+    // this process ends).
+    (void)Guard([txn] {
+      mdb_txn_abort(txn);
+      return MDB_SUCCESS;
+    });
+  }
   End();  // committed or, on failure, freed by LMDB
   return Check(rc, "committing");
 }
 
 Status Txn::OpenDb(const char* name, bool create, MDB_dbi* dbi, unsigned flags) {
-  int rc = mdb_dbi_open(txn_, name, (create ? MDB_CREATE : 0) | flags, dbi);
+  MDB_txn* txn = txn_;
+  int rc = Guard([&] { return mdb_dbi_open(txn, name, (create ? MDB_CREATE : 0) | flags, dbi); });
   if (rc == MDB_NOTFOUND) {
     return Status::NotFound(std::string("the database has no '") + name + "' table");
   }
@@ -392,8 +460,10 @@ Status Txn::OpenDb(const char* name, bool create, MDB_dbi* dbi, unsigned flags) 
 
 Status Txn::Get(MDB_dbi dbi, std::string_view key, MDB_val* value) const {
   MDB_val k = Val(key);
-  int rc = mdb_get(txn_, dbi, &k, value);
+  MDB_txn* txn = txn_;
+  int rc = Guard([&] { return mdb_get(txn, dbi, &k, value); });
   if (rc == MDB_NOTFOUND) return Status::NotFound("no such key");
+  if (rc == MDB_SUCCESS) return CheckInFile(*value, "reading");
   return LmdbStatus(rc, "reading");
 }
 
@@ -401,7 +471,8 @@ Status Txn::Put(MDB_dbi dbi, std::string_view key, std::string_view value, unsig
                 std::string_view what) {
   MDB_val k = Val(key);
   MDB_val v = Val(value);
-  const int rc = mdb_put(txn_, dbi, &k, &v, flags);
+  MDB_txn* txn = txn_;
+  const int rc = Guard([&] { return mdb_put(txn, dbi, &k, &v, flags); });
   if (rc == MDB_SUCCESS) return Status::Ok();  // the message is built only on failure
   return Check(rc, std::string("writing ") + std::string(what));
 }
@@ -420,7 +491,8 @@ Status PutCursor::Put(std::string_view key, std::string_view value, unsigned fla
                       std::string_view what) {
   MDB_val k = Val(key);
   MDB_val v = Val(value);
-  const int rc = mdb_cursor_put(cursor_, &k, &v, flags);
+  MDB_cursor* c = cursor_;
+  const int rc = txn_.Guard([&] { return mdb_cursor_put(c, &k, &v, flags); });
   if (rc == MDB_SUCCESS) return Status::Ok();
   return txn_.Check(rc, std::string("writing ") + std::string(what));
 }
@@ -429,7 +501,8 @@ Status Txn::Reserve(MDB_dbi dbi, std::string_view key, size_t size, char** data,
                     std::string_view what) {
   MDB_val k = Val(key);
   MDB_val v{size, nullptr};
-  const int rc = mdb_put(txn_, dbi, &k, &v, MDB_RESERVE);
+  MDB_txn* txn = txn_;
+  const int rc = Guard([&] { return mdb_put(txn, dbi, &k, &v, MDB_RESERVE); });
   if (rc != MDB_SUCCESS) return Check(rc, std::string("writing ") + std::string(what));
   *data = static_cast<char*>(v.mv_data);
   return Status::Ok();
@@ -437,7 +510,8 @@ Status Txn::Reserve(MDB_dbi dbi, std::string_view key, size_t size, char** data,
 
 Status Txn::Del(MDB_dbi dbi, std::string_view key, std::string_view what) {
   MDB_val k = Val(key);
-  const int rc = mdb_del(txn_, dbi, &k, nullptr);
+  MDB_txn* txn = txn_;
+  const int rc = Guard([&] { return mdb_del(txn, dbi, &k, nullptr); });
   if (rc == MDB_NOTFOUND) return Status::NotFound("no such key");
   return Check(rc, std::string("deleting ") + std::string(what));
 }
@@ -450,22 +524,31 @@ Status Txn::Entries(MDB_dbi dbi, uint64_t* entries) const {
 }
 
 Status Txn::Clear(MDB_dbi dbi, std::string_view what) {
-  return Check(mdb_drop(txn_, dbi, 0), std::string("clearing ") + std::string(what));
+  MDB_txn* txn = txn_;
+  return Check(Guard([&] { return mdb_drop(txn, dbi, 0); }),
+               std::string("clearing ") + std::string(what));
 }
 
 Status Cursor::Open(const Txn& txn, MDB_dbi dbi, std::unique_ptr<Cursor>* out) {
   MDB_cursor* c = nullptr;
   int rc = mdb_cursor_open(txn.get(), dbi, &c);
   if (rc != MDB_SUCCESS) return LmdbStatus(rc, "opening a cursor");
-  out->reset(new Cursor(c));
+  out->reset(new Cursor(txn, c));
   return Status::Ok();
 }
 
 Cursor::~Cursor() { mdb_cursor_close(cursor_); }
 
 bool Cursor::Move(MDB_cursor_op op) {
-  int rc = mdb_cursor_get(cursor_, &key_, &value_, op);
-  if (rc == MDB_SUCCESS) return true;
+  // After a fault the cursor's state is LMDB's half-done work: never used again.
+  if (status_.code() == Status::Code::kCorruption) return false;
+  MDB_cursor* c = cursor_;
+  int rc = txn_.Guard([&] { return mdb_cursor_get(c, &key_, &value_, op); });
+  if (rc == MDB_SUCCESS) {
+    status_ = txn_.CheckInFile(key_, "reading a key with a cursor");
+    if (status_.ok()) status_ = txn_.CheckInFile(value_, "reading with a cursor");
+    return status_.ok();
+  }
   if (rc != MDB_NOTFOUND) status_ = LmdbStatus(rc, "reading with a cursor");
   return false;
 }

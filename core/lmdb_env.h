@@ -33,6 +33,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/lmdb_guard.h"
 #include "core/status.h"
 
 namespace twinline::lmdb {
@@ -87,6 +88,14 @@ class Env {
   // The current size of the map, in bytes.
   size_t map_size() const;
 
+  // Where the map lies (for lmdb_guard.h). Changes only in Remap, while no
+  // transaction of this process is open, so a transaction may read it.
+  const MapRange& range() const { return range_; }
+  // An LMDB call in a write transaction faulted on a damaged page
+  // (lmdb_guard.h): LMDB's writer state cannot be trusted any more, so no
+  // further write transaction begins (kCorruption). Reads go on.
+  bool faulted() const { return faulted_.load(); }
+
   // After MDB_MAP_FULL, with the failed transaction gone: doubles the map
   // (by 64 MiB at least), up to max_map_size and to what the free disk
   // space allows. OK when the map grew (retry the transaction); otherwise a
@@ -125,11 +134,15 @@ class Env {
   Capacity Measure() const;  // caller holds mu_ or knows no remap runs
   Status FullStatusLocked(const Capacity& cap) const;
 
+  void UpdateRange() const;  // after the map moved or grew
+
   MDB_env* env_;
   std::string path_;
   EnvOptions options_;
   bool read_only_;
   bool lockless_;
+  mutable MapRange range_;
+  mutable std::atomic<bool> faulted_{false};
 
   mutable std::mutex mu_;
   mutable std::condition_variable changed_;  // a transaction ended, or a remap finished
@@ -186,12 +199,21 @@ class Txn {
       : env_(env), txn_(txn), read_only_(read_only), counted_(counted),
         owner_(std::this_thread::get_id()) {}
   friend class PutCursor;
+  friend class Cursor;
   Status Check(int rc, std::string_view what);  // LmdbStatus, noting MDB_MAP_FULL
   void End();  // leaves the Env's count once the LMDB transaction is gone
+  // Runs an LMDB call on this transaction's pages under lmdb_guard.h's
+  // guard; a fault in a write transaction marks the Env faulted.
+  template <class Call>
+  int Guard(Call&& call) const;
+  // OK when a value LMDB returned lies inside the pages of the data file
+  // in use (or outside the map: a write transaction's own dirty page).
+  Status CheckInFile(const MDB_val& v, std::string_view what) const;
 
   const Env* env_;
   MDB_txn* txn_;
   bool read_only_;
+  const char* file_end_ = nullptr;  // the end of the data file's pages in use, in the map
   bool counted_;  // a top-level transaction, counted by the Env (nested ones are not)
   std::thread::id owner_;
   bool map_full_ = false;
@@ -219,8 +241,9 @@ class Cursor {
   const Status& status() const { return status_; }
 
  private:
-  explicit Cursor(MDB_cursor* c) : cursor_(c) {}
+  Cursor(const Txn& txn, MDB_cursor* c) : txn_(txn), cursor_(c) {}
   bool Move(MDB_cursor_op op);
+  const Txn& txn_;
   MDB_cursor* cursor_;
   MDB_val key_{0, nullptr};
   MDB_val value_{0, nullptr};
