@@ -1,9 +1,12 @@
 #include "tools/server/auth.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 namespace twinline::server {
 namespace {
@@ -21,12 +24,29 @@ std::string_view Trim(std::string_view s) {
 
 }  // namespace
 
-Status LoadToken(const std::string& path, std::string* token) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("cannot read token file " + path + ": " + std::strerror(errno));
-  std::string line;
-  std::getline(in, line);
-  const std::string_view t = Trim(line);
+Status LoadToken(const std::string& path, std::string* token, std::string* warning) {
+  if (warning != nullptr) warning->clear();
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::NotFound("cannot read token file " + path + ": " + std::strerror(errno));
+  // One byte more than allowed, to tell a full file from a longer one.
+  std::string data(kMaxTokenFileBytes + 1, '\0');
+  size_t got = 0;
+  while (got < data.size()) {
+    const ssize_t n = read(fd, data.data() + got, data.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  struct stat st;
+  const bool world_readable = fstat(fd, &st) == 0 && (st.st_mode & S_IROTH) != 0;
+  close(fd);
+  data.resize(got);
+  const size_t newline = data.find('\n');
+  if (newline == std::string::npos && got > kMaxTokenFileBytes) {
+    return Status::InvalidArgument("token file " + path + " is not a token: its first line is over " +
+                                   std::to_string(kMaxTokenFileBytes) + " bytes long");
+  }
+  const std::string_view t = Trim(std::string_view(data).substr(0, newline));
   if (t.empty()) return Status::InvalidArgument("token file " + path + " holds no token");
   for (char c : t) {
     if (!IsTokenChar(c)) {
@@ -34,8 +54,31 @@ Status LoadToken(const std::string& path, std::string* token) {
                                      ": a token may hold only letters, digits and -._~+/=");
     }
   }
+  if (t.size() < kMinTokenLength) {
+    return Status::InvalidArgument(
+        "token file " + path + ": the token has " + std::to_string(t.size()) +
+        " characters; use at least " + std::to_string(kMinTokenLength) +
+        " (e.g. head -c 32 /dev/urandom | base64 | tr -d '/+=' | head -c 32)");
+  }
+  if (world_readable && warning != nullptr) {
+    *warning = "token file " + path + " is readable by every user of this machine (chmod 600 " +
+               path + ")";
+  }
   *token = std::string(t);
   return Status::Ok();
+}
+
+bool IsWriteMethod(std::string_view method) {
+  return method != "GET" && method != "HEAD" && method != "OPTIONS";
+}
+
+WriteAuth AuthorizeWrite(bool read_only, std::string_view token,
+                         const std::vector<std::string_view>& authorization) {
+  if (authorization.size() > 1) return WriteAuth::kAmbiguous;
+  if (read_only) return WriteAuth::kReadOnly;
+  if (token.empty()) return WriteAuth::kAllowed;
+  if (authorization.empty()) return WriteAuth::kNoToken;
+  return BearerMatches(authorization.front(), token) ? WriteAuth::kAllowed : WriteAuth::kWrongToken;
 }
 
 bool IsLoopback(const boost::asio::ip::address& address) {

@@ -18,6 +18,7 @@
 #include "tools/server/routes.h"
 #include "tools/server/sessions.h"
 #include "tools/server/subscriptions.h"
+#include "tools/server/work_pool.h"
 
 namespace twinline::server {
 
@@ -41,6 +42,7 @@ struct Server::Impl {
   std::unique_ptr<SubscriptionHub> hub;
   std::unique_ptr<GroupCommitter> committer;  // null when read-only
   std::unique_ptr<Routes> routes;
+  std::unique_ptr<WorkPool> heavy;  // heavy requests; joined in Wait(), before the io_context goes
   ConnectionRegistry registry;
   ServerContext ctx;
 
@@ -119,8 +121,12 @@ Status Server::Start(EventLog* log, const ServerOptions& options,
   route_options.replication_health = options.replication_health;
   route_options.cors_origin = options.cors_origin;
   s.routes = std::make_unique<Routes>(log, s.committer.get(), s.hub.get(), route_options, logger);
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  s.heavy = std::make_unique<WorkPool>(options.heavy_threads == 0 ? cores : options.heavy_threads,
+                                       options.heavy_queue, logger);
   s.ctx.options = &s.options;
   s.ctx.routes = s.routes.get();
+  s.ctx.heavy = s.heavy.get();
   s.ctx.hub = s.hub.get();
   s.ctx.registry = &s.registry;
   s.ctx.logger = logger.get();
@@ -159,8 +165,9 @@ Status Server::Start(EventLog* log, const ServerOptions& options,
     });
   }
   if (logger) {
-    logger->info("serving {} on {}:{} with {} threads{}{}", log->path(),
-                 s.endpoint.address().to_string(), s.endpoint.port(), threads,
+    logger->info("serving {} on {}:{} with {} threads and {} for heavy requests{}{}",
+                 log->path(), s.endpoint.address().to_string(), s.endpoint.port(), threads,
+                 s.heavy->threads(),
                  options.read_only ? ", read-only" : "",
                  options.token.empty() ? "" : ", writes need the token");
   }
@@ -213,6 +220,7 @@ void Server::Wait() {
   s.work.reset();
   s.ioc.stop();
   for (std::thread& t : s.threads) t.join();
+  s.heavy->Stop();  // heavy requests still running finish (their answers go nowhere)
   if (s.committer) s.committer->Stop();  // answers anything still queued
   s.hub->Stop();
   if (s.logger) s.logger->info("stopped");

@@ -9,20 +9,39 @@
 //  * Limits. A request's header block may be at most max_header_bytes (else
 //    431) and its body at most max_body_bytes (else 413, checked against
 //    Content-Length before the body is read); both answers close the
-//    connection. Malformed HTTP gets 400 and a close. At most
-//    max_connections connections are open at once (SSE streams included);
-//    one more is answered 503 and closed at once.
-//  * Timeouts. A kept-alive connection may wait idle_timeout for its next
-//    request; once a request's first bytes arrive, all of it must arrive
-//    within read_timeout; each write must complete within write_timeout
-//    (a reader that stopped reading is cut off). A timeout closes the
-//    connection.
-//  * Concurrency. `threads` I/O threads run every connection; a read is
-//    answered on the I/O thread that received it, in its own LMDB read
-//    transaction, so reads run in parallel (the log is opened with
-//    MDB_NOTLS: a read transaction is not tied to its thread). Appends go to
-//    one GroupCommitter thread (group_commit.h). Each connection has one
-//    request in flight at a time (HTTP/1.1 without pipelining in parallel).
+//    connection. Malformed HTTP gets 400 and a close.
+//  * Framing (RFC 9112 §6): a request whose Transfer-Encoding does not end
+//    in `chunked`, or that has both Transfer-Encoding and Content-Length, or
+//    more than one Content-Length or Host, is answered 400 and the
+//    connection closed (its body can no longer be told from a next
+//    request); a transfer coding other than `chunked` is 501. More than one
+//    Authorization header is 400 (sessions.cc, Screen).
+//  * Writes are judged from their headers (auth.h, AuthorizeWrite): without
+//    the token, or on a read-only server, a request with a body is answered
+//    401/403 and closed before its body is read.
+//  * Connections. At most max_connections are open at once (SSE streams
+//    included), at most max_connections_per_client from one address. A
+//    connection beyond either limit is "triaged": it may send one request
+//    within a second; GET /v1/health is answered, anything else 503 (with
+//    Retry-After), and it is closed. At most kMaxTriage are triaged at once;
+//    beyond that a connection is closed unanswered.
+//  * Timeouts. A new connection must deliver its whole first request within
+//    read_timeout of being accepted; a kept-alive connection may wait
+//    idle_timeout for its next request, which must then arrive whole within
+//    read_timeout of its first byte (header and body: a header trickled a
+//    byte at a time is cut off like a slow body); each write must complete
+//    within write_timeout (a reader that stopped reading is cut off). A
+//    timeout closes the connection.
+//  * Concurrency. `threads` I/O threads run every connection and answer the
+//    cheap requests, each in its own LMDB read transaction, so reads run in
+//    parallel (the log is opened with MDB_NOTLS: a read transaction is not
+//    tied to its thread). Heavy requests, whose cost grows with the log
+//    (replay, diff, stats), run on a separate pool of heavy_threads with at
+//    most heavy_queue waiting (work_pool.h); one more is answered 503 with
+//    Retry-After. So a flood of heavy requests never delays /v1/health.
+//    Appends go to one GroupCommitter thread (group_commit.h). Each
+//    connection has one request in flight at a time (HTTP/1.1 without
+//    pipelining in parallel).
 //  * Subscriptions (GET /v1/subscribe). Server-Sent Events: "id: SEQ",
 //    "event: event", "data: <the event's JSON>"; a ": heartbeat" comment
 //    after `heartbeat` without traffic; "event: overflow" when the client
@@ -40,7 +59,9 @@
 //    shutdown_grace after Shutdown() (the rest are then cut off), and after
 //    the writer has answered every batch it was given.
 //  * Every request is logged at info level: peer, method, target, status,
-//    duration (a stream: when it ends, with the events sent).
+//    duration (a stream: when it ends, with the events sent). The value of
+//    any query parameter whose name holds "token", and the server's token
+//    wherever it appears, are logged as "<redacted>".
 #ifndef TWINLINE_TOOLS_SERVER_SERVER_H_
 #define TWINLINE_TOOLS_SERVER_SERVER_H_
 
@@ -69,6 +90,9 @@ struct ServerOptions {
   size_t max_body_bytes = size_t{8} << 20;
   size_t max_header_bytes = size_t{16} << 10;
   size_t max_connections = 256;
+  size_t max_connections_per_client = 64;  // per remote address
+  unsigned heavy_threads = 0;              // threads for heavy requests; 0: one per core
+  size_t heavy_queue = 64;                 // heavy requests waiting at most (503 beyond)
   std::chrono::milliseconds read_timeout{10'000};
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds write_timeout{10'000};

@@ -49,6 +49,9 @@ struct ServeFlags {
   size_t max_body = size_t{8} << 20;
   size_t max_header = size_t{16} << 10;
   size_t max_connections = 256;
+  size_t max_connections_per_client = 64;
+  unsigned heavy_threads = 0;
+  size_t heavy_queue = 64;
   double read_timeout = 10, idle_timeout = 60, write_timeout = 10;
   double heartbeat = 15, poll_interval = 0.025, shutdown_grace = 10;
   size_t sse_queue = 1024;
@@ -105,14 +108,28 @@ Handler ConfigureServe(CLI::App& cmd) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd.add_option("--max-connections", f->max_connections,
-                 "open connections at most, streams included (503 beyond)")
+                 "open connections at most, streams included (beyond: /v1/health only, else 503)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd.add_option("--max-connections-per-client", f->max_connections_per_client,
+                 "open connections at most from one address (beyond: /v1/health only, else 503)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd.add_option("--heavy-threads", f->heavy_threads,
+                 "threads for replay, diff and stats requests (0 = one per core)")
+      ->capture_default_str();
+  cmd.add_option("--heavy-queue", f->heavy_queue,
+                 "replay, diff and stats requests waiting for a thread at most (503 beyond)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   auto seconds = [&](const char* name, double* value, const char* what) {
     cmd.add_option(name, *value, what)->check(CLI::PositiveNumber)->capture_default_str();
   };
-  seconds("--read-timeout", &f->read_timeout, "seconds to receive a whole request once it began");
-  seconds("--idle-timeout", &f->idle_timeout, "seconds a kept-alive connection may wait idle");
+  seconds("--read-timeout", &f->read_timeout,
+          "seconds to receive a whole request from its first byte (a new connection's first: "
+          "from the connection)");
+  seconds("--idle-timeout", &f->idle_timeout,
+          "seconds a kept-alive connection may wait for its next request");
   seconds("--write-timeout", &f->write_timeout, "seconds for each write to a client");
   seconds("--heartbeat", &f->heartbeat, "seconds between keep-alive comments on an idle stream");
   seconds("--poll-interval", &f->poll_interval,
@@ -154,14 +171,19 @@ Handler ConfigureServe(CLI::App& cmd) {
     server::ServerOptions options;
     TWINLINE_RETURN_IF_ERROR(ParseListen(f->listen, &options.host, &options.port));
     if (!f->token_file.empty()) {
-      Status s = server::LoadToken(f->token_file, &options.token);
+      std::string warning;
+      Status s = server::LoadToken(f->token_file, &options.token, &warning);
       if (!s.ok()) return s.WithField("--token-file");
+      if (!warning.empty() && ctx.err != nullptr) *ctx.err << "twinline: warning: " << warning << '\n';
     }
     options.read_only = f->read_only || !f->follow.empty();
     options.threads = f->threads;
     options.max_body_bytes = f->max_body;
     options.max_header_bytes = f->max_header;
     options.max_connections = f->max_connections;
+    options.max_connections_per_client = f->max_connections_per_client;
+    options.heavy_threads = f->heavy_threads;
+    options.heavy_queue = f->heavy_queue;
     options.read_timeout = Millis(f->read_timeout);
     options.idle_timeout = Millis(f->idle_timeout);
     options.write_timeout = Millis(f->write_timeout);
