@@ -550,6 +550,11 @@ Response Routes::GetEvents(const Request& req, const Params& params) const {
   uint64_t after = 0;
   if (after_text != nullptr) s = ParseU64(*after_text, "after", &after);
   if (since_text != nullptr) s = ResolveSince(txn, *since_text, &after);
+  if (s.ok() && after > last) {  // as GET /v1/subscribe refuses it
+    s = Status::InvalidArgument("seq " + std::to_string(after) + " is beyond the log, at seq " +
+                                std::to_string(last) + " (a different database?)")
+            .WithField("after");
+  }
   if (!s.ok()) return fail(s);
   std::string slug;
   if (const std::string* v = Param(params, "entity")) {
