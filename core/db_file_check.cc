@@ -1,5 +1,7 @@
 #include "core/db_file_check.h"
 
+#include <lmdb.h>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,8 +14,12 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <string_view>
 #include <thread>
+
+#include "core/lmdb_env.h"
 
 namespace twinline {
 namespace {
@@ -161,6 +167,65 @@ std::string RecordProblem(const DbRecord& d, const std::string& what, bool free_
   }
   return "";
 }
+
+// The problem with B-tree page `pgno` (a branch page when `branch`),
+// phrased to follow its name, or "".
+std::string PageProblem(const std::string& page, uint64_t pgno, bool branch, uint32_t page_size,
+                      uint64_t last_page) {
+  const char* p = page.data();
+  const uint64_t own = U64(p);
+  const uint16_t flags = U16(p + 10), lower = U16(p + 12), upper = U16(p + 14);
+  if (own != pgno) {
+    return Format("carries page number %" PRIu64 ": it is not the page LMDB wrote there", own);
+  }
+  const uint16_t want = branch ? kBranchPage : kLeafPage;
+  if (flags != want) {
+    return Format("has flags 0x%x where a %s page has 0x%x", flags, branch ? "branch" : "leaf",
+                  want);
+  }
+  if (lower < kPageHeader || lower > upper || upper > page_size ||
+      (lower - kPageHeader) % 2 != 0) {
+    return Format("has free space bounds %u..%u, impossible in a page of %u bytes", lower,
+                  upper, page_size);
+  }
+  const size_t nodes = (lower - kPageHeader) / 2;
+  if (nodes < (branch ? 2u : 1u)) return Format("holds %zu nodes", nodes);
+  for (size_t i = 0; i < nodes; ++i) {
+    const size_t at = U16(p + kPageHeader + 2 * i);
+    if (at < upper || at % 2 != 0 || at + kNodeHeader > page_size) {
+      return Format("has node %zu at offset %zu, outside its node area %u..%u", i, at, upper,
+                    page_size);
+    }
+    const char* node = p + at;
+    const uint16_t lo = U16(node), hi = U16(node + 2), node_flags = U16(node + 4);
+    const size_t key_end = at + kNodeHeader + U16(node + 6);
+    if (key_end > page_size) return Format("has node %zu whose key runs past the page", i);
+    if (branch) {
+      const uint64_t child = lo | (uint64_t{hi} << 16) | (uint64_t{node_flags} << 32);
+      if (child < 2 || child > last_page) {
+        return Format("points at page %" PRIu64 ", outside the pages in use (2..%" PRIu64 ")",
+                      child, last_page);
+      }
+      continue;
+    }
+    if ((node_flags & ~(kBigData | kSubData | kDupData)) != 0) {
+      return Format("has node %zu with flags 0x%x", i, node_flags);
+    }
+    if (node_flags & kBigData) {
+      if (key_end + 8 > page_size) return Format("has node %zu running past the page", i);
+      const uint64_t first = U64(p + key_end);
+      if (first < 2 || first > last_page) {
+        return Format("has node %zu whose value starts on page %" PRIu64
+                      ", outside the pages in use (2..%" PRIu64 ")",
+                      i, first, last_page);
+      }
+    } else if (key_end + (lo | (size_t{hi} << 16)) > page_size) {
+      return Format("has node %zu whose value runs past the page", i);
+    }
+  }
+  return "";
+}
+
 
 class Checker {
  public:
@@ -344,7 +409,7 @@ class Checker {
   Status CheckRoot(const DbRecord& d, const std::string& what) {
     std::string page;
     TWINLINE_RETURN_IF_ERROR(ReadPage(d.root, &page));
-    const std::string problem = PageProblem(page, d.root, d.depth > 1);
+    const std::string problem = PageProblem(page, d.root, d.depth > 1, page_size_, current_.last_page);
     if (!problem.empty()) {
       return Damaged(Format("the root page (%" PRIu64 ") of %s ", d.root, what.c_str()) +
                      problem);
@@ -362,7 +427,7 @@ class Checker {
     std::string page;
     TWINLINE_RETURN_IF_ERROR(ReadPage(pgno, &page));
     const bool branch = level < current_.main.depth;
-    const std::string problem = PageProblem(page, pgno, branch);
+    const std::string problem = PageProblem(page, pgno, branch, page_size_, current_.last_page);
     if (!problem.empty()) {
       return Damaged(Format("page %" PRIu64 " of the main table (the directory of named "
                             "tables) ",
@@ -395,63 +460,6 @@ class Checker {
       tables->push_back(name);
     }
     return Status::Ok();
-  }
-
-  // The problem with B-tree page `pgno` (a branch page when `branch`),
-  // phrased to follow its name, or "".
-  std::string PageProblem(const std::string& page, uint64_t pgno, bool branch) const {
-    const char* p = page.data();
-    const uint64_t own = U64(p);
-    const uint16_t flags = U16(p + 10), lower = U16(p + 12), upper = U16(p + 14);
-    if (own != pgno) {
-      return Format("carries page number %" PRIu64 ": it is not the page LMDB wrote there", own);
-    }
-    const uint16_t want = branch ? kBranchPage : kLeafPage;
-    if (flags != want) {
-      return Format("has flags 0x%x where a %s page has 0x%x", flags, branch ? "branch" : "leaf",
-                    want);
-    }
-    if (lower < kPageHeader || lower > upper || upper > page_size_ ||
-        (lower - kPageHeader) % 2 != 0) {
-      return Format("has free space bounds %u..%u, impossible in a page of %u bytes", lower,
-                    upper, page_size_);
-    }
-    const size_t nodes = (lower - kPageHeader) / 2;
-    if (nodes < (branch ? 2u : 1u)) return Format("holds %zu nodes", nodes);
-    for (size_t i = 0; i < nodes; ++i) {
-      const size_t at = U16(p + kPageHeader + 2 * i);
-      if (at < upper || at % 2 != 0 || at + kNodeHeader > page_size_) {
-        return Format("has node %zu at offset %zu, outside its node area %u..%u", i, at, upper,
-                      page_size_);
-      }
-      const char* node = p + at;
-      const uint16_t lo = U16(node), hi = U16(node + 2), node_flags = U16(node + 4);
-      const size_t key_end = at + kNodeHeader + U16(node + 6);
-      if (key_end > page_size_) return Format("has node %zu whose key runs past the page", i);
-      if (branch) {
-        const uint64_t child = lo | (uint64_t{hi} << 16) | (uint64_t{node_flags} << 32);
-        if (child < 2 || child > current_.last_page) {
-          return Format("points at page %" PRIu64 ", outside the pages in use (2..%" PRIu64 ")",
-                        child, current_.last_page);
-        }
-        continue;
-      }
-      if ((node_flags & ~(kBigData | kSubData | kDupData)) != 0) {
-        return Format("has node %zu with flags 0x%x", i, node_flags);
-      }
-      if (node_flags & kBigData) {
-        if (key_end + 8 > page_size_) return Format("has node %zu running past the page", i);
-        const uint64_t first = U64(p + key_end);
-        if (first < 2 || first > current_.last_page) {
-          return Format("has node %zu whose value starts on page %" PRIu64
-                        ", outside the pages in use (2..%" PRIu64 ")",
-                        i, first, current_.last_page);
-        }
-      } else if (key_end + (lo | (size_t{hi} << 16)) > page_size_) {
-        return Format("has node %zu whose value runs past the page", i);
-      }
-    }
-    return "";
   }
 
   Status ReadPage(uint64_t pgno, std::string* page) {
@@ -518,6 +526,308 @@ Status CheckDataFile(const std::string& dir, DataFileFacts* facts) {
 
 namespace {
 
+constexpr uint16_t kOverflowPage = 0x04, kDirtyPage = 0x10, kLeaf2Page = 0x20, kSubPage = 0x40;
+// MDB_db flags that change the order of keys or duplicates, or the layout
+// of a table of sorted duplicates.
+constexpr uint16_t kReverseKey = 0x02, kDupSort = 0x04, kDupFixed = 0x10, kIntegerDup = 0x20,
+                   kReverseDup = 0x40;
+
+// LMDB's default key order (no MDB_REVERSEKEY, MDB_INTEGERKEY): bytes,
+// then length. Duplicates compare the same way unless the table says
+// MDB_REVERSEDUP or MDB_INTEGERDUP.
+int CompareKeys(std::string_view a, std::string_view b) {
+  const int c = std::memcmp(a.data(), b.data(), std::min(a.size(), b.size()));
+  if (c != 0) return c;
+  return a.size() < b.size() ? -1 : a.size() > b.size() ? 1 : 0;
+}
+
+// Walks one snapshot's trees page by page (CheckTrees): a named table's
+// tree, and below a table of sorted duplicates (MDB_DUPSORT) the
+// duplicates of each key, kept on a sub-page inside the key's node or, when
+// there are many, in a tree of their own whose record (MDB_db) is the
+// node's value. A sub-tree counts its pages and entries in that record; the
+// table's record counts the pages of its own tree and every duplicate as an
+// entry.
+class TreeWalker {
+ public:
+  TreeWalker(int fd, std::string path, uint32_t page_size, uint64_t last_page)
+      : fd_(fd), path_(std::move(path)), page_size_(page_size), last_page_(last_page),
+        seen_(last_page + 1, false) {}
+
+  Status Walk(const std::string& name, const DbRecord& d) {
+    if (d.root == kNoPage) return Status::Ok();
+    name_ = name;
+    table_flags_ = d.flags;
+    Tree tree;
+    tree.depth = d.depth;
+    tree.ordered = (d.flags & (kReverseKey | kIntegerKey)) == 0;
+    return WalkTree(d, &tree, "its record");
+  }
+
+ private:
+  // One tree being walked: the table's own, or the duplicates of one key.
+  struct Tree {
+    uint16_t depth = 0;
+    bool ordered = true;  // keys in CompareKeys order (others are not checked)
+    bool duplicates = false;  // the tree of one key's duplicates
+    uint32_t fixed = 0;   // their size, on P_LEAF2 leaves (MDB_DUPFIXED), or 0
+    DbRecord counted;
+  };
+
+  Status Damaged(const std::string& what) const {
+    return Status::Corruption("data file '" + path_ + "' is damaged: table '" +
+                              Printable(name_) + "': " + what +
+                              "; restore the database from a backup");
+  }
+
+  // Walks `tree` from the root of `d` and compares what its pages hold with
+  // the counts of `d` (`record` names it).
+  Status WalkTree(const DbRecord& d, Tree* tree, const std::string& record) {
+    TWINLINE_RETURN_IF_ERROR(Page(tree, d.root, 1, nullptr, nullptr));
+    const DbRecord& c = tree->counted;
+    if (c.branch != d.branch || c.leaf != d.leaf || c.overflow != d.overflow ||
+        c.entries != d.entries) {
+      return Damaged(Format("%s says %" PRIu64 " branch, %" PRIu64 " leaf and %" PRIu64
+                            " overflow pages and %" PRIu64 " entries; its pages hold %" PRIu64
+                            ", %" PRIu64 ", %" PRIu64 " and %" PRIu64,
+                            record.c_str(), d.branch, d.leaf, d.overflow, d.entries, c.branch,
+                            c.leaf, c.overflow, c.entries));
+    }
+    return Status::Ok();
+  }
+
+  Status Claim(uint64_t pgno, uint64_t count) {
+    if (pgno < 2 || pgno > last_page_ || count > last_page_ - pgno + 1) {
+      return Damaged(Format("pages %" PRIu64 "..%" PRIu64 " lie outside the pages in use (2..%" PRIu64
+                            ")",
+                            pgno, pgno + count - 1, last_page_));
+    }
+    for (uint64_t p = pgno; p < pgno + count; ++p) {
+      if (seen_[p]) return Damaged(Format("page %" PRIu64 " is reached twice", p));
+      seen_[p] = true;
+    }
+    return Status::Ok();
+  }
+
+  Status Read(uint64_t pgno, size_t bytes, std::string* page) const {
+    page->assign(bytes, '\0');
+    size_t done = 0;
+    while (done < bytes) {
+      const ssize_t r = pread(fd_, page->data() + done, bytes - done,
+                              static_cast<off_t>(pgno * page_size_ + done));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return Status::IOError("cannot read '" + path_ + "': " + std::strerror(errno));
+      if (r == 0) return Damaged(Format("page %" PRIu64 " lies beyond the end of the file", pgno));
+      done += static_cast<size_t>(r);
+    }
+    return Status::Ok();
+  }
+
+  // `keys` in order and inside [low, high) (unbounded where null); a branch
+  // page's first key is LMDB's placeholder and not compared. `where` names
+  // the page.
+  Status CheckOrder(const std::vector<std::string_view>& keys, bool branch,
+                    const std::string* low, const std::string* high, const std::string& where) {
+    for (size_t i = branch ? 1 : 0; i < keys.size(); ++i) {
+      if (i > (branch ? 1u : 0u) && CompareKeys(keys[i - 1], keys[i]) >= 0) {
+        return Damaged(Format("%s holds its keys %zu and %zu out of order", where.c_str(), i - 1,
+                              i));
+      }
+      if ((low && CompareKeys(keys[i], *low) < 0) || (high && CompareKeys(keys[i], *high) >= 0)) {
+        return Damaged(Format("%s holds key %zu outside the range its parent page gives it",
+                              where.c_str(), i));
+      }
+    }
+    return Status::Ok();
+  }
+
+  // The keys of a P_LEAF2 page (`bytes` long: a page, or a sub-page): fixed
+  // size keys back to back after the header, their count in `lower`.
+  Status Leaf2Keys(const char* p, size_t bytes, uint32_t fixed, const std::string& where,
+                   std::vector<std::string_view>* keys) {
+    const uint16_t lower = U16(p + 12), upper = U16(p + 14);
+    if (fixed == 0 || lower < kPageHeader || (lower - kPageHeader) % 2 != 0 || upper > bytes ||
+        lower > upper) {
+      return Damaged(Format("%s has free space bounds %u..%u or key size %u, impossible in %zu "
+                            "bytes",
+                            where.c_str(), lower, upper, fixed, bytes));
+    }
+    const size_t n = (lower - kPageHeader) / 2;
+    if (n == 0 || kPageHeader + n * fixed > bytes) {
+      return Damaged(Format("%s says it holds %zu keys of %u bytes, which do not fit in %zu bytes",
+                            where.c_str(), n, fixed, bytes));
+    }
+    keys->clear();
+    for (size_t i = 0; i < n; ++i) keys->emplace_back(p + kPageHeader + i * fixed, fixed);
+    return Status::Ok();
+  }
+
+  // The duplicates of one key kept on a sub-page: the node's value, a page
+  // header (P_LEAF | P_SUBP, with P_LEAF2 for fixed-size duplicates) and
+  // the duplicates as keys, with no values.
+  Status SubPage(const char* p, size_t bytes, const std::string& where, uint64_t* entries) {
+    if (bytes < kPageHeader) {
+      return Damaged(Format("%s holds a sub-page of %zu bytes", where.c_str(), bytes));
+    }
+    const bool fixed = (table_flags_ & kDupFixed) != 0;
+    const uint16_t flags = U16(p + 10) & ~kDirtyPage;
+    const uint16_t want = kLeafPage | kSubPage | (fixed ? kLeaf2Page : 0);
+    if (flags != want) {
+      return Damaged(
+          Format("%s holds a sub-page with flags 0x%x where LMDB writes 0x%x", where.c_str(),
+                 U16(p + 10), want));
+    }
+    std::vector<std::string_view> keys;
+    if (fixed) {
+      TWINLINE_RETURN_IF_ERROR(Leaf2Keys(p, bytes, U16(p + 8), where + "'s sub-page", &keys));
+    } else {
+      const uint16_t lower = U16(p + 12), upper = U16(p + 14);
+      if (lower < kPageHeader || lower > upper || upper > bytes || (lower - kPageHeader) % 2 != 0 ||
+          lower == kPageHeader) {
+        return Damaged(Format("%s holds a sub-page with free space bounds %u..%u in %zu bytes",
+                              where.c_str(), lower, upper, bytes));
+      }
+      for (size_t i = 0; i < (lower - kPageHeader) / 2u; ++i) {
+        const size_t at = U16(p + kPageHeader + 2 * i);
+        if (at < upper || at + kNodeHeader > bytes || at + kNodeHeader + U16(p + at + 6) > bytes) {
+          return Damaged(Format("%s holds a sub-page whose node %zu lies outside it",
+                                where.c_str(), i));
+        }
+        keys.emplace_back(p + at + kNodeHeader, U16(p + at + 6));
+      }
+    }
+    if ((table_flags_ & (kIntegerDup | kReverseDup)) == 0) {
+      TWINLINE_RETURN_IF_ERROR(CheckOrder(keys, false, nullptr, nullptr, where + "'s sub-page"));
+    }
+    *entries += keys.size();
+    return Status::Ok();
+  }
+
+  // The duplicates of one key kept in a tree of their own, whose record is
+  // `value` (48 bytes).
+  Status SubTree(const char* value, const std::string& where, uint64_t* entries) {
+    const DbRecord sub = DbRecord::Parse(value);
+    const std::string what = "the record of " + where + "'s duplicates";
+    const uint16_t want = table_flags_ & kDupFixed ? (kDupFixed | (table_flags_ & kIntegerDup ? kIntegerKey : 0)) : 0;
+    if (sub.flags != want) {
+      return Damaged(Format("%s has flags 0x%x where LMDB writes 0x%x", what.c_str(), sub.flags,
+                            want));
+    }
+    const std::string problem = RecordProblem(sub, what, false, last_page_);
+    if (!problem.empty()) return Damaged(problem);
+    if (sub.root == kNoPage) return Damaged(what + " says the key has no duplicates");
+    Tree tree;
+    tree.depth = sub.depth;
+    tree.ordered = (table_flags_ & (kIntegerDup | kReverseDup)) == 0;
+    tree.duplicates = true;
+    tree.fixed = table_flags_ & kDupFixed ? sub.pad : 0;
+    TWINLINE_RETURN_IF_ERROR(WalkTree(sub, &tree, what));
+    *entries += sub.entries;
+    return Status::Ok();
+  }
+
+  // Page `pgno` of `tree` at `level` (1: the root), whose keys must lie in
+  // [low, high) (the bounds are the parent's keys, alive while its children
+  // are walked).
+  Status Page(Tree* tree, uint64_t pgno, uint16_t level, const std::string* low,
+              const std::string* high) {
+    TWINLINE_RETURN_IF_ERROR(Claim(pgno, 1));
+    std::string page;
+    TWINLINE_RETURN_IF_ERROR(Read(pgno, page_size_, &page));
+    const char* p = page.data();
+    const bool branch = level < tree->depth;
+    const std::string where = Format("page %" PRIu64, pgno);
+    std::vector<std::string_view> keys;
+    if (tree->fixed != 0 && !branch) {
+      // A leaf of fixed-size duplicates: no nodes, the keys back to back.
+      if (U64(p) != pgno || U16(p + 10) != (kLeafPage | kLeaf2Page)) {
+        return Damaged(Format("%s carries page number %" PRIu64 " and flags 0x%x where LMDB "
+                              "wrote a leaf of fixed-size duplicates",
+                              where.c_str(), U64(p), U16(p + 10)));
+      }
+      TWINLINE_RETURN_IF_ERROR(Leaf2Keys(p, page_size_, tree->fixed, where, &keys));
+    } else {
+      const std::string problem = PageProblem(page, pgno, branch, page_size_, last_page_);
+      if (!problem.empty()) return Damaged(where + " " + problem);
+      const size_t nodes = (U16(p + 12) - kPageHeader) / 2;
+      for (size_t i = 0; i < nodes; ++i) {
+        const char* node = p + U16(p + kPageHeader + 2 * i);
+        keys.emplace_back(node + kNodeHeader, U16(node + 6));
+      }
+    }
+    if (tree->ordered) TWINLINE_RETURN_IF_ERROR(CheckOrder(keys, branch, low, high, where));
+    if (branch) {
+      ++tree->counted.branch;
+      std::vector<std::string> bounds(keys.begin(), keys.end());
+      for (size_t i = 0; i < keys.size(); ++i) {
+        const char* node = p + U16(p + kPageHeader + 2 * i);
+        const uint64_t child =
+            U16(node) | (uint64_t{U16(node + 2)} << 16) | (uint64_t{U16(node + 4)} << 32);
+        const std::string* child_low = i == 0 ? low : &bounds[i];
+        const std::string* child_high = i + 1 < keys.size() ? &bounds[i + 1] : high;
+        if (!tree->ordered) child_low = child_high = nullptr;
+        TWINLINE_RETURN_IF_ERROR(Page(tree, child, level + 1, child_low, child_high));
+      }
+      return Status::Ok();
+    }
+    ++tree->counted.leaf;
+    if (tree->fixed != 0) {
+      tree->counted.entries += keys.size();
+      return Status::Ok();
+    }
+    for (size_t i = 0; i < keys.size(); ++i) {
+      const size_t at = U16(p + kPageHeader + 2 * i);
+      const char* node = p + at;
+      const uint16_t flags = U16(node + 4);
+      const size_t size = U16(node) | (size_t{U16(node + 2)} << 16);
+      const char* value = node + kNodeHeader + U16(node + 6);
+      const std::string node_name = Format("page %" PRIu64 " node %zu", pgno, i);
+      const bool dupsort = (table_flags_ & kDupSort) != 0 && !tree->duplicates;
+      if ((flags & (kDupData | kSubData)) != 0) {
+        if (!dupsort || (flags & kDupData) == 0 || (flags & kBigData) != 0) {
+          return Damaged(Format("%s has flags 0x%x, which LMDB never writes in this table",
+                                node_name.c_str(), flags));
+        }
+        if (flags & kSubData) {
+          if (size != kDbRecordSize) {
+            return Damaged(Format("%s holds a record of duplicates of %zu bytes, not %zu",
+                                  node_name.c_str(), size, kDbRecordSize));
+          }
+          TWINLINE_RETURN_IF_ERROR(SubTree(value, node_name, &tree->counted.entries));
+        } else {
+          TWINLINE_RETURN_IF_ERROR(SubPage(value, size, node_name, &tree->counted.entries));
+        }
+        continue;
+      }
+      ++tree->counted.entries;
+      if ((flags & kBigData) == 0) continue;
+      // The value lives on overflow pages: a header, then the bytes.
+      const uint64_t first = U64(value);
+      std::string header;
+      TWINLINE_RETURN_IF_ERROR(Read(first, kPageHeader, &header));
+      const uint32_t pages = U32(header.data() + 12);
+      if (U64(header.data()) != first || U16(header.data() + 10) != kOverflowPage ||
+          pages == 0 || size > uint64_t{pages} * page_size_ - kPageHeader) {
+        return Damaged(Format("%s: its value of %zu bytes does not fit the overflow pages at "
+                              "%" PRIu64 " (header: page %" PRIu64 ", flags 0x%x, %u pages)",
+                              node_name.c_str(), size, first, U64(header.data()),
+                              U16(header.data() + 10), pages));
+      }
+      TWINLINE_RETURN_IF_ERROR(Claim(first, pages));
+      tree->counted.overflow += pages;
+    }
+    return Status::Ok();
+  }
+
+  const int fd_;
+  const std::string path_;
+  const uint32_t page_size_;
+  const uint64_t last_page_;
+  std::vector<bool> seen_;
+  std::string name_;
+  uint16_t table_flags_ = 0;
+};
+
 std::string TableList(const std::vector<std::string>& tables) {
   std::string list;
   for (const std::string& t : tables) list += (list.empty() ? "" : ", ") + Printable(t);
@@ -525,6 +835,42 @@ std::string TableList(const std::vector<std::string>& tables) {
 }
 
 }  // namespace
+
+Status CheckTrees(const lmdb::Txn& txn, const std::string& dir) {
+  MDB_env* env = mdb_txn_env(txn.get());
+  MDB_stat stat;
+  MDB_envinfo info;
+  mdb_env_stat(env, &stat);
+  mdb_env_info(env, &info);
+  // The snapshot's named tables and their records, from the main table.
+  MDB_dbi main = 0;
+  TWINLINE_RETURN_IF_ERROR(
+      lmdb::LmdbStatus(mdb_dbi_open(txn.get(), nullptr, 0, &main), "opening the main table"));
+  std::vector<std::pair<std::string, DbRecord>> tables;
+  {
+    std::unique_ptr<lmdb::Cursor> c;
+    TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(txn, main, &c));
+    for (bool ok = c->First(); ok; ok = c->Next()) {
+      if (c->value().size() != kDbRecordSize) continue;  // not a named table
+      tables.emplace_back(std::string(c->key()), DbRecord::Parse(c->value().data()));
+    }
+    TWINLINE_RETURN_IF_ERROR(c->status());
+  }
+  const std::string path = dir + "/data.mdb";
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IOError("cannot open '" + path + "': " + std::strerror(errno));
+  TreeWalker walker(fd, path, stat.ms_psize, info.me_last_pgno);
+  Status result;
+  for (const auto& [name, record] : tables) {
+    const std::string problem =
+        RecordProblem(record, "table '" + Printable(name) + "'", false, info.me_last_pgno);
+    result = problem.empty() ? walker.Walk(name, record)
+                             : Status::Corruption("data file '" + path + "' is damaged: " + problem);
+    if (!result.ok()) break;
+  }
+  close(fd);
+  return result;
+}
 
 Status CheckTableSet(const std::string& dir, const DataFileFacts& facts,
                      std::span<const char* const> expected) {

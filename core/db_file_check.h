@@ -69,6 +69,10 @@
 
 namespace twinline {
 
+namespace lmdb {
+class Txn;
+}
+
 // What CheckDataFile learnt about a data file that passed.
 struct DataFileFacts {
   bool exists = false;        // false: no data.mdb (nothing else is set)
@@ -92,6 +96,16 @@ struct DataFileFacts {
 // file and the damage; kIOError when it cannot be read for another reason
 // than permissions (those are left to LMDB, whose open says so).
 Status CheckDataFile(const std::string& dir, DataFileFacts* facts);
+
+// Every page of every named table in the snapshot of `txn` (a read
+// transaction of the environment in `dir`), read with pread(2): what
+// CheckDataFile checks of a root, for every branch, leaf and overflow page;
+// every key in order within its page and within the bounds its parent's
+// keys set (so every lookup and seek finds what a scan finds); no page
+// reached twice; and each table's page and entry counts as its record says.
+// For EventLog::Verify: it reads the whole file once. The read transaction
+// keeps LMDB from reusing the pages it walks, so writers may go on.
+Status CheckTrees(const lmdb::Txn& txn, const std::string& dir);
 
 // The table set: kCorruption naming every table of `expected` that the
 // checked file lacks (OK when its tables were not read).

@@ -567,6 +567,12 @@ bool Cursor::SeekKey(std::string_view key) {
   return Move(MDB_SET_KEY);
 }
 
+bool Cursor::SeekBoth(std::string_view key, std::string_view value) {
+  key_ = Val(key);
+  value_ = Val(value);
+  return Move(MDB_GET_BOTH);
+}
+
 bool Cursor::NextDup() { return Move(MDB_NEXT_DUP); }
 
 // ---------------------------------------------------------------------------

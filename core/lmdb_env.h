@@ -234,6 +234,8 @@ class Cursor {
   // Sorted duplicates (MDB_DUPSORT): SeekKey positions at the first value
   // of exactly `key`; NextDup at the next value of the same key.
   bool SeekKey(std::string_view key);
+  // SeekBoth positions at exactly `key` with exactly `value` (MDB_GET_BOTH).
+  bool SeekBoth(std::string_view key, std::string_view value);
   bool NextDup();
   std::string_view key() const { return View(key_); }
   std::string_view value() const { return View(value_); }

@@ -27,11 +27,11 @@ thread_local std::string t_last;
 
 struct sigaction g_previous_segv, g_previous_bus;
 
-bool InRange(const internal::Frame& frame, const void* address) {
-  const char* a = static_cast<const char*>(address);
-  return frame.range.base != nullptr && a >= frame.range.base &&
-         a < frame.range.base + frame.range.size + kReachPastMap;
-}
+// A fault inside a guarded call is LMDB's reading of damaged pages: only
+// LMDB runs there (and the C library it calls: a key compared with memcmp
+// over a damaged size faults in libc). A SIGSEGV or SIGBUS another process
+// or thread sent (kill, tgkill: si_code <= 0) is not.
+bool CausedByDamage(const siginfo_t& info) { return info.si_code > 0; }
 
 void PassOn(int sig, siginfo_t* info, void* context) {
   const struct sigaction& previous = sig == SIGBUS ? g_previous_bus : g_previous_segv;
@@ -51,7 +51,7 @@ void PassOn(int sig, siginfo_t* info, void* context) {
 
 void OnFault(int sig, siginfo_t* info, void* context) {
   internal::Frame* frame = t_frame;
-  if (frame != nullptr && info != nullptr && InRange(*frame, info->si_addr)) {
+  if (frame != nullptr && info != nullptr && CausedByDamage(*info)) {
     t_fault.signal = sig;
     t_fault.address = info->si_addr;
     siglongjmp(frame->jump, 1);
@@ -91,10 +91,19 @@ void NoteCaught(const Frame& frame) {
   if (t_fault.signal != 0) {
     const uintptr_t offset = static_cast<uintptr_t>(static_cast<const char*>(t_fault.address) -
                                                     frame.range.base);
-    std::snprintf(text, sizeof text, "LMDB read %s the data file (%s at byte %" PRIuPTR
-                  " of the map): a page holds an impossible offset or size",
-                  offset < frame.range.size ? "beyond the end of" : "beyond the map of",
-                  t_fault.signal == SIGBUS ? "SIGBUS" : "SIGSEGV", offset);
+    const char* a = static_cast<const char*>(t_fault.address);
+    if (a >= frame.range.base && a < frame.range.base + frame.range.size + kReachPastMap) {
+      std::snprintf(text, sizeof text,
+                    "LMDB read beyond the %s (%s at byte %" PRIuPTR
+                    " of the map): a page holds an impossible offset or size",
+                    offset < frame.range.size ? "end of the data file" : "map",
+                    t_fault.signal == SIGBUS ? "SIGBUS" : "SIGSEGV", offset);
+    } else {
+      std::snprintf(text, sizeof text,
+                    "LMDB followed a damaged page to address %p (%s): a node holds impossible "
+                    "flags, sizes or page numbers",
+                    t_fault.address, t_fault.signal == SIGBUS ? "SIGBUS" : "SIGSEGV");
+    }
   } else {
     std::snprintf(text, sizeof text, "LMDB stopped on a page that breaks its rules (%s)",
                   t_fault.assertion);

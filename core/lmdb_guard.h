@@ -12,16 +12,19 @@
 // data file (docs/RELIABILITY.md).
 //
 // Guarded(range, call) runs one LMDB call so that each of these returns
-// kLmdbFault instead: a SIGSEGV or SIGBUS whose address lies inside the map
-// (or within LMDB's reach past its end: two page offsets of 64 KiB), or a
-// failed LMDB assertion (reported through mdb_env_set_assert, which Watch()
-// sets). LastFault() then says what happened. The call is left half done:
-// the caller must not use the cursor again, must end the transaction
-// (aborting a write transaction), and should treat the environment as
-// damaged (lmdb::Env stops taking write transactions after a fault in one).
-// Anything else, a fault outside the map or outside a guarded call, goes to
-// the handler that was installed before (the default: the process dies, or
-// a sanitizer's report), as it would without this module.
+// kLmdbFault instead: a SIGSEGV or SIGBUS raised by the kernel while the
+// call runs (only LMDB, and the C library functions it calls, run inside a
+// guard: the damaged-file sweep found faults in the map, past it, through
+// a null sub-cursor pointer that damaged node flags send LMDB to, and in
+// libc's memcmp over a damaged key size), or a failed LMDB assertion
+// (reported through mdb_env_set_assert, which Watch() sets). LastFault()
+// then says what happened. The call is left half done: the caller must not
+// use the cursor again, must end the transaction (aborting a write
+// transaction), and should treat the environment as damaged (lmdb::Env
+// stops taking write transactions after a fault in one). Anything else, a
+// fault outside a guarded call or a signal sent by kill(2), goes to the
+// handler that was installed before (the default: the process dies, or a
+// sanitizer's report), as it would without this module.
 //
 // Only LMDB's own code runs inside a guard: jumping out of C++ frames would
 // skip destructors. Values LMDB hands out are checked by the wrappers
