@@ -142,7 +142,8 @@ Status IndexView::Open(const ReadTxn& txn, std::unique_ptr<IndexView>* out) {
   for (const ix::Registration& r : v->ent_reg_) ok = ok && (r.country == ix::kNone || r.country < nn);
   uint32_t prev = 0;
   for (const ix::Edge& g : v->edges_) {
-    ok = ok && g.a < ne && g.b < ne && g.fact_begin >= prev && g.fact_begin <= v->edge_facts_.size();
+    ok = ok && g.a < ne && g.b < ne &&
+         g.kind <= static_cast<uint8_t>(EdgeRow::Kind::kRoute) && g.fact_begin >= prev && g.fact_begin <= v->edge_facts_.size();
     prev = g.fact_begin;
   }
   for (uint32_t g : v->ent_edge_) ok = ok && g < v->edges_.size();
@@ -158,6 +159,11 @@ Status IndexView::Open(const ReadTxn& txn, std::unique_ptr<IndexView>* out) {
          k.fact_begin <= v->tk_facts_.size();
     prev = k.fact_begin;
   }
+  // Name ids of facts and the measure of each breakpoint (an index into a
+  // snapshot's rows): a flipped bit there must not lead outside a section.
+  for (const ix::ReportFact& f : v->rk_facts_) ok = ok && f.date < nn;
+  for (const ix::TradeFact& f : v->tk_facts_) ok = ok && f.currency < nn;
+  for (uint16_t code : v->pc_code_) ok = ok && ix::CodeMeasure(code) < ix::kMeasures;
   // Per entity, one snapshot for every kSnapshotEvery breakpoints after the first.
   for (size_t e = 0; ok && e < ne; ++e) {
     const uint32_t points = v->pc_off_[e + 1] - v->pc_off_[e];
