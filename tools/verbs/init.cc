@@ -1,5 +1,9 @@
 // `twinline init`: create a database, or report the one already there.
-// Running it twice is harmless, so scripts can call it unconditionally.
+// Running it twice is harmless, so scripts can call it unconditionally. It
+// writes only into a directory whose data file is missing or holds nothing
+// (core/db_file_check.h): a damaged or foreign data file is refused by the
+// open before this runs, and an existing database is quick-verified (as
+// `serve` does at start-up) so that damage is reported, not "exists".
 #include <CLI/CLI.hpp>
 #include <ostream>
 
@@ -13,9 +17,14 @@ Handler ConfigureInit(CLI::App& /*cmd*/) {
       *ctx.out << "initialised empty twinline database at " << ctx.db_path << '\n';
       return Status::Ok();
     }
-    std::unique_ptr<ReadTxn> txn;
-    TWINLINE_RETURN_IF_ERROR(ctx.log->BeginRead(&txn));
-    *ctx.out << "twinline database at " << ctx.db_path << " already exists (" << txn->LastSeq()
+    VerifyReport checked;
+    Status s = ctx.log->QuickVerify(kQuickVerifyTail, &checked);
+    if (!s.ok()) {
+      ctx.error_hint = "a database exists at " + ctx.db_path +
+                       " and was left as it is; `twinline verify` checks all of it";
+      return s;
+    }
+    *ctx.out << "twinline database at " << ctx.db_path << " already exists (" << checked.last_seq
              << " events)\n";
     return Status::Ok();
   };
