@@ -120,6 +120,7 @@ class ServerProcess {
   }
 
   uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
   bool running() const { return pid_ > 0; }
   std::string Stderr() const { return ReadFile(stderr_path_); }
 

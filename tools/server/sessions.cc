@@ -516,7 +516,8 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
   std::optional<Response> Screen() {
     const auto& req = parser_->get();
     auto refuse = [&](http::status status, std::string_view code, const std::string& message) {
-      return std::optional<Response>(ErrorResponse(status, code, message, req.version(), false));
+      // HTTP/1.1 whatever the request's version, as Refuse answers (RFC 9110 §6.2).
+      return std::optional<Response>(ErrorResponse(status, code, message, 11, false));
     };
     std::vector<std::string_view> encodings;
     const std::vector<std::string_view> te = Values(req, http::field::transfer_encoding);
