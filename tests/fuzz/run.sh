@@ -22,7 +22,7 @@ build=$1
 seconds=$2
 shift 2
 targets=("$@")
-((${#targets[@]})) || targets=(edtf_fuzzer ndjson_fuzzer csv_fuzzer http_fuzzer)
+((${#targets[@]})) || targets=(edtf_fuzzer ndjson_fuzzer csv_fuzzer http_fuzzer db_file_fuzzer)
 
 declare -A dict=([edtf_fuzzer]=edtf [ndjson_fuzzer]=json [csv_fuzzer]=csv [http_fuzzer]=http)
 failed=()
@@ -38,8 +38,10 @@ for t in "${targets[@]}"; do
   log=$out/fuzz.log
   # -timeout: an input taking longer is a hang; -rss_limit_mb: libFuzzer's default.
   # shellcheck disable=SC2086
+  dict_flag=()
+  [ -n "${dict[$t]:-}" ] && dict_flag=(-dict="tests/fuzz/${dict[$t]}.dict")
   "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-    -dict="tests/fuzz/${dict[$t]}.dict" -artifact_prefix="$out/" ${FUZZ_FLAGS:-} \
+    "${dict_flag[@]}" -artifact_prefix="$out/" ${FUZZ_FLAGS:-} \
     "$out/corpus" "tests/fuzz/corpus/$t" >"$log" 2>&1
   rc=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
