@@ -36,6 +36,7 @@
 #include "core/event_log.h"
 #include "projections/projection.h"
 #include "projections/state.h"
+#include "projections/window_events.h"
 #include "tests/projections/reference.h"
 #include "tests/testing/test_util.h"
 
@@ -333,6 +334,10 @@ const char* KindName(Kind k) {
 // --- Rendering, for failure messages ------------------------------------------
 
 const char* TriName(Tri t) { return t == Tri::kYes ? "yes" : t == Tri::kMaybe ? "maybe" : "no"; }
+const char* EdgeKindText(EdgeRow::Kind k) {
+  return k == EdgeRow::Kind::kRoute ? "routes" : "partnerships";
+}
+
 const char* RuleName(DateRule r) {
   return r == DateRule::kRange ? "range" : r == DateRule::kEarliest ? "earliest" : "latest";
 }
@@ -1676,6 +1681,78 @@ TEST_F(ProjectionPropertyTest, EveryRowSelectionGivesThoseRowsOfTheFullSnapshot)
   EXPECT_GT(edge_rows, 100u);
   EXPECT_GT(count_rows, 100u);
   EXPECT_GT(trade_rows, 100u);
+}
+
+// What happened in a window of days (projections/window_events.h): the
+// same facts from the temporal index (with a tail, and at K before it) as
+// from the replay of the log, for every row selection, one entity or all,
+// one kind of edge or both; and each fact's place in the window is the
+// contract's, from its day range.
+TEST_F(ProjectionPropertyTest, WindowEventsAreTheSameFromTheIndexAndTheLog) {
+  Generator g(777);
+  std::vector<Planned> facts = PlanFacts(g, &world_);
+  const auto batches = PlanBatches(g, world_, std::move(facts), 4);
+  uint64_t compared = 0, listed = 0, maybe = 0, before_index = 0;
+  for (size_t b = 0; b < batches.size(); ++b) {
+    AppendBatch(b, batches[b]);
+    if (HasFatalFailure()) return;
+    if (b == 1 || b == 2) RebuildIndex();
+    if (HasFatalFailure()) return;
+    std::unique_ptr<ReadTxn> txn;
+    ASSERT_TRUE(log_->BeginRead(&txn).ok());
+    for (int q = 0; q < 12; ++q) {
+      const int64_t d1 = RandomDay(g), d2 = RandomDay(g);
+      const int64_t after = std::min(d1, d2), last = std::max(d1, d2);
+      Query query;
+      query.known_seq = RandomKnownSeq(g, *txn);
+      const int r = g.Uniform(0, 9);
+      query.rule = r < 6 ? DateRule::kRange : r < 8 ? DateRule::kEarliest : DateRule::kLatest;
+      before_index += b >= 1 && std::min(query.known_seq, txn->LastSeq()) < boundaries_[1] ? 1 : 0;
+      for (const std::string& entity : {std::string(), g.Pick(world_.cities)}) {
+        for (RowSets rows : {kAllRows, kEdgeRows, RowSets{kEdgeRows | kCountRows}, kTradeRows}) {
+          for (std::optional<EdgeRow::Kind> only :
+               {std::optional<EdgeRow::Kind>(), std::optional(EdgeRow::Kind::kPartnership),
+                std::optional(EdgeRow::Kind::kRoute)}) {
+            const std::string where =
+                "batch " + std::to_string(b) + ": (" + FormatDay(after) + ", " + FormatDay(last) +
+                "] K=" + std::to_string(query.known_seq) + " rule=" + RuleName(query.rule) +
+                " rows=" + std::to_string(rows) + " entity=" + entity +
+                " edges=" + (only ? std::string(EdgeKindText(*only)) : "both");
+            Query q = query;
+            q.rows = rows;
+            q.entity = entity;
+            std::vector<WindowEvent> from_index, from_log;
+            q.use_index = true;
+            ASSERT_TRUE(EventsInWindow(*txn, q, after, last, only, &from_index).ok()) << where;
+            q.use_index = false;
+            ASSERT_TRUE(EventsInWindow(*txn, q, after, last, only, &from_log).ok()) << where;
+            ++compared;
+            EXPECT_EQ(from_index, from_log)
+                << where << ": " << from_index.size() << " from the index, " << from_log.size()
+                << " from the log";
+            for (const WindowEvent& w : from_log) {
+              ++listed;
+              maybe += w.in_window == Tri::kMaybe ? 1 : 0;
+              const bool certain = after < (q.rule == DateRule::kLatest ? w.l : w.e) &&
+                                   (q.rule == DateRule::kEarliest ? w.e : w.l) <= last;
+              if (q.rule == DateRule::kRange) {
+                EXPECT_EQ(w.in_window == Tri::kYes, certain) << where << " seq " << w.seq;
+                EXPECT_TRUE(w.e <= last && w.l > after) << where << " seq " << w.seq;
+              } else {
+                EXPECT_TRUE(certain && w.in_window == Tri::kYes) << where << " seq " << w.seq;
+              }
+            }
+            if (HasFailure()) return;
+          }
+        }
+      }
+    }
+  }
+  std::cout << "[ property ] " << compared << " windows compared, " << listed << " events listed ("
+            << maybe << " maybe), " << before_index << " windows known before the index\n";
+  EXPECT_GT(listed, 1000u);
+  EXPECT_GT(maybe, 100u);
+  EXPECT_GT(before_index, 0u);
 }
 
 TEST_F(ProjectionPropertyTest, ResolveKnownAtMapsSeqsTimesAndDatesToBatchEnds) {
