@@ -157,6 +157,7 @@ void CompareSnapshots(const Snapshot& from, const Snapshot& to, DiffDraft* draft
     DiffRow& row = found.Add(std::move(target));
     row.change = ChangeOf(b != nullptr, a != nullptr);
     row.what = kind == EdgeRow::Kind::kPartnership ? "partnership" : "route";
+    row.edge_kind = kind;
     row.key =
         ea + (kind == EdgeRow::Kind::kPartnership ? " — " : " → ") + eb + " (" + subkind + ")";
     row.before = Word(was);
@@ -172,7 +173,11 @@ void CompareSnapshots(const Snapshot& from, const Snapshot& to, DiffDraft* draft
     auto count = [&](const std::string& label, const Range& was, const Range& is, CauseRow target) {
       if (was == is) return;
       target.a = entity;
+      const std::optional<EdgeRow::Kind> edge_kind = target.kind == CauseRow::Kind::kEdgeCount
+                                                         ? std::optional(target.edge_kind)
+                                                         : std::nullopt;
       DiffRow& row = found.Add(std::move(target));
+      row.edge_kind = edge_kind;
       row.change = ChangeOf(was.possible > 0, is.possible > 0);
       row.what = "count";
       row.key = entity + " " + label;

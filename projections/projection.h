@@ -289,6 +289,10 @@ struct DiffRow {
   std::string what;        // "partnership", "route", "count", "reported", "trade"
   std::string key;         // "chengdu — montpellier (sister_city)", "chengdu forums", ...
   std::string before, after;  // human renderings ("yes", "maybe", "1–3", "142,160,000,000 CNY")
+  // The kind of edge the row is about: an edge row's, or the one a
+  // partnership or route count (by kind, mode or country too) counts; none
+  // for other rows.
+  std::optional<EdgeRow::Kind> edge_kind;
   // The effective events of the row whose presence (effective at K and
   // e <= D) or occurrence differs between the two sides, ascending. A row's
   // events: an edge's, its own; "X forums" (any counter), the facts counted
