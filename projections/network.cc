@@ -259,7 +259,7 @@ std::string_view DateRuleName(DateRule rule) {
   return "range";
 }
 
-void WriteNetworkJson(const Network& net, std::ostream& out) {
+Json NetworkJson(const Network& net) {
   Json nodes = Json::array();
   for (const NetworkNode& n : net.nodes) {
     Json j{
@@ -289,15 +289,18 @@ void WriteNetworkJson(const Network& net, std::ostream& out) {
   for (size_t i : net.hubs) {
     hubs.push_back(Json{{"id", net.nodes[i].slug}, {"degree", RangeJson(net.nodes[i].degree)}});
   }
-  const Json j{{"as_of", FormatDay(net.as_of_day)},
-               {"known_seq", net.known_seq},
-               {"dates", DateRuleName(net.rule)},
-               {"nodes", std::move(nodes)},
-               {"edges", std::move(edges)},
-               {"components", Json{{"certain", ComponentsJson(net, net.components_certain)},
-                                   {"possible", ComponentsJson(net, net.components_possible)}}},
-               {"hubs", std::move(hubs)}};
-  out << DumpJson(j) << '\n';
+  return Json{{"as_of", FormatDay(net.as_of_day)},
+              {"known_seq", net.known_seq},
+              {"dates", DateRuleName(net.rule)},
+              {"nodes", std::move(nodes)},
+              {"edges", std::move(edges)},
+              {"components", Json{{"certain", ComponentsJson(net, net.components_certain)},
+                                  {"possible", ComponentsJson(net, net.components_possible)}}},
+              {"hubs", std::move(hubs)}};
+}
+
+void WriteNetworkJson(const Network& net, std::ostream& out) {
+  out << DumpJson(NetworkJson(net)) << '\n';
 }
 
 void WriteNetworkGraphMl(const Network& net, std::ostream& out) {

@@ -28,6 +28,7 @@
 #include <cstddef>
 #include <iosfwd>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <string_view>
@@ -101,6 +102,8 @@ std::string_view DateRuleName(DateRule rule);
 
 // One JSON object: query, nodes (with degree and component numbers), edges
 // (with status and the seqs of their events), components, hubs.
+// NetworkJson is that object, for a caller that adds to it.
+nlohmann::ordered_json NetworkJson(const Network& network);
 void WriteNetworkJson(const Network& network, std::ostream& out);
 
 // GraphML 1.0 with typed keys: nodes carry label, type, country, lat, lon
