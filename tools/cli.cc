@@ -146,6 +146,10 @@ void AddProjectionFlags(CLI::App& cmd, api::ProjectionParams* params) {
       ->check(CLI::IsMember({"range", "earliest", "latest"}))
       ->capture_default_str();
   cmd.add_option("--entity", params->entity, "only what concerns this entity (slug or any name)");
+  cmd.add_option("--edges", params->edges,
+                 "partnerships or routes alone (counts, network, partners, timeline, diff); "
+                 "default: all, both")
+      ->check(CLI::IsMember({"all", "partnerships", "routes"}));
   cmd.add_flag("--no-index", params->no_index,
                "answer by replaying the log instead of from the temporal index (same answer, "
                "slower)");

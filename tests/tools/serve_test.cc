@@ -595,20 +595,28 @@ TEST_F(ServeTest, ReplayAnswersAreByteIdenticalToTheCli) {
     std::string content_type;
   };
   const std::vector<Case> cases = {
-      {"/v1/replay?as_of=2025", {"replay", "--as-of", "2025", "--format", "json"}, "application/json"},
+      {"/v1/replay?as_of=2025",
+       {"replay", "--as-of", "2025", "--format", "json"},
+       "application/json"},
       {"/v1/replay?as_of=1981&entity=%E6%88%90%E9%83%BD",  // 成都
-       {"replay", "--as-of", "1981", "--entity", "成都", "--format", "json"}, "application/json"},
+       {"replay", "--as-of", "1981", "--entity", "成都", "--format", "json"},
+       "application/json"},
       {"/v1/replay?as_of=2000&entity=huangnixiang&dates=earliest&format=csv",
-       {"replay", "--as-of", "2000", "--entity", "huangnixiang", "--dates", "earliest", "--format", "csv"},
+       {"replay", "--as-of", "2000", "--entity", "huangnixiang", "--dates", "earliest", "--format",
+        "csv"},
        "text/csv; charset=utf-8"},
       {"/v1/replay?as_of=2025&entity=chengdu&format=table",
-       {"replay", "--as-of", "2025", "--entity", "chengdu"}, "text/plain; charset=utf-8"},
+       {"replay", "--as-of", "2025", "--entity", "chengdu"},
+       "text/plain; charset=utf-8"},
       {"/v1/replay?as_of=2024-06&projection=trade",
-       {"replay", "--as-of", "2024-06", "--projection", "trade", "--format", "json"}, "application/json"},
+       {"replay", "--as-of", "2024-06", "--projection", "trade", "--format", "json"},
+       "application/json"},
       {"/v1/replay?as_of=2024&projection=trade&format=csv",
-       {"replay", "--as-of", "2024", "--projection", "trade", "--format", "csv"}, "text/csv; charset=utf-8"},
+       {"replay", "--as-of", "2024", "--projection", "trade", "--format", "csv"},
+       "text/csv; charset=utf-8"},
       {"/v1/replay?as_of=2025&projection=network",
-       {"replay", "--as-of", "2025", "--projection", "network", "--format", "json"}, "application/json"},
+       {"replay", "--as-of", "2025", "--projection", "network", "--format", "json"},
+       "application/json"},
       {"/v1/replay?as_of=2025&projection=network&format=graphml",
        {"replay", "--as-of", "2025", "--projection", "network", "--format", "graphml"},
        "application/graphml+xml"},
@@ -616,15 +624,19 @@ TEST_F(ServeTest, ReplayAnswersAreByteIdenticalToTheCli) {
        {"replay", "--as-of", "2025", "--projection", "network", "--format", "geojson"},
        "application/geo+json"},
       {"/v1/replay?as_of=2025&projection=network&format=table",
-       {"replay", "--as-of", "2025", "--projection", "network"}, "text/plain; charset=utf-8"},
+       {"replay", "--as-of", "2025", "--projection", "network"},
+       "text/plain; charset=utf-8"},
       {"/v1/replay?as_of=2025&projection=timeline&entity=%E9%87%8D%E5%BA%86",  // 重庆
-       {"replay", "--as-of", "2025", "--projection", "timeline", "--entity", "重庆", "--format", "json"},
+       {"replay", "--as-of", "2025", "--projection", "timeline", "--entity", "重庆", "--format",
+        "json"},
        "application/json"},
       {"/v1/replay?as_of=2025&projection=timeline&entity=chengdu&known_at=@60&format=table",
-       {"replay", "--as-of", "2025", "--projection", "timeline", "--entity", "chengdu", "--known-at", "@60"},
+       {"replay", "--as-of", "2025", "--projection", "timeline", "--entity", "chengdu",
+        "--known-at", "@60"},
        "text/plain; charset=utf-8"},
       {"/v1/replay?from=2019&to=2025",
-       {"replay", "--from", "2019", "--to", "2025", "--format", "json"}, "application/json"},
+       {"replay", "--from", "2019", "--to", "2025", "--format", "json"},
+       "application/json"},
       {"/v1/replay?from=2019&to=2025&format=csv",
        {"replay", "--from", "2019", "--to", "2025"}, "text/csv; charset=utf-8"},
       {"/v1/replay?as_of=2025&projection=countries&top=3",
@@ -638,6 +650,28 @@ TEST_F(ServeTest, ReplayAnswersAreByteIdenticalToTheCli) {
        {"replay", "--from", "2023-01", "--to", "2024-06", "--step", "month", "--entity", "chengdu",
         "--dates", "latest", "--format", "table"},
        "text/plain; charset=utf-8"},
+      // The partners of one entity; one kind of edge alone.
+      {"/v1/replay?as_of=2025&projection=partners&entity=chengdu",
+       {"replay", "--as-of", "2025", "--projection", "partners", "--entity", "chengdu", "--format",
+        "json"},
+       "application/json"},
+      {"/v1/replay?as_of=2025&projection=partners&entity=Qingdao&format=table",
+       {"replay", "--as-of", "2025", "--projection", "partners", "--entity", "Qingdao"},
+       "text/plain; charset=utf-8"},
+      {"/v1/replay?as_of=2025&projection=partners&entity=chengdu&edges=routes&format=csv",
+       {"replay", "--as-of", "2025", "--projection", "partners", "--entity", "chengdu", "--edges",
+        "routes", "--format", "csv"},
+       "text/csv; charset=utf-8"},
+      {"/v1/replay?as_of=2025&projection=network&edges=partnerships",
+       {"replay", "--as-of", "2025", "--projection", "network", "--edges", "partnerships",
+        "--format", "json"},
+       "application/json"},
+      {"/v1/replay?as_of=2025&edges=routes&format=table",
+       {"replay", "--as-of", "2025", "--edges", "routes"},
+       "text/plain; charset=utf-8"},
+      {"/v1/replay?from=2019&to=2025&edges=partnerships&format=csv",
+       {"replay", "--from", "2019", "--to", "2025", "--edges", "partnerships"},
+       "text/csv; charset=utf-8"},
   };
   for (const Case& c : cases) ExpectSameAsCli(c.target, c.args, c.content_type);
 }
@@ -655,6 +689,14 @@ TEST_F(ServeTest, DiffAnswersAreByteIdenticalToTheCli) {
                   {"diff", "2000", "2025", "--known-at", "@50", "--dates", "earliest", "--projection",
                    "counts", "--format", "json"},
                   "application/json");
+  // One kind of edge, and what happened in between, listed up to `events`.
+  ExpectSameAsCli("/v1/diff?from=2019&to=2025&edges=routes&events=1&format=table",
+                  {"diff", "2019", "2025", "--edges", "routes", "--events", "1"},
+                  "text/plain; charset=utf-8");
+  ExpectSameAsCli(
+      "/v1/diff?from=2003&to=2005&edges=partnerships&events=0",
+      {"diff", "2003", "2005", "--edges", "partnerships", "--events", "0", "--format", "json"},
+      "application/json");
 }
 
 TEST_F(ServeTest, ReplayCountsAreCertainPossibleRangesOnTheAsOfDay) {
@@ -953,6 +995,15 @@ TEST_F(ServeTest, ReplayAndDiffRefuseBadParametersNamingThem) {
       {"/v1/diff?from=2003&to=2005&format=csv", 400, "format", "'csv' is not one of table, json"},
       {"/v1/diff?from=2003&to=2005&projection=timeline", 400, "projection", "is not one of"},
       {"/v1/diff?from=2003&to=2005&limit=3", 400, "limit", "unknown parameter 'limit'"},
+      {"/v1/replay?as_of=2024&projection=partners", 400, "projection", "give entity"},
+      {"/v1/replay?as_of=2024&edges=ferries", 400, "edges",
+       "'ferries' is not one of all, partnerships, routes"},
+      {"/v1/replay?as_of=2024&projection=trade&edges=routes", 400, "edges",
+       "trade figures are neither"},
+      {"/v1/diff?from=2003&to=2005&events=many", 400, "events", "'many' is not a number of events"},
+      {"/v1/diff?as_of=2024&known_at=@2&vs_known_at=@3&events=5", 400, "events",
+       "between two valid dates"},
+      {"/v1/diff?from=2003&to=2005&edges=ferries", 400, "edges", "is not one of"},
   };
   for (const Case& c : cases) {
     HttpResult r = Get(c.target);

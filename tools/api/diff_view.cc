@@ -2,8 +2,14 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <optional>
 
+#include "core/edtf.h"
 #include "events/json_codec.h"
+#include "projections/network.h"
+#include "projections/window_events.h"
+#include "tools/api/event_summary.h"
 #include "tools/api/json_views.h"
 #include "tools/api/text_layout.h"
 
@@ -36,6 +42,57 @@ struct Row {
 struct Window {
   uint64_t lo = 0, hi = 0;
 };
+
+// What happened between two valid dates: the events of the valid-day
+// window (after, last], those that certainly fall in it first, at most
+// `limit` of them read.
+struct Happened {
+  int64_t after = 0, last = 0;
+  size_t total = 0, certain = 0;
+  struct Event {
+    uint64_t seq = 0;
+    std::string id, kind, date, summary;
+    Tri in_window = Tri::kNo;
+  };
+  std::vector<Event> events;
+};
+
+// The window's events as `query` selects them (rows, entity, rule, K),
+// the first `limit` read from the log.
+Status FindHappened(const ReadTxn& txn, const Query& query, int64_t after, int64_t last,
+                    const EdgeFilter& filter, size_t limit, Happened* out) {
+  out->after = after;
+  out->last = last;
+  std::vector<WindowEvent> found;
+  TWINLINE_RETURN_IF_ERROR(EventsInWindow(txn, query, after, last, filter.only, &found));
+  // Those whose dates only overlap the window (an open start, a range
+  // reaching past it) after the ones certainly in it, each part by day.
+  std::stable_partition(found.begin(), found.end(),
+                        [](const WindowEvent& e) { return e.in_window == Tri::kYes; });
+  out->total = found.size();
+  out->certain = static_cast<size_t>(std::count_if(
+      found.begin(), found.end(), [](const WindowEvent& e) { return e.in_window == Tri::kYes; }));
+  for (size_t i = 0; i < found.size() && i < limit; ++i) {
+    Happened::Event e;
+    e.seq = found[i].seq;
+    e.in_window = found[i].in_window;
+    TWINLINE_RETURN_IF_ERROR(txn.Get(e.seq, [&](schema::Event::Reader ev) {
+      auto payload = ev.getPayload();
+      e.id = ev.getId();
+      e.kind = KindName(payload.which());
+      e.date = payload.isAmendment() ? payload.getAmendment().getValidTime().getEdtf().cStr()
+                                     : ev.getValidTime().getEdtf().cStr();
+      e.summary = SummarizeEffective(ev);
+    }));
+    out->events.push_back(std::move(e));
+  }
+  return Status::Ok();
+}
+
+// "from 2020-01-01 to 2020-12-31": the days of the window, both included.
+std::string WindowDays(const Happened& h) {
+  return "from " + FormatDay(h.after + 1) + " to " + FormatDay(h.last);
+}
 
 // Fills `row` with `diff`, the id and kind of each event behind it and, for
 // a recorded-time diff, the retractions and amendments recorded within the
@@ -104,8 +161,10 @@ std::string ValueText(const DiffRow& d) {
       return d.after;
     case DiffRow::Change::kRemoved:
       // What it was, and that it is no more: a bare "yes" would read as
-      // "still active".
-      return d.before + (d.before == "yes" || d.before == "maybe" ? " → no" : " → none");
+      // "still active". A count goes to 0, a figure to none.
+      return d.before + (d.before == "yes" || d.before == "maybe" ? " → no"
+                         : d.what == "count"                      ? " → 0"
+                                                                  : " → none");
     case DiffRow::Change::kChanged:
       return d.before + " → " + d.after;
   }
@@ -114,6 +173,9 @@ std::string ValueText(const DiffRow& d) {
 
 // A table row names at most this many events; --format json lists them all.
 constexpr size_t kCausesShown = 5;
+
+// How many events of the window are listed unless `events` says otherwise.
+constexpr size_t kEventsListed = 100;
 
 // "ev-1, ev-2; corrected by ev-3 (retraction)".
 std::string CausesText(const Row& row) {
@@ -138,11 +200,41 @@ Json CausesJson(const std::vector<Cause>& causes) {
   return out;
 }
 
-void PrintTable(const twinline::Snapshot& from, const twinline::Snapshot& to,
-                const std::vector<Row>& rows, std::ostream& out) {
-  out << "--- " << DescribeSnapshot(from) << '\n' << "+++ " << DescribeSnapshot(to) << '\n';
+// The events of the window, as a table under the diff.
+void PrintHappened(const Happened& h, std::ostream& out) {
+  const size_t maybe = h.total - h.certain;
+  out << "\nwhat happened " << WindowDays(h) << ": "
+      << (h.certain == 0 ? "no events"
+                         : std::to_string(h.certain) + (h.certain == 1 ? " event" : " events"));
+  if (maybe > 0) {
+    out << ", and " << maybe << " that may have ("
+        << (maybe == 1 ? "its dates overlap" : "their dates overlap") << " the window)";
+  }
+  out << '\n';
+  if (h.events.empty()) {
+    if (h.total > 0) out << "(none listed: the events limit is 0)\n";
+    return;
+  }
+  Table table({"DATE", "KIND", "SUMMARY", "IN WINDOW", "ID"});
+  for (const Happened::Event& e : h.events) {
+    table.AddRow({e.date, e.kind, e.summary, std::string(TriName(e.in_window)), e.id});
+  }
+  table.Print(out);
+  // The same words for the CLI and HTTP: an answer is the same bytes.
+  if (h.total > h.events.size()) {
+    out << "... and " << h.total - h.events.size() << " more, not listed (the events limit is "
+        << h.events.size() << ")\n";
+  }
+}
+
+void PrintTable(const DiffRequest& r, const twinline::Snapshot& from, const twinline::Snapshot& to,
+                const std::vector<Row>& rows, const Happened* happened, std::ostream& out) {
+  const bool by_known_at = !r.vs_known_at.empty();
+  out << "--- " << DescribeSnapshot(from, by_known_at ? r.as_of : r.from) << '\n'
+      << "+++ " << DescribeSnapshot(to, by_known_at ? r.as_of : r.to) << '\n';
   if (rows.empty()) {
     out << "no differences\n";
+    if (happened != nullptr) PrintHappened(*happened, out);
     return;
   }
   // Columns padded by display width: "± key  what  value  causes".
@@ -170,10 +262,11 @@ void PrintTable(const twinline::Snapshot& from, const twinline::Snapshot& to,
   }
   out << rows.size() << (rows.size() == 1 ? " difference: " : " differences: ") << added
       << " added, " << removed << " removed, " << changed << " changed\n";
+  if (happened != nullptr) PrintHappened(*happened, out);
 }
 
 void PrintJson(const twinline::Snapshot& from, const twinline::Snapshot& to,
-               const std::vector<Row>& rows, std::ostream& out) {
+               const std::vector<Row>& rows, const Happened* happened, std::ostream& out) {
   Json list = Json::array();
   for (const Row& r : rows) {
     Json j{{"change", ChangeName(r.diff.change)}, {"what", r.diff.what}, {"key", r.diff.key}};
@@ -183,10 +276,26 @@ void PrintJson(const twinline::Snapshot& from, const twinline::Snapshot& to,
     j["corrections"] = CausesJson(r.corrections);
     list.push_back(std::move(j));
   }
-  out << DumpJson(Json{{"from", DescribeSnapshotJson(from)},
-                       {"to", DescribeSnapshotJson(to)},
-                       {"differences", std::move(list)}})
-      << '\n';
+  Json j{{"from", DescribeSnapshotJson(from)},
+         {"to", DescribeSnapshotJson(to)},
+         {"differences", std::move(list)}};
+  if (happened != nullptr) {
+    Json events = Json::array();
+    for (const Happened::Event& e : happened->events) {
+      events.push_back(Json{{"seq", e.seq},
+                            {"id", e.id},
+                            {"kind", e.kind},
+                            {"date", e.date},
+                            {"in_window", TriName(e.in_window)},
+                            {"summary", e.summary}});
+    }
+    j["window"] = Json{{"from", FormatDay(happened->after + 1)},
+                       {"to", FormatDay(happened->last)},
+                       {"total", happened->total},
+                       {"certain", happened->certain},
+                       {"events", std::move(events)}};
+  }
+  out << DumpJson(j) << '\n';
 }
 
 // The two queries a request asks for.
@@ -229,6 +338,19 @@ Status BuildQueries(const DiffRequest& r, ReadView& read_view, Query* from, Quer
   if (!r.format.empty()) {
     TWINLINE_RETURN_IF_ERROR(CheckChoice(style, "format", r.format, {"table", "json"}));
   }
+  if (by_known_at && !r.events.empty()) {
+    return Status::InvalidArgument(ParamName(style, "events") +
+                                   " lists what happened between two valid dates; " + vs_known_at +
+                                   " compares one")
+        .WithField(ParamName(style, "events"));
+  }
+  EdgeFilter filter;
+  TWINLINE_RETURN_IF_ERROR(ParseEdgeFilter(r.common, style, &filter));
+  if (!filter.all() && r.projection == "trade") {
+    return Status::InvalidArgument(ParamName(style, "edges") +
+                                   " keeps partnerships or routes; trade figures are neither")
+        .WithField(ParamName(style, "edges"));
+  }
   TWINLINE_RETURN_IF_ERROR(ResolveProjectionParams(r.common, style, read_view, from, entity));
   *to = *from;
   if (by_known_at) {
@@ -243,19 +365,39 @@ Status BuildQueries(const DiffRequest& r, ReadView& read_view, Query* from, Quer
   return Status::Ok();
 }
 
+// The `events` limit: a count, 100 when not given.
+Status EventLimit(const DiffRequest& r, size_t* limit) {
+  *limit = kEventsListed;
+  if (r.events.empty()) return Status::Ok();
+  const std::string& text = r.events;
+  size_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return Status::InvalidArgument("'" + text + "' is not a number of events (0 or more)")
+        .WithField(ParamName(r.style, "events"));
+  }
+  *limit = value;
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status RenderDiff(ReadView& read_view, const DiffRequest& r, std::ostream& out) {
   Query from_query, to_query;
   std::string entity;
   TWINLINE_RETURN_IF_ERROR(BuildQueries(r, read_view, &from_query, &to_query, &entity));
+  EdgeFilter filter;
+  TWINLINE_RETURN_IF_ERROR(ParseEdgeFilter(r.common, r.style, &filter));
+  size_t limit = 0;
+  TWINLINE_RETURN_IF_ERROR(EventLimit(r, &limit));
 
   // Only the row sets the projection shows (counts need the edges, whose
   // statuses they count), for the entity alone when one is given.
   const std::string projection = r.projection.empty() ? "all" : r.projection;
-  from_query.rows = to_query.rows = projection == "network" ? kEdgeRows
+  from_query.rows = to_query.rows = projection == "network"  ? kEdgeRows
                                     : projection == "counts" ? kEdgeRows | kCountRows
                                     : projection == "trade"  ? kTradeRows
+                                    : !filter.all()          ? kEdgeRows | kCountRows
                                                              : kAllRows;
   from_query.entity = to_query.entity = entity;
   twinline::Snapshot from, to;
@@ -267,12 +409,21 @@ Status RenderDiff(ReadView& read_view, const DiffRequest& r, std::ostream& out) 
   std::vector<Row> rows;
   for (const DiffRow& d : diff) {
     if (!Shows(projection, d.what)) continue;
+    if (!filter.all() && d.edge_kind != filter.only) continue;
     TWINLINE_RETURN_IF_ERROR(Explain(*read_view.txn, d, window, &rows.emplace_back()));
   }
+  // Two valid dates (at one known-at time): what happened in between, of
+  // the rows' selection.
+  std::optional<Happened> happened;
+  if (r.vs_known_at.empty()) {
+    TWINLINE_RETURN_IF_ERROR(FindHappened(
+        *read_view.txn, to_query, std::min(from_query.as_of_day, to_query.as_of_day),
+        std::max(from_query.as_of_day, to_query.as_of_day), filter, limit, &happened.emplace()));
+  }
   if (r.format == "json") {
-    PrintJson(from, to, rows, out);
+    PrintJson(from, to, rows, happened ? &*happened : nullptr, out);
   } else {
-    PrintTable(from, to, rows, out);
+    PrintTable(r, from, to, rows, happened ? &*happened : nullptr, out);
   }
   return Status::Ok();
 }

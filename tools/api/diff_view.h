@@ -19,7 +19,18 @@
 //    when there are none, and a summary line) or "json" (every row, with all
 //    its events and corrections). `projection` narrows the rows: network
 //    (partnerships, routes), counts (counts and reported figures), trade;
-//    all by default. Output is deterministic.
+//    all by default; `edges` (partnerships|routes) keeps the rows about one
+//    kind of edge (its edges and the counts of them). Output is
+//    deterministic.
+//  * Between two valid dates the answer also says what happened in between:
+//    the events whose day falls (or may fall) after the end of FROM up to
+//    the end of TO (projections/window_events.h), of the rows the
+//    projection, entity and edge filter select — listed beside the state
+//    diff, though a partnership that began and ended inside the window
+//    changes no state. The headings name the day each date stands for ("as
+//    of 2019-12-31 (the end of 2019)") and the window ("from 2020-01-01 to
+//    2020-12-31"). At most `events` are listed (100 by default; 0 lists
+//    none), in order of their days; the total is always given.
 //  * Every error of the request is found before the first byte is written:
 //    a bad combination, date, value or known-at time is kInvalidArgument, an
 //    unknown entity kNotFound, each naming the parameter in the request's
@@ -44,7 +55,8 @@ struct DiffRequest {
   std::string vs_known_at;  // ... at common.known_at and at this recorded time
   std::string projection;   // all (default) | counts | trade | network
   std::string format;       // table (default) | json
-  ProjectionParams common;  // known_at, dates, entity, no_index
+  std::string events;  // two valid dates: list at most this many events of the window (default 100)
+  ProjectionParams common;  // known_at, dates, entity, edges, no_index
   ParamStyle style = ParamStyle::kFlags;
 };
 

@@ -8,6 +8,29 @@ namespace twinline::api {
 // Each kind's summary is in its row of the kind table (core/kinds.h).
 std::string SummarizeEvent(schema::Event::Reader ev) { return Summary(ev.getPayload()); }
 
+std::string SummarizeEffective(schema::Event::Reader ev) {
+  if (!ev.getPayload().isAmendment()) return SummarizeEvent(ev);
+  return Summary(ev.getPayload().getAmendment().getReplacement()) + " (as amended)";
+}
+
+std::optional<EdgeRow::Kind> EdgeKindOf(schema::Payload::Reader payload) {
+  if (payload.isAmendment()) payload = payload.getAmendment().getReplacement();
+  const KindSpec* kind = FindKind(payload.which());
+  if (kind == nullptr) return std::nullopt;
+  switch (kind->feed) {
+    case Feed::kPartnershipEdge:
+      return EdgeRow::Kind::kPartnership;
+    case Feed::kRouteEdge:
+      return EdgeRow::Kind::kRoute;
+    case Feed::kNothing:
+    case Feed::kCounters:
+    case Feed::kReport:
+    case Feed::kTrade:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 Status CountSources(const ReadTxn& txn, schema::Event::Reader ev, uint64_t* count) {
   *count = ev.getSources().size();
   if (ev.getPayload().isCorroboration()) return Status::Ok();

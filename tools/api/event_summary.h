@@ -5,12 +5,14 @@
 #define TWINLINE_TOOLS_API_EVENT_SUMMARY_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/event_log.h"
 #include "core/status.h"
+#include "projections/projection.h"
 #include "schemas/twinline.capnp.h"
 
 namespace twinline::api {
@@ -19,6 +21,15 @@ namespace twinline::api {
 // city)", "chengdu → eu trade 2024: 142,160,000,000 CNY total". Enumerations
 // read as users write them in files ("sister_city" as "sister city").
 std::string SummarizeEvent(schema::Event::Reader ev);
+
+// SummarizeEvent of the fact an event stands for: an amendment stands for
+// its replacement (docs/PROJECTIONS.md, 1), told with " (as amended)".
+std::string SummarizeEffective(schema::Event::Reader ev);
+
+// The kind of edge an event is about, from the kind table: a partnership's
+// or route's establishing or ending event (an amendment: its
+// replacement's); none for every other event.
+std::optional<EdgeRow::Kind> EdgeKindOf(schema::Payload::Reader payload);
 
 // How a count_reported qualifier reads before its value: "=", "≈", "nearly",
 // ">", "≥" (as in SummarizeEvent).

@@ -15,6 +15,8 @@ std::string DumpJson(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
 }
 
+Json RangeJson(const Range& r) { return Json{{"certain", r.certain}, {"possible", r.possible}}; }
+
 Json EntityJson(schema::Event::Reader registration) {
   const Json ev = EncodeEvent(registration);
   Json j;

@@ -13,6 +13,7 @@
 //  * OutcomeJson: one appended event's fate: {"outcome": "appended" |
 //    "corroborated" | "duplicate", "id", "seq"}.
 //  * SourceJson: a source as the timeline and the network exports list it.
+//  * RangeJson: a certain–possible range as {"certain", "possible"}.
 //  * DumpJson: the one way these are written: compact, one line, UTF-8
 //    unescaped.
 #ifndef TWINLINE_TOOLS_API_JSON_VIEWS_H_
@@ -24,6 +25,7 @@
 
 #include "core/event_log.h"
 #include "core/status.h"
+#include "projections/projection.h"
 #include "schemas/twinline.capnp.h"
 #include "tools/api/event_summary.h"
 
@@ -33,6 +35,8 @@ namespace twinline::api {
 // everything stored was validated on the way in).
 std::string DumpJson(const nlohmann::ordered_json& j);
 std::string DumpJson(const nlohmann::json& j);
+
+nlohmann::ordered_json RangeJson(const Range& range);
 
 nlohmann::ordered_json EntityJson(schema::Event::Reader registration);
 Status EntitiesJson(const ReadTxn& txn, nlohmann::ordered_json* array);

@@ -9,6 +9,7 @@
 
 #include "core/edtf.h"
 #include "tools/api/json_views.h"
+#include "tools/api/text_layout.h"
 
 namespace twinline::api {
 namespace {
@@ -19,18 +20,6 @@ std::string Number(double value) {
   char buf[32];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
   return ec == std::errc() ? std::string(buf, end) : "0";
-}
-
-// RFC 4180: a field with a comma, quote or line break is quoted, its quotes
-// doubled.
-std::string CsvField(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + '"';
 }
 
 std::string Join(const std::vector<std::string>& items, std::string_view sep) {
@@ -77,7 +66,7 @@ std::string EdgeId(EdgeRow::Kind kind, const std::string& a, const std::string& 
 }
 
 Status BuildNetworkWindow(const ReadTxn& txn, const Query& query, int64_t from, int64_t to,
-                          const std::string& entity, NetworkWindow* out) {
+                          const std::string& entity, const EdgeFilter& filter, NetworkWindow* out) {
   *out = NetworkWindow();
   out->from = from;
   out->to = to;
@@ -88,6 +77,7 @@ Status BuildNetworkWindow(const ReadTxn& txn, const Query& query, int64_t from, 
   std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> spells;
   for (EdgeHistory& h : histories) {
     if (!entity.empty() && h.a != entity && h.b != entity) continue;
+    if (!filter.Keeps(h.kind)) continue;
     WindowEdge e;
     e.id = EdgeId(h.kind, h.a, h.b, h.subkind);
     for (uint64_t seq : h.seqs) {

@@ -44,6 +44,7 @@
 #include "projections/edge_history.h"
 #include "projections/network.h"
 #include "tools/api/event_summary.h"
+#include "tools/api/projection_request.h"
 
 namespace twinline::api {
 
@@ -73,9 +74,10 @@ std::string EdgeId(EdgeRow::Kind kind, const std::string& a, const std::string& 
                    const std::string& subkind);
 
 // The network over [from, to] at query.known_seq under query.rule; with an
-// `entity`, only the edges touching it (and their ends).
+// `entity`, only the edges touching it (and their ends); only the edges
+// `filter` keeps.
 Status BuildNetworkWindow(const ReadTxn& txn, const Query& query, int64_t from, int64_t to,
-                          const std::string& entity, NetworkWindow* out);
+                          const std::string& entity, const EdgeFilter& filter, NetworkWindow* out);
 
 enum class Layer : uint8_t { kNodes, kEdges };
 

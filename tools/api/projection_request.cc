@@ -47,6 +47,15 @@ Status ResolveProjectionParams(const ProjectionParams& params, ParamStyle style,
   return Status::Ok();
 }
 
+Status ParseEdgeFilter(const ProjectionParams& params, ParamStyle style, EdgeFilter* out) {
+  const std::string edges = params.edges.empty() ? "all" : params.edges;
+  TWINLINE_RETURN_IF_ERROR(CheckChoice(style, "edges", edges, {"all", "partnerships", "routes"}));
+  out->only.reset();
+  if (edges == "partnerships") out->only = EdgeRow::Kind::kPartnership;
+  if (edges == "routes") out->only = EdgeRow::Kind::kRoute;
+  return Status::Ok();
+}
+
 Status ParseAsOfDay(std::string_view text, std::string_view field, int64_t* day) {
   EdtfDate date;
   Status s = ParseEdtf(text, &date);
@@ -61,9 +70,14 @@ Status ParseAsOfDay(std::string_view text, std::string_view field, int64_t* day)
   return Status::Ok();
 }
 
+std::string DescribeSnapshot(const Snapshot& snapshot) { return DescribeSnapshot(snapshot, {}); }
 
-std::string DescribeSnapshot(const Snapshot& snapshot) {
-  return "as of " + FormatDay(snapshot.query.as_of_day) + ", known at seq " +
+std::string DescribeSnapshot(const Snapshot& snapshot, std::string_view as_given) {
+  EdtfDate date;
+  const bool period =
+      !as_given.empty() && ParseEdtf(as_given, &date).ok() && date.earliest != date.latest;
+  return "as of " + FormatDay(snapshot.query.as_of_day) +
+         (period ? " (the end of " + std::string(as_given) + ")" : "") + ", known at seq " +
          std::to_string(snapshot.known_seq) + ", dates " +
          std::string(DateRuleName(snapshot.query.rule));
 }

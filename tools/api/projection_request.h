@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,7 +39,16 @@ struct ProjectionParams {
   std::string known_at;         // "@N", RFC 3339, EDTF; empty = everything
   std::string dates = "range";  // range | earliest | latest
   std::string entity;           // slug or any registered name; empty = all
+  std::string edges;            // partnerships | routes: one kind only; empty or "all" = both
   bool no_index = false;  // answer by replaying the log, not from the temporal index
+};
+
+// Which edges an answer keeps (the `edges` parameter): partnerships and
+// routes, or one kind alone.
+struct EdgeFilter {
+  std::optional<EdgeRow::Kind> only;  // none: both kinds
+  bool Keeps(EdgeRow::Kind kind) const { return !only || *only == kind; }
+  bool all() const { return !only; }
 };
 
 enum class ParamStyle : uint8_t {
@@ -64,6 +74,10 @@ Status CheckChoice(ParamStyle style, std::string_view key, const std::string& va
 Status ResolveProjectionParams(const ProjectionParams& params, ParamStyle style, ReadView& view,
                                Query* query, std::string* entity);
 
+// The edge filter `params.edges` asks for; kInvalidArgument naming the
+// parameter unless it is empty, all, partnerships or routes.
+Status ParseEdgeFilter(const ProjectionParams& params, ParamStyle style, EdgeFilter* out);
+
 // The valid day an as_of (or from, to) value stands for: the LAST day of the
 // EDTF expression ("2011" = 2011-12-31). An expression without a last day
 // ("2011/..") is refused; `field` names the parameter in the error.
@@ -73,6 +87,10 @@ Status ParseAsOfDay(std::string_view text, std::string_view field, int64_t* day)
 // "as of 2024-12-31, known at seq 96, dates range": the heading of a table;
 // and the same as JSON: {"as_of": "2024-12-31", "known_seq": 96, "dates": "range"}.
 std::string DescribeSnapshot(const Snapshot& snapshot);
+// The same, saying which day a date given as a longer period stands for:
+// "as of 2019-12-31 (the end of 2019), known at seq 96, dates range"; as
+// above when `as_given` is one day (or empty).
+std::string DescribeSnapshot(const Snapshot& snapshot, std::string_view as_given);
 nlohmann::ordered_json DescribeSnapshotJson(const Snapshot& snapshot);
 
 }  // namespace twinline::api

@@ -14,6 +14,8 @@
 #include "tools/api/event_summary.h"
 #include "tools/api/json_views.h"
 #include "tools/api/network_export.h"
+#include "tools/api/network_totals.h"
+#include "tools/api/partners_view.h"
 #include "tools/api/series_chart.h"
 #include "tools/api/text_layout.h"
 
@@ -28,18 +30,29 @@ struct Measure {
   const char* name;    // JSON key and CSV measure
   const char* header;  // table column
   Range EntityCounts::*field;
+  std::optional<EdgeRow::Kind> edges;  // the edges it counts, if it counts edges
 };
 constexpr Measure kMeasures[] = {
-    {"partnerships", "PARTNERSHIPS", &EntityCounts::partnerships},
-    {"routes", "ROUTES", &EntityCounts::routes},
-    {"forums", "FORUMS", &EntityCounts::forums},
-    {"agreements", "AGREEMENTS", &EntityCounts::agreements},
-    {"offices", "OFFICES", &EntityCounts::offices},
-    {"offices_hosted", "HOSTED", &EntityCounts::offices_hosted},
-    {"organisations", "ORGS", &EntityCounts::organisations},
-    {"awards", "AWARDS", &EntityCounts::awards},
-    {"initiatives", "INITIATIVES", &EntityCounts::initiatives},
+    {"partnerships", "PARTNERSHIPS", &EntityCounts::partnerships, EdgeRow::Kind::kPartnership},
+    {"routes", "ROUTES", &EntityCounts::routes, EdgeRow::Kind::kRoute},
+    {"forums", "FORUMS", &EntityCounts::forums, std::nullopt},
+    {"agreements", "AGREEMENTS", &EntityCounts::agreements, std::nullopt},
+    {"offices", "OFFICES", &EntityCounts::offices, std::nullopt},
+    {"offices_hosted", "HOSTED", &EntityCounts::offices_hosted, std::nullopt},
+    {"organisations", "ORGS", &EntityCounts::organisations, std::nullopt},
+    {"awards", "AWARDS", &EntityCounts::awards, std::nullopt},
+    {"initiatives", "INITIATIVES", &EntityCounts::initiatives, std::nullopt},
 };
+
+// The measures an edge filter keeps: all of them, or the one counting the
+// kind kept.
+std::vector<const Measure*> MeasuresKept(const EdgeFilter& filter) {
+  std::vector<const Measure*> kept;
+  for (const Measure& m : kMeasures) {
+    if (filter.all() || m.edges == filter.only) kept.push_back(&m);
+  }
+  return kept;
+}
 
 // What a projection renders from: the read transaction (for ids, names and
 // sources), the snapshot (already restricted to --entity) and where to write.
@@ -48,9 +61,41 @@ struct View {
   const twinline::Snapshot& snap;
   const std::string& entity;  // resolved slug, or empty
   const std::string& format;
+  const EdgeFilter& filter;
   std::ostream& out;
   std::vector<std::string>* notes;  // may be null
 };
+
+// The network-wide totals of the view's day, from its own rows when they
+// are the whole network's, else from the temporal index.
+Status TotalsOf(const View& v, NetworkTotals* totals) {
+  const RowSets rows = v.snap.query.rows;
+  if (v.snap.query.entity.empty() && (rows & kCountRows) != 0) {
+    *totals = TotalsOfCounts(v.snap.counts);
+  } else if (v.snap.query.entity.empty() && (rows & kEdgeRows) != 0) {
+    *totals = TotalsOfEdges(v.snap.edges);
+  } else {
+    TWINLINE_RETURN_IF_ERROR(ComputeNetworkTotals(v.txn, v.snap.query, totals));
+  }
+  return Status::Ok();
+}
+
+// The last line of a table answer: "network totals:  6 partnerships, ...".
+Status PrintTotals(const View& v) {
+  NetworkTotals totals;
+  TWINLINE_RETURN_IF_ERROR(TotalsOf(v, &totals));
+  v.out << '\n';
+  PrintFields(v.out, {{"network totals", TotalsText(totals, v.filter)}});
+  return Status::Ok();
+}
+
+// The same as the "network_totals" member of a JSON answer.
+Status AddTotals(const View& v, Json* j) {
+  NetworkTotals totals;
+  TWINLINE_RETURN_IF_ERROR(TotalsOf(v, &totals));
+  (*j)["network_totals"] = TotalsJson(totals, v.filter);
+  return Status::Ok();
+}
 
 // 142160000000 (no separators, no exponent): numbers for CSV.
 std::string PlainNumber(double value) {
@@ -58,8 +103,6 @@ std::string PlainNumber(double value) {
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::fixed);
   return ec == std::errc() ? std::string(buf, end) : "0";
 }
-
-Json RangeJson(const Range& r) { return Json{{"certain", r.certain}, {"possible", r.possible}}; }
 
 Json MarksJson(const std::vector<EventMark>& marks) {
   Json out = Json::array();
@@ -108,6 +151,21 @@ std::optional<Range> LogKnows(const ReportedCount& r, const EntityCounts& c,
   return std::nullopt;
 }
 
+// The edges a reported metric is compared with (LogKnows), if any.
+std::optional<EdgeRow::Kind> MetricEdges(const ReportedCount& r) {
+  if (r.metric == "partner_cities" || r.metric == "partner_countries") {
+    return EdgeRow::Kind::kPartnership;
+  }
+  if (r.metric == "routes") return EdgeRow::Kind::kRoute;
+  return std::nullopt;
+}
+
+// Whether a view shows a reported figure: every one, or under an edge
+// filter those compared with the edges kept.
+bool ShowsReported(const EdgeFilter& filter, const ReportedCount& r) {
+  return filter.all() || MetricEdges(r) == filter.only;
+}
+
 Status ReportedLine(const View& v, const ReportedCount& r, const EntityCounts& c,
                     const EntityDirectory& scopes, std::string* line) {
   std::string id;
@@ -128,16 +186,26 @@ Status LoadScopes(const ReadTxn& txn, const EntityCounts& c, EntityDirectory* sc
 }
 
 Status PrintCounts(const View& v) {
-  // With --entity, the entity has a row even when it has nothing to count yet.
-  std::map<std::string, EntityCounts> rows = v.snap.counts;
-  if (!v.entity.empty()) rows.try_emplace(v.entity);
+  const std::vector<const Measure*> measures = MeasuresKept(v.filter);
+  // With --entity, the entity has a row even when it has nothing to count
+  // yet; with --edges, the rows of entities with (possibly) some.
+  std::map<std::string, EntityCounts> rows;
+  for (const auto& [slug, c] : v.snap.counts) {
+    if (v.filter.all() || (c.*measures.front()->field).possible > 0) rows.emplace(slug, c);
+  }
+  if (!v.entity.empty()) {
+    auto it = v.snap.counts.find(v.entity);
+    rows.try_emplace(v.entity, it == v.snap.counts.end() ? EntityCounts() : it->second);
+  }
+  const bool partnerships = v.filter.Keeps(EdgeRow::Kind::kPartnership);
+  const bool routes = v.filter.Keeps(EdgeRow::Kind::kRoute);
 
   if (v.format == "csv") {
     v.out << "entity,measure,certain,possible\n";
     for (const auto& [slug, c] : rows) {
-      for (const Measure& m : kMeasures) {
-        const Range& r = c.*m.field;
-        v.out << slug << ',' << m.name << ',' << r.certain << ',' << r.possible << '\n';
+      for (const Measure* m : measures) {
+        const Range& r = c.*m->field;
+        v.out << slug << ',' << m->name << ',' << r.certain << ',' << r.possible << '\n';
       }
     }
     return Status::Ok();
@@ -147,18 +215,24 @@ Status PrintCounts(const View& v) {
     Json entities = Json::object();
     for (const auto& [slug, c] : rows) {
       Json j = Json::object();
-      for (const Measure& m : kMeasures) j[m.name] = RangeJson(c.*m.field);
-      Json by_kind = Json::object(), by_country = Json::object(), by_mode = Json::object();
-      for (const auto& [k, r] : c.partnerships_by_kind) by_kind[k] = RangeJson(r);
-      for (const auto& [k, r] : c.partnerships_by_country) by_country[k] = RangeJson(r);
-      for (const auto& [k, r] : c.routes_by_mode) by_mode[k] = RangeJson(r);
-      j["partnerships"]["by_kind"] = std::move(by_kind);
-      j["partnerships"]["by_country"] = std::move(by_country);
-      j["routes"]["by_mode"] = std::move(by_mode);
+      for (const Measure* m : measures) j[m->name] = RangeJson(c.*m->field);
+      if (partnerships) {
+        Json by_kind = Json::object(), by_country = Json::object();
+        for (const auto& [k, r] : c.partnerships_by_kind) by_kind[k] = RangeJson(r);
+        for (const auto& [k, r] : c.partnerships_by_country) by_country[k] = RangeJson(r);
+        j["partnerships"]["by_kind"] = std::move(by_kind);
+        j["partnerships"]["by_country"] = std::move(by_country);
+      }
+      if (routes) {
+        Json by_mode = Json::object();
+        for (const auto& [k, r] : c.routes_by_mode) by_mode[k] = RangeJson(r);
+        j["routes"]["by_mode"] = std::move(by_mode);
+      }
       EntityDirectory scopes;
       TWINLINE_RETURN_IF_ERROR(LoadScopes(v.txn, c, &scopes));
       Json reported = Json::array();
       for (const ReportedCount& r : c.reported) {
+        if (!ShowsReported(v.filter, r)) continue;
         std::string id;
         TWINLINE_RETURN_IF_ERROR(EventIdAt(v.txn, r.seq, &id));
         Json jr{{"metric", r.metric}, {"scope", r.scope},
@@ -169,42 +243,50 @@ Status PrintCounts(const View& v) {
         reported.push_back(std::move(jr));
       }
       j["reported"] = std::move(reported);
-      j["open_events"] = MarksJson(c.open_events);
-      j["settled_events"] = c.settled_events;
+      if (v.filter.all()) {  // the counter and report events behind the other measures
+        j["open_events"] = MarksJson(c.open_events);
+        j["settled_events"] = c.settled_events;
+      }
       entities[slug] = std::move(j);
     }
     Json j = DescribeSnapshotJson(v.snap);
     j["entities"] = std::move(entities);
+    TWINLINE_RETURN_IF_ERROR(AddTotals(v, &j));
     v.out << DumpJson(j) << '\n';
     return Status::Ok();
   }
 
   std::vector<std::string> headers{"ENTITY"};
-  for (const Measure& m : kMeasures) headers.push_back(m.header);
+  for (const Measure* m : measures) headers.push_back(m->header);
   Table table(headers);
   for (size_t i = 1; i < headers.size(); ++i) table.AlignRight(i);
   for (const auto& [slug, c] : rows) {
     std::vector<std::string> row{slug};
-    for (const Measure& m : kMeasures) row.push_back(FormatRange(c.*m.field));
+    for (const Measure* m : measures) row.push_back(FormatRange(c.*m->field));
     table.AddRow(std::move(row));
   }
   v.out << DescribeSnapshot(v.snap) << '\n';
   table.Print(v.out);
-  if (v.entity.empty()) return Status::Ok();
-
-  const EntityCounts& c = rows.at(v.entity);
-  v.out << '\n';
-  PrintFields(v.out, {{"partnerships by kind", Breakdown(c.partnerships_by_kind)},
-                      {"partnerships by country", Breakdown(c.partnerships_by_country)},
-                      {"routes by mode", Breakdown(c.routes_by_mode)}});
-  EntityDirectory scopes;
-  TWINLINE_RETURN_IF_ERROR(LoadScopes(v.txn, c, &scopes));
-  for (const ReportedCount& r : c.reported) {
-    std::string line;
-    TWINLINE_RETURN_IF_ERROR(ReportedLine(v, r, c, scopes, &line));
-    v.out << line << '\n';
+  if (!v.entity.empty()) {
+    const EntityCounts& c = rows.at(v.entity);
+    v.out << '\n';
+    std::vector<std::pair<std::string, std::string>> breakdowns;
+    if (partnerships) {
+      breakdowns.emplace_back("partnerships by kind", Breakdown(c.partnerships_by_kind));
+      breakdowns.emplace_back("partnerships by country", Breakdown(c.partnerships_by_country));
+    }
+    if (routes) breakdowns.emplace_back("routes by mode", Breakdown(c.routes_by_mode));
+    PrintFields(v.out, breakdowns);
+    EntityDirectory scopes;
+    TWINLINE_RETURN_IF_ERROR(LoadScopes(v.txn, c, &scopes));
+    for (const ReportedCount& r : c.reported) {
+      if (!ShowsReported(v.filter, r)) continue;
+      std::string line;
+      TWINLINE_RETURN_IF_ERROR(ReportedLine(v, r, c, scopes, &line));
+      v.out << line << '\n';
+    }
   }
-  return Status::Ok();
+  return PrintTotals(v);
 }
 
 // ---------------------------------------------------------------------------
@@ -260,13 +342,14 @@ Status PrintTrade(const View& v) {
     Json j = DescribeSnapshotJson(v.snap);
     j["trade"] = std::move(rows);
     j["totals"] = std::move(totals);
+    TWINLINE_RETURN_IF_ERROR(AddTotals(v, &j));
     v.out << DumpJson(j) << '\n';
     return Status::Ok();
   }
   v.out << DescribeSnapshot(v.snap) << '\n';
   if (v.snap.trade.empty()) {
     v.out << "no trade figures\n";
-    return Status::Ok();
+    return PrintTotals(v);
   }
   Table table(
       {"REPORTER", "PARTNER", "PERIOD", "FLOW", "AMOUNT", "CURRENCY", "STATUS", "SOURCE-EVENT"});
@@ -282,7 +365,7 @@ Status PrintTrade(const View& v) {
     v.out << "total reported by " << t.reporter << ": " << FormatAmounts(t.certain, t.possible)
           << ' ' << t.currency << '\n';
   }
-  return Status::Ok();
+  return PrintTotals(v);
 }
 
 // ---------------------------------------------------------------------------
@@ -309,11 +392,24 @@ void NoteMissingCoordinates(const Network& net, std::vector<std::string>* notes)
 }
 
 Status PrintNetwork(const View& v) {
+  // --edges: the graph of one kind of edge (degrees, components, hubs).
+  const twinline::Snapshot* snap = &v.snap;
+  twinline::Snapshot kept;
+  if (!v.filter.all()) {
+    kept.query = v.snap.query;
+    kept.known_seq = v.snap.known_seq;
+    for (const EdgeRow& e : v.snap.edges) {
+      if (v.filter.Keeps(e.kind)) kept.edges.push_back(e);
+    }
+    snap = &kept;
+  }
   EntityDirectory entities;
-  TWINLINE_RETURN_IF_ERROR(LoadEntityDirectory(v.txn, EdgeEndpoints(v.snap), &entities));
-  const Network net = BuildNetwork(v.snap, entities);
+  TWINLINE_RETURN_IF_ERROR(LoadEntityDirectory(v.txn, EdgeEndpoints(*snap), &entities));
+  const Network net = BuildNetwork(*snap, entities);
   if (v.format == "json") {
-    WriteNetworkJson(net, v.out);
+    Json j = NetworkJson(net);
+    TWINLINE_RETURN_IF_ERROR(AddTotals(v, &j));
+    v.out << DumpJson(j) << '\n';
     return Status::Ok();
   }
   if (v.format == "graphml") {
@@ -336,7 +432,7 @@ Status PrintNetwork(const View& v) {
                {"components",
                 std::to_string(net.components_certain.size()) + " over certain edges, " +
                     std::to_string(net.components_possible.size()) + " over possible edges"}});
-  if (net.hubs.empty()) return Status::Ok();
+  if (net.hubs.empty()) return PrintTotals(v);
   v.out << "\nhubs:\n";
   Table table({"ENTITY", "NAME", "TYPE", "DEGREE", "COMPONENT"});
   table.AlignRight(3);
@@ -348,27 +444,11 @@ Status PrintNetwork(const View& v) {
                   std::to_string(size) + (size == 1 ? " node" : " nodes")});
   }
   table.Print(v.out);
-  return Status::Ok();
+  return PrintTotals(v);
 }
 
 // ---------------------------------------------------------------------------
 // timeline
-
-// An amendment stands for its replacement (docs/PROJECTIONS.md, 1), so the
-// story tells the corrected fact, marked as such.
-std::string EffectiveSummary(schema::Event::Reader ev) {
-  if (!ev.getPayload().isAmendment()) return SummarizeEvent(ev);
-  auto amendment = ev.getPayload().getAmendment();
-  capnp::MallocMessageBuilder message;
-  auto copy = message.initRoot<schema::Event>();
-  copy.setSeq(ev.getSeq());
-  copy.setRecordedAt(ev.getRecordedAt());
-  copy.setId(ev.getId());
-  copy.setSources(ev.getSources());
-  copy.setValidTime(amendment.getValidTime());
-  copy.setPayload(amendment.getReplacement());
-  return SummarizeEvent(copy.asReader()) + " (as amended)";
-}
 
 Status PrintTimeline(const View& v, const Query& query) {
   std::vector<TimelineEntry> entries;
@@ -379,10 +459,13 @@ Status PrintTimeline(const View& v, const Query& query) {
   for (const TimelineEntry& e : entries) {
     std::string summary;
     Json event;
+    bool kept = true;
     TWINLINE_RETURN_IF_ERROR(v.txn.Get(e.seq, [&](schema::Event::Reader ev) {
-      summary = EffectiveSummary(ev);
+      kept = v.filter.all() || EdgeKindOf(ev.getPayload()) == v.filter.only;
+      summary = SummarizeEffective(ev);
       if (v.format == "json") event = EncodeEvent(ev);
     }));
+    if (!kept) continue;
     std::vector<SourceRef> sources;
     TWINLINE_RETURN_IF_ERROR(CollectSources(v.txn, e.source_seqs, &sources));
     if (v.format == "json") {
@@ -410,12 +493,36 @@ Status PrintTimeline(const View& v, const Query& query) {
     Json j = DescribeSnapshotJson(v.snap);
     j["entity"] = v.entity;
     j["events"] = std::move(list);
+    TWINLINE_RETURN_IF_ERROR(AddTotals(v, &j));
     v.out << DumpJson(j) << '\n';
     return Status::Ok();
   }
   v.out << v.entity << ", " << DescribeSnapshot(v.snap) << '\n';
   table.Print(v.out);
-  return Status::Ok();
+  return PrintTotals(v);
+}
+
+// ---------------------------------------------------------------------------
+// partners
+
+Status PrintPartners(const View& v) {
+  Partners partners;
+  TWINLINE_RETURN_IF_ERROR(CollectPartners(v.txn, v.snap, v.entity, v.filter, &partners));
+  if (v.format == "csv") {
+    WritePartnersCsv(partners, v.out);
+    return Status::Ok();
+  }
+  if (v.format == "json") {
+    Json j = DescribeSnapshotJson(v.snap);
+    j["entity"] = v.entity;
+    j.update(PartnersJson(partners));
+    TWINLINE_RETURN_IF_ERROR(AddTotals(v, &j));
+    v.out << DumpJson(j) << '\n';
+    return Status::Ok();
+  }
+  v.out << v.entity << ", " << DescribeSnapshot(v.snap) << "\n\n";
+  WritePartnersTable(partners, v.out);
+  return PrintTotals(v);
 }
 
 // ---------------------------------------------------------------------------
@@ -437,23 +544,11 @@ struct SeriesPoint {
 SeriesPoint MeasureStep(const twinline::Snapshot& snap, const std::string& entity) {
   SeriesPoint p;
   p.day = snap.query.as_of_day;
-  std::map<std::string, Tri> partnered;  // slug -> best status of its partnerships
-  for (const EdgeRow& e : snap.edges) {
-    const bool certain = e.status == Tri::kYes;
-    Range& r = e.kind == EdgeRow::Kind::kRoute ? p.routes : p.partnerships;
-    r.certain += certain ? 1 : 0;
-    r.possible += 1;
-    if (e.kind != EdgeRow::Kind::kPartnership) continue;
-    for (const std::string* slug : {&e.a, &e.b}) {
-      if (*slug == entity) continue;
-      Tri& best = partnered[*slug];
-      best = std::max(best, e.status);
-    }
-  }
-  for (const auto& [slug, status] : partnered) {
-    p.partnered.certain += status == Tri::kYes ? 1 : 0;
-    p.partnered.possible += 1;
-  }
+  // Of one entity's edges, the entities with a partnership are its partners.
+  const NetworkTotals totals = TotalsOfEdges(snap.edges, entity);
+  p.partnerships = totals.partnerships;
+  p.routes = totals.routes;
+  p.partnered = totals.partnered;
   for (const TradeTotal& t : snap.trade_totals) {
     Amount& a = p.trade[t.currency];
     a.certain += t.certain;
@@ -510,15 +605,44 @@ Status StepDays(const ReplayRequest& r, const std::string& step, std::vector<int
   return Status::Ok();
 }
 
+// A column of the series: one range of each step.
+struct SeriesColumn {
+  std::string name;    // CSV column prefix and JSON key
+  std::string header;  // table column
+  std::string label;   // chart legend
+  Range SeriesPoint::*field;
+};
+
+// The columns an edge filter keeps; trade goes with no filter only.
+std::vector<SeriesColumn> SeriesColumns(const std::string& entity, const EdgeFilter& filter) {
+  std::vector<SeriesColumn> columns;
+  const bool partnerships = filter.Keeps(EdgeRow::Kind::kPartnership);
+  if (partnerships) {
+    columns.push_back({"partnerships", "PARTNERSHIPS", "partnerships", &SeriesPoint::partnerships});
+  }
+  if (filter.Keeps(EdgeRow::Kind::kRoute)) {
+    columns.push_back({"routes", "ROUTES", "routes", &SeriesPoint::routes});
+  }
+  if (partnerships) {
+    columns.push_back(
+        {"entities_with_partnership", entity.empty() ? "ENTITIES WITH PARTNERSHIP" : "PARTNERS",
+         entity.empty() ? "entities with partnership" : "partners", &SeriesPoint::partnered});
+  }
+  return columns;
+}
+
 Status PrintSeries(const ReplayRequest& r, const ReadTxn& txn, Query query,
-                   const std::string& entity, const std::string& format, std::ostream& out) {
+                   const std::string& entity, const EdgeFilter& filter, const std::string& format,
+                   std::ostream& out) {
   const std::string step = r.step.empty() ? "year" : r.step;
   std::vector<int64_t> days;
   TWINLINE_RETURN_IF_ERROR(StepDays(r, step, &days));
+  const std::vector<SeriesColumn> columns = SeriesColumns(entity, filter);
   std::vector<SeriesPoint> points;
   std::set<std::string> currencies;
   uint64_t known_seq = 0;
-  query.rows = kEdgeRows | kTradeRows;  // MeasureStep reads no counts
+  // MeasureStep reads no counts; trade only when shown.
+  query.rows = filter.all() ? kEdgeRows | kTradeRows : kEdgeRows;
   query.entity = entity;
   for (int64_t day : days) {
     query.as_of_day = day;
@@ -532,15 +656,16 @@ Status PrintSeries(const ReplayRequest& r, const ReadTxn& txn, Query query,
   if (format == "json") {
     Json rows = Json::array();
     for (const SeriesPoint& p : points) {
-      Json trade = Json::object();
-      for (const auto& [currency, a] : p.trade) {
-        trade[currency] = Json{{"certain", a.certain}, {"possible", a.possible}};
+      Json row{{"date", FormatDay(p.day)}};
+      for (const SeriesColumn& c : columns) row[c.name] = RangeJson(p.*c.field);
+      if (filter.all()) {
+        Json trade = Json::object();
+        for (const auto& [currency, a] : p.trade) {
+          trade[currency] = Json{{"certain", a.certain}, {"possible", a.possible}};
+        }
+        row["trade"] = std::move(trade);
       }
-      rows.push_back(Json{{"date", FormatDay(p.day)},
-                          {"partnerships", RangeJson(p.partnerships)},
-                          {"routes", RangeJson(p.routes)},
-                          {"entities_with_partnership", RangeJson(p.partnered)},
-                          {"trade", std::move(trade)}});
+      rows.push_back(std::move(row));
     }
     Json j{{"from", FormatDay(days.front())},
            {"to", FormatDay(days.back())},
@@ -562,16 +687,14 @@ Status PrintSeries(const ReplayRequest& r, const ReadTxn& txn, Query query,
                      ", known at seq " + std::to_string(known_seq) + ", dates " +
                      std::string(DateRuleName(query.rule)) + "; band: certain to possible";
     chart.days = days;
-    ChartMeasure partnerships{"partnerships", {}, {}}, routes{"routes", {}, {}},
-        partnered{entity.empty() ? "entities with partnership" : "partners", {}, {}};
-    for (const SeriesPoint& p : points) {
-      for (auto [m, r] : {std::pair{&partnerships, &p.partnerships}, std::pair{&routes, &p.routes},
-                          std::pair{&partnered, &p.partnered}}) {
-        m->certain.push_back(static_cast<double>(r->certain));
-        m->possible.push_back(static_cast<double>(r->possible));
+    for (const SeriesColumn& c : columns) {
+      ChartMeasure m{c.label, {}, {}};
+      for (const SeriesPoint& p : points) {
+        m.certain.push_back(static_cast<double>((p.*c.field).certain));
+        m.possible.push_back(static_cast<double>((p.*c.field).possible));
       }
+      chart.measures.push_back(std::move(m));
     }
-    chart.measures = {std::move(partnerships), std::move(routes), std::move(partnered)};
     std::ostringstream svg;
     WriteSeriesSvg(chart, svg);
     if (format == "svg") {
@@ -590,15 +713,17 @@ Status PrintSeries(const ReplayRequest& r, const ReadTxn& txn, Query query,
   };
   if (format == "csv") {
     // One column per bound, plain numbers: ready for a spreadsheet or pandas.
-    out << "date,partnerships_certain,partnerships_possible,routes_certain,routes_possible,"
-           "entities_with_partnership_certain,entities_with_partnership_possible";
+    out << "date";
+    for (const SeriesColumn& c : columns)
+      out << ',' << c.name << "_certain," << c.name << "_possible";
     for (const std::string& c : currencies)
       out << ",trade_" << c << "_certain,trade_" << c << "_possible";
     out << '\n';
     for (const SeriesPoint& p : points) {
-      out << FormatDay(p.day) << ',' << p.partnerships.certain << ',' << p.partnerships.possible
-          << ',' << p.routes.certain << ',' << p.routes.possible << ',' << p.partnered.certain
-          << ',' << p.partnered.possible;
+      out << FormatDay(p.day);
+      for (const SeriesColumn& c : columns) {
+        out << ',' << (p.*c.field).certain << ',' << (p.*c.field).possible;
+      }
       for (const std::string& c : currencies) {
         const Amount a = amount(p, c);
         out << ',' << PlainNumber(a.certain) << ',' << PlainNumber(a.possible);
@@ -608,14 +733,14 @@ Status PrintSeries(const ReplayRequest& r, const ReadTxn& txn, Query query,
     return Status::Ok();
   }
   // For people: certain–possible ranges, grouped numbers.
-  std::vector<std::string> headers{"DATE", "PARTNERSHIPS", "ROUTES",
-                                   entity.empty() ? "ENTITIES WITH PARTNERSHIP" : "PARTNERS"};
+  std::vector<std::string> headers{"DATE"};
+  for (const SeriesColumn& c : columns) headers.push_back(c.header);
   for (const std::string& c : currencies) headers.push_back("TRADE " + c);
   Table table(headers);
   for (size_t i = 1; i < headers.size(); ++i) table.AlignRight(i);
   for (const SeriesPoint& p : points) {
-    std::vector<std::string> row{FormatDay(p.day), FormatRange(p.partnerships),
-                                 FormatRange(p.routes), FormatRange(p.partnered)};
+    std::vector<std::string> row{FormatDay(p.day)};
+    for (const SeriesColumn& c : columns) row.push_back(FormatRange(p.*c.field));
     for (const std::string& c : currencies) {
       const Amount a = amount(p, c);
       row.push_back(FormatAmounts(a.certain, a.possible));
@@ -637,6 +762,7 @@ const std::vector<std::string>& FormatsOf(const std::string& projection) {
       {"network_window", {"gexf", "graphml", "geojson", "csv", "json"}},
       {"timeline", {"table", "json"}},
       {"countries", {"table", "json", "csv"}},
+      {"partners", {"table", "json", "csv"}},
       {"series", {"csv", "json", "table", "svg", "png"}},
   };
   return kFormats.at(projection);
@@ -671,7 +797,7 @@ Status ReplayFormat(const ReplayRequest& r, std::string* format) {
   if (!r.projection.empty()) {
     TWINLINE_RETURN_IF_ERROR(
         CheckChoice(style, "projection", r.projection,
-                    {"counts", "trade", "network", "timeline", "countries"}));
+                    {"counts", "trade", "network", "timeline", "countries", "partners"}));
   }
   const bool window = IsWindow(r);
   if (series && !window && !r.step.empty()) {
@@ -720,6 +846,23 @@ Status ReplayFormat(const ReplayRequest& r, std::string* format) {
     }
     size_t top = 0;
     TWINLINE_RETURN_IF_ERROR(ParseTop(r, &top));
+  }
+  if (projection == "partners" && r.common.entity.empty()) {
+    return Status::InvalidArgument("partners are one entity's: give " + ParamName(style, "entity"))
+        .WithField(ParamName(style, "projection"));
+  }
+  EdgeFilter filter;
+  TWINLINE_RETURN_IF_ERROR(ParseEdgeFilter(r.common, style, &filter));
+  if (!filter.all() && projection == "trade") {
+    return Status::InvalidArgument(ParamName(style, "edges") +
+                                   " keeps partnerships or routes; trade figures are neither")
+        .WithField(ParamName(style, "edges"));
+  }
+  if (!filter.all() && projection == "countries") {
+    return Status::InvalidArgument(ParamSetting(style, "projection", "countries") +
+                                   " counts partnerships and routes apart already; drop " +
+                                   ParamName(style, "edges"))
+        .WithField(ParamName(style, "edges"));
   }
   const auto& formats = FormatsOf(projection);
   *format = r.format.empty() ? formats.front() : r.format;
@@ -788,10 +931,10 @@ void LogReplayStats(spdlog::logger* logger, const Query& query, const ReplayStat
 
 // The network over [first, last] in one of the window formats.
 Status PrintWindow(const ReadTxn& txn, const Query& query, int64_t first, int64_t last,
-                   const std::string& entity, const std::string& format, const std::string& layer,
-                   std::ostream& out, std::vector<std::string>* notes) {
+                   const std::string& entity, const EdgeFilter& filter, const std::string& format,
+                   const std::string& layer, std::ostream& out, std::vector<std::string>* notes) {
   NetworkWindow window;
-  TWINLINE_RETURN_IF_ERROR(BuildNetworkWindow(txn, query, first, last, entity, &window));
+  TWINLINE_RETURN_IF_ERROR(BuildNetworkWindow(txn, query, first, last, entity, filter, &window));
   const Layer which = layer == "nodes" ? Layer::kNodes : Layer::kEdges;
   if (format == "gexf") {
     WriteWindowGexf(window, out);
@@ -841,15 +984,18 @@ Status RenderReplay(ReadView& read_view, const ReplayRequest& r, std::ostream& o
                     spdlog::logger* logger, std::vector<std::string>* notes) {
   std::string format;
   TWINLINE_RETURN_IF_ERROR(ReplayFormat(r, &format));
+  EdgeFilter filter;
+  TWINLINE_RETURN_IF_ERROR(ParseEdgeFilter(r.common, r.style, &filter));
   Query query;
   std::string entity;
   TWINLINE_RETURN_IF_ERROR(ResolveProjectionParams(r.common, r.style, read_view, &query, &entity));
   if (IsWindow(r)) {
     int64_t first = 0, last = 0;
     TWINLINE_RETURN_IF_ERROR(WindowDays(r, &first, &last));
-    return PrintWindow(*read_view.txn, query, first, last, entity, format, r.layer, out, notes);
+    return PrintWindow(*read_view.txn, query, first, last, entity, filter, format, r.layer, out,
+                       notes);
   }
-  if (IsSeries(r)) return PrintSeries(r, *read_view.txn, query, entity, format, out);
+  if (IsSeries(r)) return PrintSeries(r, *read_view.txn, query, entity, filter, format, out);
 
   TWINLINE_RETURN_IF_ERROR(ParseAsOfDay(r.as_of, ParamName(r.style, "as_of"), &query.as_of_day));
   if (r.projection == "countries") {
@@ -865,8 +1011,8 @@ Status RenderReplay(ReadView& read_view, const ReplayRequest& r, std::ostream& o
       (format == "gexf" || format == "csv" || (format == "geojson" && !r.layer.empty()))) {
     // The window writers on the one day: the same edges (edge_history.h),
     // with ids, events and sources.
-    return PrintWindow(*read_view.txn, query, query.as_of_day, query.as_of_day, entity, format,
-                       r.layer, out, notes);
+    return PrintWindow(*read_view.txn, query, query.as_of_day, query.as_of_day, entity, filter,
+                       format, r.layer, out, notes);
   }
   // Only the row sets the projection shows are computed (Query::rows); a
   // timeline reads the log itself (Timeline) and needs none of them.
@@ -876,6 +1022,7 @@ Status RenderReplay(ReadView& read_view, const ReplayRequest& r, std::ostream& o
   const bool brief = format == "csv" || (format == "table" && entity.empty());
   query.rows = r.projection == "trade"      ? kTradeRows
                : r.projection == "network"  ? kEdgeRows
+               : r.projection == "partners" ? kEdgeRows
                : r.projection == "timeline" ? RowSets{0}
                : brief                      ? kCountRows | kCountsBrief
                                             : kCountRows;
@@ -884,10 +1031,11 @@ Status RenderReplay(ReadView& read_view, const ReplayRequest& r, std::ostream& o
   ReplayStats stats;
   TWINLINE_RETURN_IF_ERROR(Replay(*read_view.txn, query, &state, &stats));
   LogReplayStats(logger, query, stats);
-  const View view{*read_view.txn, state, entity, format, out, notes};
+  const View view{*read_view.txn, state, entity, format, filter, out, notes};
   if (r.projection == "trade") return PrintTrade(view);
   if (r.projection == "network") return PrintNetwork(view);
   if (r.projection == "timeline") return PrintTimeline(view, query);
+  if (r.projection == "partners") return PrintPartners(view);
   return PrintCounts(view);
 }
 

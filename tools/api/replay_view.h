@@ -18,12 +18,23 @@
 //   countries the network by country: each country's partnerships, routes
 //             and entities with an edge, and the `top` strongest links
 //             between countries (countries_view.h)     (table, json, csv)
+//   partners  one entity's partnerships and routes, apart, each with its
+//             partner, kind or mode, status, dates and the events behind
+//             it with their sources (partners_view.h)  (table, json, csv)
 //
 // or, with from/to/step instead of as_of, a time series of key figures, one
 // replay per step (csv, json, table; svg and png draw it: series_chart.h);
 // or, with from/to and projection network, the network over the window
 // from the first day of `from` to the last of `to`, every edge with the
 // days it held (network_export.h: gexf, graphml, geojson, csv, json).
+//
+// An `edges` filter (partnerships|routes) keeps one kind of edge: the
+// column of it in counts, the graph of it in a network (degrees,
+// components, hubs; also over a window), its list in partners, its events
+// in a timeline, its columns in a time series; trade has no edges and
+// refuses it. The table and JSON answers for one day end with the
+// network-wide totals (network_totals.h) of the kinds kept; the data
+// formats (csv, graphml, geojson, gexf) hold rows only.
 //
 // Contract:
 //  * RenderReplay checks the request, resolves it in `read_view` (one read
@@ -67,12 +78,12 @@ struct ReplayRequest {
   std::string as_of;       // one valid day: the LAST day of this EDTF date
   std::string from, to;    // or a time series: first and last step
   std::string step;        // year (default) | month
-  std::string projection;  // counts (default) | trade | network | timeline | countries;
-                           // not with a series
+  std::string projection;  // counts (default) | trade | network | timeline | countries |
+                           // partners; not with a series
   std::string format;      // table | json | csv | graphml | geojson | gexf | svg | png; see above
   std::string layer;       // nodes | edges: a network as csv or geojson, countries as csv
   std::string top;         // countries: the strongest links shown (a count, or "all")
-  ProjectionParams common;  // known_at, dates, entity, no_index
+  ProjectionParams common;  // known_at, dates, entity, edges, no_index
   ParamStyle style = ParamStyle::kFlags;
   size_t max_steps = kMaxSeriesSteps;
 };

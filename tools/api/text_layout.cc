@@ -111,4 +111,14 @@ std::string FormatRange(const Range& range) {
   return std::to_string(range.certain) + "–" + std::to_string(range.possible);
 }
 
+std::string CsvField(std::string_view s) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + '"';
+}
+
 }  // namespace twinline::api

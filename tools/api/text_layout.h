@@ -47,6 +47,10 @@ size_t DisplayWidth(std::string_view s);
 // "142,160,000,000"; fractions kept ("2.5").
 std::string FormatNumber(double value);
 
+// A CSV field (RFC 4180): quoted, its quotes doubled, when it holds a comma,
+// quote or line break.
+std::string CsvField(std::string_view s);
+
 // "3" when certain == possible, else "1–3" (certain–possible).
 std::string FormatRange(const Range& range);
 

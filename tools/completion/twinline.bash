@@ -23,8 +23,17 @@ _twinline() {
         forum_held route_opened route_closed office_opened organisation_founded award_granted
         trade_volume_reported count_reported initiative_launched retraction amendment corroboration" -- "$cur"))
       return ;;
-    --projection) COMPREPLY=($(compgen -W "counts trade network timeline countries" -- "$cur")); return ;;
+    --projection)
+      if [[ "$verb" == diff ]]; then
+        COMPREPLY=($(compgen -W "all counts trade network" -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "counts trade network timeline countries partners" -- "$cur"))
+      fi
+      return ;;
     --format) COMPREPLY=($(compgen -W "table json ndjson csv tsv graphml geojson gexf svg png" -- "$cur")); return ;;
+    --edges) COMPREPLY=($(compgen -W "all partnerships routes" -- "$cur")); return ;;
+    --layer) COMPREPLY=($(compgen -W "nodes edges" -- "$cur")); return ;;
+    --step) COMPREPLY=($(compgen -W "year month" -- "$cur")); return ;;
     --dates) COMPREPLY=($(compgen -W "range earliest latest" -- "$cur")); return ;;
   esac
   if [[ -z "$verb" ]]; then

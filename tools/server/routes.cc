@@ -295,6 +295,7 @@ void TakeShared(const Params& params, std::string* projection, std::string* form
   Take(params, "known_at", &common->known_at);
   Take(params, "dates", &common->dates);
   Take(params, "entity", &common->entity);
+  Take(params, "edges", &common->edges);
 }
 
 // A replay or diff answer: `render` writes it from one read snapshot of
@@ -751,7 +752,7 @@ Response Routes::Replay(const Request& req, const Params& params) const {
   const bool keep_alive = req.keep_alive();
   auto fail = [&](const Status& s) { return StatusResponse(s, Origin::kParameters, version, keep_alive); };
   Status s = CheckParams(params, {"as_of", "known_at", "projection", "entity", "dates", "format",
-                                  "from", "to", "step", "layer", "top"});
+                                  "from", "to", "step", "layer", "top", "edges"});
   if (s.ok()) s = CheckNotEmpty(params);
   if (!s.ok()) return fail(s);
   api::ReplayRequest r;
@@ -786,7 +787,7 @@ Response Routes::Diff(const Request& req, const Params& params) const {
   const bool keep_alive = req.keep_alive();
   auto fail = [&](const Status& s) { return StatusResponse(s, Origin::kParameters, version, keep_alive); };
   Status s = CheckParams(params, {"from", "to", "as_of", "known_at", "vs_known_at", "projection",
-                                  "entity", "dates", "format"});
+                                  "entity", "dates", "format", "edges", "events"});
   if (s.ok()) s = CheckNotEmpty(params);
   if (!s.ok()) return fail(s);
   api::DiffRequest r;
@@ -796,6 +797,7 @@ Response Routes::Diff(const Request& req, const Params& params) const {
   Take(params, "to", &r.to);
   Take(params, "as_of", &r.as_of);
   Take(params, "vs_known_at", &r.vs_known_at);
+  Take(params, "events", &r.events);
   TakeShared(params, &r.projection, &r.format, &r.common);
   return RenderOnSnapshot(
       *log_, req, ContentTypeFor(r.format),

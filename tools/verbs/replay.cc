@@ -1,10 +1,10 @@
 // `twinline replay`: the state of the network on a valid day, as the log knew
-// it at a recorded time, as one of five projections (counts, trade, network,
-// timeline, countries), or a time series with --from/--to/--step. The flags fill a
-// ReplayRequest; what it means and how it is printed is replay_view.h's, the
-// same code that answers GET /v1/replay. The verb only reads: every answer
-// comes from one read transaction, so it is consistent even while another
-// process appends.
+// it at a recorded time, as one of six projections (counts, trade, network,
+// timeline, countries, partners), or a time series with --from/--to/--step.
+// The flags fill a ReplayRequest; what it means and how it is printed is
+// replay_view.h's, the same code that answers GET /v1/replay. The verb only
+// reads: every answer comes from one read transaction, so it is consistent
+// even while another process appends.
 #include <CLI/CLI.hpp>
 #include <string>
 #include <vector>
@@ -25,11 +25,12 @@ Handler ConfigureReplay(CLI::App& cmd) {
   api::ReplayRequest& r = f->request;
   r.step = "year";
   cmd.add_option("--as-of", r.as_of, "valid date, EDTF; its LAST day counts (2011 = 2011-12-31)");
-  f->projection_opt = cmd.add_option("--projection", f->projection, "what to show")
-                          ->check(CLI::IsMember({"counts", "trade", "network", "timeline", "countries"}))
-                          ->capture_default_str();
+  f->projection_opt =
+      cmd.add_option("--projection", f->projection, "what to show")
+          ->check(CLI::IsMember({"counts", "trade", "network", "timeline", "countries", "partners"}))
+          ->capture_default_str();
   cmd.add_option("--format", r.format,
-                 "table|json|csv (counts, trade, countries), table|json|graphml|geojson|gexf|csv "
+                 "table|json|csv (counts, trade, countries, partners), table|json|graphml|geojson|gexf|csv "
                  "(network), table|json (timeline), csv|json|table|svg|png (series; default "
                  "csv), gexf|graphml|geojson|csv|json (network over --from/--to; default gexf)")
       ->check(CLI::IsMember({"table", "json", "csv", "graphml", "geojson", "gexf", "svg", "png"}));
@@ -56,6 +57,8 @@ Handler ConfigureReplay(CLI::App& cmd) {
       "  twinline replay --as-of 2024 --projection network --format graphml > net.graphml\n"
       "  twinline replay --as-of 2025 --projection timeline --entity 重庆\n"
       "  twinline replay --as-of 2025 --projection countries --top 10\n"
+      "  twinline replay --as-of 2025 --projection partners --entity Qingdao\n"
+      "  twinline replay --as-of 2025 --projection network --edges routes\n"
       "  twinline replay --from 2000 --to 2025 --step year\n"
       "  twinline replay --from 2000 --to 2025 --step year --format svg > chart.svg\n"
       "  twinline replay --from 1950 --to 2025 --projection network --format gexf > net.gexf\n"
