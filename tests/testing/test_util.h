@@ -1,6 +1,7 @@
 // What several test suites share: a temporary directory that removes itself,
-// whole-file reads and writes, and running a program (the real `twinline`
-// binary) with stdin fed and stdout, stderr and the exit status captured.
+// whole-file reads and writes, running a program (the real `twinline`
+// binary) with stdin fed and stdout, stderr and the exit status captured,
+// and picking lines out of its output.
 #ifndef TWINLINE_TESTS_TESTING_TEST_UTIL_H_
 #define TWINLINE_TESTS_TESTING_TEST_UTIL_H_
 
@@ -12,6 +13,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <regex>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -84,6 +87,17 @@ inline RunResult RunProgram(std::vector<std::string> argv_strings, const std::st
   run.out = ReadFile(out);
   run.err = ReadFile(err);
   return run;
+}
+
+// The lines of `text` that match `pattern` (std::regex, ECMAScript).
+inline std::vector<std::string> Grep(const std::string& text, const std::string& pattern) {
+  std::vector<std::string> out;
+  const std::regex re(pattern);
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (std::regex_search(line, re)) out.push_back(line);
+  }
+  return out;
 }
 
 }  // namespace twinline::test

@@ -12,8 +12,6 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <regex>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,6 +25,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using Json = nlohmann::json;
 using Result = test::RunResult;
+using test::Grep;
 
 constexpr char kHeader[] =
     "kind,subject,subject_country,object,object_country,date,end_date,partnership_kind,"
@@ -110,16 +109,6 @@ std::string FillerRow(int i) {
   return kind + "," + a.name + "," + a.country + "," + object + "," + object_country + "," + date +
          "," + end_date + "," + partnership_kind + "," + route_mode + "," + name + "," + amount +
          "," + currency + "," + metric + "," + value + ",https://example.org/facts/" + n + ",\n";
-}
-
-std::vector<std::string> Grep(const std::string& text, const std::string& pattern) {
-  std::vector<std::string> out;
-  const std::regex re(pattern);
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (std::regex_search(line, re)) out.push_back(line);
-  }
-  return out;
 }
 
 class FactTableAnswersTest : public ::testing::Test {

@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <regex>
-#include <sstream>
 
 #include "tests/testing/test_util.h"
 
@@ -19,20 +18,10 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using Result = test::RunResult;
+using test::Grep;
 
 constexpr char kSeed[] = TWINLINE_SOURCE_DIR "/data/seed.ndjson";
 constexpr uint64_t kSeedEvents = 96;  // data/README.md: 47 entities, 44 facts, 5 corroborations
-
-// Lines of `text` that match `pattern` (std::regex, ECMAScript).
-std::vector<std::string> Grep(const std::string& text, const std::string& pattern) {
-  std::vector<std::string> out;
-  const std::regex re(pattern);
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (std::regex_search(line, re)) out.push_back(line);
-  }
-  return out;
-}
 
 // The seed is imported once for the suite; tests that write (appending a
 // retraction, building checkpoints) get a database of their own.
