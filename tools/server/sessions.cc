@@ -587,9 +587,11 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
       switch (AuthorizeWrite(o.read_only, o.token, authorization)) {
         case WriteAuth::kAllowed:
           break;
-        case WriteAuth::kReadOnly:
+        case WriteAuth::kReadOnly:  // a follower says whose replica it is (serve --follow)
           return refuse(http::status::forbidden, "read_only",
-                        "this server is read-only (--read-only): it accepts no writes");
+                        o.read_only_reason.empty()
+                            ? "this server is read-only (--read-only): it accepts no writes"
+                            : o.read_only_reason);
         case WriteAuth::kAmbiguous:  // refused above
         case WriteAuth::kNoToken:
         case WriteAuth::kWrongToken: {
