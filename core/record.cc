@@ -58,12 +58,12 @@ Status RecordReader::Open(std::string_view stored, uint64_t seq) {
     if (words == 0 || words > kMaxRecordWords) {
       return Bad(seq, "claims a segment of " + std::to_string(words) + " words");
     }
-    if (words_.size() < words + 1) words_.resize(words + 1);
-    std::memcpy(words_.data(), table, sizeof table);
-    packed.read(words_.data() + 1, words * sizeof(capnp::word));
+    if (words_.size() < words + 1) words_ = kj::heapArray<capnp::word>(words + 1);
+    std::memcpy(words_.begin(), table, sizeof table);
+    packed.read(words_.begin() + 1, words * sizeof(capnp::word));
     if (in.tryGetReadBuffer().size() != 0) return Bad(seq, "has bytes after its message");
     size_ = words + 1;
-    message_.emplace(kj::ArrayPtr<const capnp::word>(words_.data(), size_));
+    message_.emplace(kj::ArrayPtr<const capnp::word>(words_.begin(), size_));
     root_ = message_->getRoot<schema::Event>();
   } catch (const kj::Exception& e) {
     message_.reset();

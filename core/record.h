@@ -50,11 +50,13 @@ class RecordReader {
   schema::Event::Reader root() { return root_; }
   // The canonical bytes of the record last opened.
   std::string_view canonical() const {
-    return {reinterpret_cast<const char*>(words_.data()), size_ * sizeof(capnp::word)};
+    return {reinterpret_cast<const char*>(words_.begin()), size_ * sizeof(capnp::word)};
   }
 
  private:
-  std::vector<capnp::word> words_;
+  // capnp::word cannot be copied or moved, so not a std::vector: a kj
+  // array, replaced by a larger one when a record needs more room.
+  kj::Array<capnp::word> words_;
   size_t size_ = 0;  // words of words_ in use
   std::optional<capnp::FlatArrayMessageReader> message_;
   schema::Event::Reader root_;

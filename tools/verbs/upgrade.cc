@@ -36,7 +36,6 @@ Status Copy(const UpgradeFlags& f, Context& ctx, Format1Log* old_log, VerifyRepo
   append.expected_last_seq = 0;
   std::unique_ptr<EventLog::BatchWriter> writer;
   TWINLINE_RETURN_IF_ERROR(log->BeginBatch(append, &writer));
-  std::vector<capnp::word> words;
   TWINLINE_RETURN_IF_ERROR(ScanFormat1(
       f.from,
       [&](uint64_t seq, std::string_view canonical) -> Status {
@@ -44,11 +43,13 @@ Status Copy(const UpgradeFlags& f, Context& ctx, Format1Log* old_log, VerifyRepo
           return Status::Corruption("seq " + std::to_string(seq) +
                                     ": its record is not a whole number of words");
         }
-        words.resize(canonical.size() / sizeof(capnp::word));
-        std::memcpy(words.data(), canonical.data(), canonical.size());
+        // An aligned copy: capnp reads words, and a word cannot live in a
+        // std::vector (it is neither copyable nor movable).
+        auto words = kj::heapArray<capnp::word>(canonical.size() / sizeof(capnp::word));
+        std::memcpy(words.begin(), canonical.data(), canonical.size());
         auto event = std::make_unique<capnp::MallocMessageBuilder>();
         try {
-          capnp::FlatArrayMessageReader reader(kj::ArrayPtr<const capnp::word>(words.data(), words.size()));
+          capnp::FlatArrayMessageReader reader(kj::ArrayPtr<const capnp::word>(words.begin(), words.size()));
           event->setRoot(reader.getRoot<schema::Event>());
         } catch (const kj::Exception& e) {
           return Status::Corruption("seq " + std::to_string(seq) + ": its record does not decode: " +
