@@ -109,6 +109,52 @@ size_t DiskFree(const std::string& dir) {
   return static_cast<size_t>(vfs.f_bavail) * static_cast<size_t>(vfs.f_frsize);
 }
 
+// Calls fn(start, end, offset) for each mapping of the file `file` (its
+// stat; `real`: its canonical path, for filesystems whose /proc maps show
+// another device or inode than fstat, such as overlayfs) in this process.
+template <typename Fn>
+void ForEachMappingOf(const struct stat& file, const std::string& real, Fn fn) {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    // start-end perms offset major:minor inode [path]
+    uintptr_t start = 0, end = 0;
+    unsigned long long offset = 0, inode = 0;
+    unsigned dev_major = 0, dev_minor = 0;
+    int path_at = 0;
+    if (std::sscanf(line.c_str(), "%" SCNxPTR "-%" SCNxPTR " %*s %llx %x:%x %llu %n", &start, &end,
+                    &offset, &dev_major, &dev_minor, &inode, &path_at) < 6) {
+      continue;
+    }
+    const bool same_file =
+        (inode == file.st_ino && dev_major == major(file.st_dev) &&
+         dev_minor == minor(file.st_dev)) ||
+        (!real.empty() && path_at > 0 && line.compare(path_at, std::string::npos, real) == 0);
+    if (same_file) fn(start, end, static_cast<off_t>(offset));
+  }
+}
+
+std::string RealPath(const std::string& path) {
+  std::string out;
+  if (char* real = realpath(path.c_str(), nullptr)) {
+    out = real;
+    free(real);
+  }
+  return out;
+}
+
+// Where this process maps the start of `data_path` (LMDB maps the data file
+// whole, from offset 0): the first byte of each such mapping.
+std::vector<uintptr_t> MapsOf(const std::string& data_path) {
+  std::vector<uintptr_t> starts;
+  struct stat file;
+  if (stat(data_path.c_str(), &file) != 0) return starts;
+  ForEachMappingOf(file, RealPath(data_path), [&](uintptr_t start, uintptr_t, off_t offset) {
+    if (offset == 0) starts.push_back(start);
+  });
+  return starts;
+}
+
 // Opens `env` in `path` with `flags`; on failure the handle is closed and
 // *env is null (LMDB: a handle whose open failed must be discarded).
 int OpenRaw(const std::string& path, unsigned flags, size_t map_size, MDB_env** env) {
@@ -155,6 +201,7 @@ Status Env::Open(const std::string& path, const EnvOptions& options, std::unique
   // MDB_NOTLS: read transactions are tied to the object, not the thread, so a
   // server can hand them between threads.
   const unsigned flags = MDB_NOTLS | (options.read_only ? MDB_RDONLY : 0);
+  const std::vector<uintptr_t> maps_before = MapsOf(path + "/data.mdb");
   MDB_env* env = nullptr;
   int rc = OpenRaw(path, flags, map, &env);
   bool lockless = false;
@@ -186,15 +233,28 @@ Status Env::Open(const std::string& path, const EnvOptions& options, std::unique
   if (!lockless) (void)mdb_reader_check(env, &dead);
   Watch(env);  // faults on damaged pages become errors (lmdb_guard.h)
   out->reset(new Env(env, path, options, lockless));
-  (*out)->UpdateRange();
+  (*out)->UpdateRange(maps_before);
   return Status::Ok();
 }
 
-void Env::UpdateRange() const {
+void Env::UpdateRange(const std::vector<uintptr_t>& before) const {
+  // LMDB does not say where it mapped the file (mdb_env_info's me_mapaddr is
+  // the fixed address a meta page asks for: null). The map is the mapping of
+  // data.mdb that was not there before the open or the resize; when that is
+  // not exactly one (another thread mapped the same file meanwhile), the
+  // range stays unknown and CheckInFile checks nothing.
   MDB_envinfo info;
   mdb_env_info(env_, &info);
-  range_.base = static_cast<const char*>(info.me_mapaddr);
+  range_.base = nullptr;
   range_.size = info.me_mapsize;
+  const char* found = nullptr;
+  int count = 0;
+  for (uintptr_t start : MapsOf(path_ + "/data.mdb")) {
+    if (std::find(before.begin(), before.end(), start) != before.end()) continue;
+    found = reinterpret_cast<const char*>(start);
+    ++count;
+  }
+  if (count == 1) range_.base = found;
 }
 
 Env::~Env() { mdb_env_close(env_); }
@@ -236,6 +296,11 @@ Status Env::Remap(size_t size, std::chrono::milliseconds wait) const {
   if (drained) {
     MDB_envinfo before;
     mdb_env_info(env_, &before);
+    // This map is unmapped and mapped again, maybe at the same address.
+    std::vector<uintptr_t> others = MapsOf(path_ + "/data.mdb");
+    others.erase(std::remove(others.begin(), others.end(),
+                             reinterpret_cast<uintptr_t>(range_.base)),
+                 others.end());
     rc = mdb_env_set_mapsize(env_, size);
     if (rc == MDB_SUCCESS && size == 0) {
       // Adopting the persisted size must not undo a growth of ours that is
@@ -244,7 +309,7 @@ Status Env::Remap(size_t size, std::chrono::milliseconds wait) const {
       mdb_env_info(env_, &after);
       if (after.me_mapsize < before.me_mapsize) rc = mdb_env_set_mapsize(env_, before.me_mapsize);
     }
-    UpdateRange();
+    UpdateRange(others);
   }
   remapping_ = false;
   changed_.notify_all();
@@ -350,8 +415,9 @@ Status Txn::Begin(const Env& env, bool read_only, std::unique_ptr<Txn>* out) {
     const int rc = mdb_txn_begin(env.get(), nullptr, read_only ? MDB_RDONLY : 0, &txn);
     if (rc == MDB_SUCCESS) {
       out->reset(new Txn(&env, txn, read_only, /*counted=*/true));
-      (*out)->file_end_ = env.range().base + env.range().size;
-      if (read_only) {
+      const MapRange& map = env.range();
+      (*out)->file_end_ = map.base == nullptr ? nullptr : map.base + map.size;
+      if (read_only && map.base != nullptr) {
         // A read transaction sees only committed pages: those of the data
         // file up to the newest snapshot's last page.
         MDB_envinfo info;
@@ -359,7 +425,7 @@ Status Txn::Begin(const Env& env, bool read_only, std::unique_ptr<Txn>* out) {
         mdb_env_info(env.get(), &info);
         mdb_env_stat(env.get(), &stat);
         const size_t in_use = (info.me_last_pgno + 1) * size_t{stat.ms_psize};
-        if (in_use < env.range().size) (*out)->file_end_ = env.range().base + in_use;
+        if (in_use < map.size) (*out)->file_end_ = map.base + in_use;
       }
       return Status::Ok();
     }
@@ -411,7 +477,9 @@ int Txn::Guard(Call&& call) const {
 Status Txn::CheckInFile(const MDB_val& v, std::string_view what) const {
   const char* p = static_cast<const char*>(v.mv_data);
   const MapRange& map = env_->range();
-  if (p < map.base || p >= map.base + map.size) return Status::Ok();  // not in the map
+  if (map.base == nullptr || p < map.base || p >= map.base + map.size) {
+    return Status::Ok();  // not in the map (or the map is not known)
+  }
   if (p >= file_end_ || v.mv_size > static_cast<size_t>(file_end_ - p)) {
     return Status::Corruption(std::string(what) + ": LMDB returned " +
                               std::to_string(v.mv_size) + " bytes at byte " +
@@ -586,37 +654,16 @@ void ReleaseMappedPages(MDB_env* env) {
       mdb_env_get_path(env, &dir) != MDB_SUCCESS) {
     return;
   }
-  // The data file's canonical path, for filesystems whose /proc maps show
-  // another device or inode than fstat (overlayfs).
-  std::string data_path;
-  if (char* real = realpath((std::string(dir) + "/data.mdb").c_str(), nullptr)) {
-    data_path = real;
-    free(real);
-  }
   const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  std::ifstream maps("/proc/self/maps");
-  std::string line;
-  while (std::getline(maps, line)) {
-    // start-end perms offset major:minor inode [path]
-    uintptr_t start = 0, end = 0;
-    unsigned long long offset = 0, inode = 0;
-    unsigned dev_major = 0, dev_minor = 0;
-    int path_at = 0;
-    if (std::sscanf(line.c_str(), "%" SCNxPTR "-%" SCNxPTR " %*s %llx %x:%x %llu %n", &start, &end,
-                    &offset, &dev_major, &dev_minor, &inode, &path_at) < 6) {
-      continue;
-    }
-    const bool same_file =
-        (inode == file.st_ino && dev_major == major(file.st_dev) &&
-         dev_minor == minor(file.st_dev)) ||
-        (!data_path.empty() && path_at > 0 && line.compare(path_at, std::string::npos, data_path) == 0);
-    if (!same_file) continue;
-    // Only the part backed by the file: past its end nothing is resident.
-    if (static_cast<off_t>(offset) >= file.st_size) continue;
-    const uintptr_t backed = (static_cast<uintptr_t>(file.st_size - offset) + page - 1) & ~(page - 1);
-    end = std::min(end, start + backed);
-    madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED);
-  }
+  ForEachMappingOf(file, RealPath(std::string(dir) + "/data.mdb"),
+                   [&](uintptr_t start, uintptr_t end, off_t offset) {
+                     // Only the part backed by the file: past its end nothing is resident.
+                     if (offset >= file.st_size) return;
+                     const uintptr_t backed =
+                         (static_cast<uintptr_t>(file.st_size - offset) + page - 1) & ~(page - 1);
+                     end = std::min(end, start + backed);
+                     madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED);
+                   });
 }
 
 }  // namespace twinline::lmdb

@@ -88,8 +88,10 @@ class Env {
   // The current size of the map, in bytes.
   size_t map_size() const;
 
-  // Where the map lies (for lmdb_guard.h). Changes only in Remap, while no
-  // transaction of this process is open, so a transaction may read it.
+  // Where the map lies (for lmdb_guard.h and Txn::CheckInFile; a null base
+  // when it could not be told apart from another mapping of the same file).
+  // Changes only in Remap, while no transaction of this process is open, so
+  // a transaction may read it.
   const MapRange& range() const { return range_; }
   // An LMDB call in a write transaction faulted on a damaged page
   // (lmdb_guard.h): LMDB's writer state cannot be trusted any more, so no
@@ -134,7 +136,9 @@ class Env {
   Capacity Measure() const;  // caller holds mu_ or knows no remap runs
   Status FullStatusLocked(const Capacity& cap) const;
 
-  void UpdateRange() const;  // after the map moved or grew
+  // After the map was made (or moved or grew): `before`, the starts of the
+  // data file's other mappings in this process.
+  void UpdateRange(const std::vector<uintptr_t>& before) const;
 
   MDB_env* env_;
   std::string path_;

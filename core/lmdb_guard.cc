@@ -92,7 +92,8 @@ void NoteCaught(const Frame& frame) {
     const uintptr_t offset = static_cast<uintptr_t>(static_cast<const char*>(t_fault.address) -
                                                     frame.range.base);
     const char* a = static_cast<const char*>(t_fault.address);
-    if (a >= frame.range.base && a < frame.range.base + frame.range.size + kReachPastMap) {
+    if (frame.range.base != nullptr && a >= frame.range.base &&
+        a < frame.range.base + frame.range.size + kReachPastMap) {
       std::snprintf(text, sizeof text,
                     "LMDB read beyond the %s (%s at byte %" PRIuPTR
                     " of the map): a page holds an impossible offset or size",
