@@ -9,7 +9,7 @@
 //                                        strongest links between countries,
 //   GET /v1/replay?as_of&projection=network&entity   with the selected
 //                                        entity's own edges on top
-//   GET /v1/diff?from&to&projection=network&sources&limit
+//   GET /v1/diff?from&to&events=0&projection=network&sources&limit
 //                                        what changed between the two days,
 //                                        each change's events and sources
 //   GET /v1/diff?as_of&known_at&vs_known_at&projection=network&sources&limit
@@ -294,7 +294,8 @@ async function drawDiff(generation) {
   let url, title;
   if (state.compare) {
     const [a, b] = [Math.min(state.day, state.dayB), Math.max(state.day, state.dayB)];
-    url = `/v1/diff?from=${toIso(a)}&to=${toIso(b)}${knownParam()}${common}`;
+    // events=0: the page lists the changes, not every event dated in between.
+    url = `/v1/diff?from=${toIso(a)}&to=${toIso(b)}&events=0${knownParam()}${common}`;
     title = `${toIso(a)} → ${toIso(b)}`;
   } else if (state.known < state.lastSeq) {
     url = `/v1/diff?as_of=${toIso(state.day)}&known_at=@${state.known}&vs_known_at=@${state.lastSeq}${common}`;
