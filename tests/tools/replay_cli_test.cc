@@ -356,6 +356,27 @@ TEST_F(ReplayCliTest, DiffBetweenDatesNamesTheEventBehindANewPartnership) {
   EXPECT_THAT(r.out, HasSubstr("+++ as of 2005-12-31"));
 }
 
+TEST_F(ReplayCliTest, DiffListsSourcesUnderEachRowAndAtMostTheRowsOfItsLimit) {
+  Result r = Twl({"diff", "2003", "2005", "--sources", "--limit", "2"});
+  const auto rows = Grep(r.out, R"(^[-+~] )");
+  ASSERT_EQ(rows.size(), 2u) << r.out;
+  EXPECT_EQ(Grep(r.out, "^    " + ChongqingDuesseldorfId() +
+                            " source: Chongqing und Düsseldorf feiern 20 Jahre "
+                            "Städtepartnerschaftsfreundschaft — nrwheute, 2024\\? \\(de\\)$")
+                .size(),
+            2u)
+      << r.out;
+  EXPECT_THAT(r.out, HasSubstr("\n... and 5 more\n7 differences: 7 added, 0 removed, 0 changed\n"));
+
+  r = Twl({"diff", "2003", "2005", "--limit", "1", "--format", "json"});
+  const auto diff = nlohmann::json::parse(r.out);
+  EXPECT_EQ(diff["differences"].size(), 1u);
+  EXPECT_FALSE(diff["differences"][0]["events"][0].contains("sources"));
+  EXPECT_EQ(diff["summary"], (nlohmann::json{{"differences", 7}, {"added", 7}, {"removed", 0},
+                                             {"changed", 0}}));
+  EXPECT_THAT(TwlFails({"diff", "2003", "2005", "--limit", "0"}, 2).err, HasSubstr("--limit"));
+}
+
 TEST_F(ReplayCliTest, DiffWithNothingChangedSaysNoDifferences) {
   Result r = Twl({"diff", "2005", "2006", "--entity", "chongqing"});
   EXPECT_THAT(r.out, HasSubstr("no differences\n"));
@@ -397,6 +418,18 @@ TEST_F(ReplayCliTest, DiffBetweenRecordedTimesNamesTheRetraction) {
   EXPECT_THAT(rows[0], HasSubstr(retraction_id));
   // A removed row says it is gone, not a bare "yes" that reads as active.
   EXPECT_THAT(rows[0], HasSubstr("  partnership  yes → no  "));
+
+  // With --sources each event's sources, the retraction's too, under the row.
+  r = Twl({"diff", "--as-of", "2024", "--known-at", before, "--vs-known-at",
+           "@" + std::to_string(outcome["seq"].get<uint64_t>()), "--sources", "--format", "json",
+           "--projection", "network"},
+          db);
+  const auto diff = nlohmann::json::parse(r.out);
+  ASSERT_EQ(diff["differences"].size(), 1u) << r.out;
+  const auto& row = diff["differences"][0];
+  EXPECT_EQ(row["events"][0]["sources"][0]["publisher"], "nrwheute") << r.out;
+  EXPECT_EQ(row["corrections"][0]["id"], retraction_id) << r.out;
+  EXPECT_EQ(row["corrections"][0]["sources"][0]["title"], "Correction") << r.out;
 
   // Known at the earlier time, the partnership is still there.
   Result old =

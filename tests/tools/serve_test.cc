@@ -685,6 +685,16 @@ TEST_F(ServeTest, DiffAnswersAreByteIdenticalToTheCli) {
   ExpectSameAsCli("/v1/diff?from=2020&to=2025&entity=Qingdao&projection=network&format=table",
                   {"diff", "2020", "2025", "--entity", "Qingdao", "--projection", "network"},
                   "text/plain; charset=utf-8");
+  ExpectSameAsCli("/v1/diff?from=2003&to=2005&sources=true&limit=3",
+                  {"diff", "2003", "2005", "--format", "json", "--sources", "--limit", "3"},
+                  "application/json");
+  ExpectSameAsCli("/v1/diff?from=2003&to=2005&sources=false&format=table",
+                  {"diff", "2003", "2005"}, "text/plain; charset=utf-8");
+  for (const std::string field : {"sources", "limit"}) {
+    HttpResult r = Get("/v1/diff?from=2003&to=2005&" + field + "=yes");
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(Error(r)["field"], field) << r.body;
+  }
   ExpectSameAsCli("/v1/diff?from=2000&to=2025&known_at=@50&dates=earliest&projection=counts",
                   {"diff", "2000", "2025", "--known-at", "@50", "--dates", "earliest", "--projection",
                    "counts", "--format", "json"},
@@ -994,7 +1004,7 @@ TEST_F(ServeTest, ReplayAndDiffRefuseBadParametersNamingThem) {
       {"/v1/diff?from=2003&to=2005&entity=Nowhere", 404, "entity", "unknown entity 'Nowhere'"},
       {"/v1/diff?from=2003&to=2005&format=csv", 400, "format", "'csv' is not one of table, json"},
       {"/v1/diff?from=2003&to=2005&projection=timeline", 400, "projection", "is not one of"},
-      {"/v1/diff?from=2003&to=2005&limit=3", 400, "limit", "unknown parameter 'limit'"},
+      {"/v1/diff?from=2003&to=2005&limt=3", 400, "limt", "unknown parameter 'limt'"},
       {"/v1/replay?as_of=2024&projection=partners", 400, "projection", "give entity"},
       {"/v1/replay?as_of=2024&edges=ferries", 400, "edges",
        "'ferries' is not one of all, partnerships, routes"},

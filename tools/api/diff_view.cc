@@ -29,6 +29,7 @@ bool Shows(const std::string& projection, const std::string& what) {
 struct Cause {
   uint64_t seq = 0;
   std::string id, kind;
+  std::vector<SourceRef> sources;  // when asked: its own, and its corroborations'
 };
 
 struct Row {
@@ -38,9 +39,31 @@ struct Row {
 };
 
 // Recorded-time window whose corrections count as causes: (lo, hi]; empty
-// (lo == hi) for a valid-date diff.
+// (lo == hi) for a valid-date diff. Sources are those known at hi.
 struct Window {
   uint64_t lo = 0, hi = 0;
+};
+
+// The sources behind each event of `row` (a cause or a correction), as
+// known at the later side.
+Status AddSources(const ReadTxn& txn, const Window& window, Row* row) {
+  for (std::vector<Cause>* list : {&row->causes, &row->corrections}) {
+    for (Cause& c : *list) {
+      TWINLINE_RETURN_IF_ERROR(SourcesBehind(txn, c.seq, window.hi, &c.sources));
+    }
+  }
+  return Status::Ok();
+}
+
+// How many rows differ, by change: all of them, whether listed or not.
+struct Summary {
+  size_t rows = 0, added = 0, removed = 0, changed = 0;
+  void Add(DiffRow::Change change) {
+    ++rows;
+    added += change == DiffRow::Change::kAdded ? 1 : 0;
+    removed += change == DiffRow::Change::kRemoved ? 1 : 0;
+    changed += change == DiffRow::Change::kChanged ? 1 : 0;
+  }
 };
 
 // What happened between two valid dates: the events of the valid-day
@@ -101,7 +124,7 @@ std::string WindowDays(const Happened& h) {
 Status Explain(const ReadTxn& txn, const DiffRow& diff, const Window& window, Row* row) {
   row->diff = diff;
   for (uint64_t seq : diff.cause_seqs) {
-    Cause c{seq, "", ""};
+    Cause c{seq, "", "", {}};
     TWINLINE_RETURN_IF_ERROR(txn.Get(seq, [&](schema::Event::Reader ev) {
       c.id = ev.getId();
       c.kind = KindName(ev.getPayload().which());
@@ -121,7 +144,7 @@ Status Explain(const ReadTxn& txn, const DiffRow& diff, const Window& window, Ro
           which == schema::Payload::RETRACTION || which == schema::Payload::AMENDMENT;
       if (correction && ref.getSeq() > window.lo && ref.getSeq() <= window.hi &&
           !known(ref.getSeq())) {
-        row->corrections.push_back({ref.getSeq(), ref.getId(), std::string(KindName(which))});
+        row->corrections.push_back({ref.getSeq(), ref.getId(), std::string(KindName(which)), {}});
       }
       return true;
     }));
@@ -194,9 +217,17 @@ std::string CausesText(const Row& row) {
   return out;
 }
 
-Json CausesJson(const std::vector<Cause>& causes) {
+Json CausesJson(const std::vector<Cause>& causes, bool sources) {
   Json out = Json::array();
-  for (const Cause& c : causes) out.push_back(Json{{"seq", c.seq}, {"id", c.id}, {"kind", c.kind}});
+  for (const Cause& c : causes) {
+    Json j{{"seq", c.seq}, {"id", c.id}, {"kind", c.kind}};
+    if (sources) {
+      Json list = Json::array();
+      for (const SourceRef& s : c.sources) list.push_back(SourceJson(s));
+      j["sources"] = std::move(list);
+    }
+    out.push_back(std::move(j));
+  }
   return out;
 }
 
@@ -228,11 +259,12 @@ void PrintHappened(const Happened& h, std::ostream& out) {
 }
 
 void PrintTable(const DiffRequest& r, const twinline::Snapshot& from, const twinline::Snapshot& to,
-                const std::vector<Row>& rows, const Happened* happened, std::ostream& out) {
+                const std::vector<Row>& rows, const Summary& summary, const Happened* happened,
+                std::ostream& out) {
   const bool by_known_at = !r.vs_known_at.empty();
   out << "--- " << DescribeSnapshot(from, by_known_at ? r.as_of : r.from) << '\n'
       << "+++ " << DescribeSnapshot(to, by_known_at ? r.as_of : r.to) << '\n';
-  if (rows.empty()) {
+  if (summary.rows == 0) {
     out << "no differences\n";
     if (happened != nullptr) PrintHappened(*happened, out);
     return;
@@ -240,45 +272,58 @@ void PrintTable(const DiffRequest& r, const twinline::Snapshot& from, const twin
   // Columns padded by display width: "± key  what  value  causes".
   std::vector<std::array<std::string, 4>> cells;
   std::array<size_t, 3> widths{};
-  size_t added = 0, removed = 0, changed = 0;
-  for (const Row& r : rows) {
-    cells.push_back({std::string(1, Sign(r.diff.change)) + " " + r.diff.key, r.diff.what,
-                     ValueText(r.diff), CausesText(r)});
+  for (const Row& row : rows) {
+    cells.push_back({std::string(1, Sign(row.diff.change)) + " " + row.diff.key, row.diff.what,
+                     ValueText(row.diff), CausesText(row)});
     for (size_t c = 0; c < widths.size(); ++c) {
       widths[c] = std::max(widths[c], DisplayWidth(cells.back()[c]));
     }
-    added += r.diff.change == DiffRow::Change::kAdded ? 1 : 0;
-    removed += r.diff.change == DiffRow::Change::kRemoved ? 1 : 0;
-    changed += r.diff.change == DiffRow::Change::kChanged ? 1 : 0;
   }
-  for (const auto& row : cells) {
+  for (size_t i = 0; i < cells.size(); ++i) {
     std::string line;
     for (size_t c = 0; c < widths.size(); ++c) {
-      line += row[c] + std::string(widths[c] - DisplayWidth(row[c]) + 2, ' ');
+      line += cells[i][c] + std::string(widths[c] - DisplayWidth(cells[i][c]) + 2, ' ');
     }
-    line += row[3];
+    line += cells[i][3];
     line.erase(line.find_last_not_of(' ') + 1);
     out << line << '\n';
+    if (!r.sources) continue;
+    for (const std::vector<Cause>* list : {&rows[i].causes, &rows[i].corrections}) {
+      for (const Cause& c : *list) {
+        for (const SourceRef& s : c.sources) {
+          out << "    " << c.id << " source: " << DescribeSource(s) << '\n';
+        }
+      }
+    }
   }
-  out << rows.size() << (rows.size() == 1 ? " difference: " : " differences: ") << added
-      << " added, " << removed << " removed, " << changed << " changed\n";
+  if (rows.size() < summary.rows) {
+    out << "... and " << summary.rows - rows.size() << " more\n";
+  }
+  out << summary.rows << (summary.rows == 1 ? " difference: " : " differences: ")
+      << summary.added << " added, " << summary.removed << " removed, " << summary.changed
+      << " changed\n";
   if (happened != nullptr) PrintHappened(*happened, out);
 }
 
 void PrintJson(const twinline::Snapshot& from, const twinline::Snapshot& to,
-               const std::vector<Row>& rows, const Happened* happened, std::ostream& out) {
+               const std::vector<Row>& rows, const Summary& summary, bool sources,
+               const Happened* happened, std::ostream& out) {
   Json list = Json::array();
   for (const Row& r : rows) {
     Json j{{"change", ChangeName(r.diff.change)}, {"what", r.diff.what}, {"key", r.diff.key}};
     if (r.diff.change != DiffRow::Change::kAdded) j["before"] = r.diff.before;
     if (r.diff.change != DiffRow::Change::kRemoved) j["after"] = r.diff.after;
-    j["events"] = CausesJson(r.causes);
-    j["corrections"] = CausesJson(r.corrections);
+    j["events"] = CausesJson(r.causes, sources);
+    j["corrections"] = CausesJson(r.corrections, sources);
     list.push_back(std::move(j));
   }
   Json j{{"from", DescribeSnapshotJson(from)},
          {"to", DescribeSnapshotJson(to)},
-         {"differences", std::move(list)}};
+         {"differences", std::move(list)},
+         {"summary", Json{{"differences", summary.rows},
+                          {"added", summary.added},
+                          {"removed", summary.removed},
+                          {"changed", summary.changed}}}};
   if (happened != nullptr) {
     Json events = Json::array();
     for (const Happened::Event& e : happened->events) {
@@ -380,6 +425,19 @@ Status EventLimit(const DiffRequest& r, size_t* limit) {
   return Status::Ok();
 }
 
+// The rows a diff lists: a count, or every one (0).
+Status RowLimit(const DiffRequest& r, size_t* limit) {
+  *limit = 0;
+  if (r.limit.empty()) return Status::Ok();
+  const char* end = r.limit.data() + r.limit.size();
+  auto [ptr, ec] = std::from_chars(r.limit.data(), end, *limit);
+  if (ec != std::errc() || ptr != end || *limit == 0) {
+    return Status::InvalidArgument("'" + r.limit + "' is not a number of rows (1 or more)")
+        .WithField(ParamName(r.style, "limit"));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status RenderDiff(ReadView& read_view, const DiffRequest& r, std::ostream& out) {
@@ -390,6 +448,8 @@ Status RenderDiff(ReadView& read_view, const DiffRequest& r, std::ostream& out) 
   TWINLINE_RETURN_IF_ERROR(ParseEdgeFilter(r.common, r.style, &filter));
   size_t limit = 0;
   TWINLINE_RETURN_IF_ERROR(EventLimit(r, &limit));
+  size_t row_limit = 0;
+  TWINLINE_RETURN_IF_ERROR(RowLimit(r, &row_limit));
 
   // Only the row sets the projection shows (counts need the edges, whose
   // statuses they count), for the entity alone when one is given.
@@ -406,11 +466,17 @@ Status RenderDiff(ReadView& read_view, const DiffRequest& r, std::ostream& out) 
 
   const Window window{std::min(from.known_seq, to.known_seq),
                       std::max(from.known_seq, to.known_seq)};
+  // Only the rows listed are explained (their events read); all are counted.
   std::vector<Row> rows;
+  Summary summary;
   for (const DiffRow& d : diff) {
     if (!Shows(projection, d.what)) continue;
     if (!filter.all() && d.edge_kind != filter.only) continue;
-    TWINLINE_RETURN_IF_ERROR(Explain(*read_view.txn, d, window, &rows.emplace_back()));
+    summary.Add(d.change);
+    if (row_limit != 0 && rows.size() == row_limit) continue;
+    Row& row = rows.emplace_back();
+    TWINLINE_RETURN_IF_ERROR(Explain(*read_view.txn, d, window, &row));
+    if (r.sources) TWINLINE_RETURN_IF_ERROR(AddSources(*read_view.txn, window, &row));
   }
   // Two valid dates (at one known-at time): what happened in between, of
   // the rows' selection.
@@ -421,9 +487,9 @@ Status RenderDiff(ReadView& read_view, const DiffRequest& r, std::ostream& out) 
         std::max(from_query.as_of_day, to_query.as_of_day), filter, limit, &happened.emplace()));
   }
   if (r.format == "json") {
-    PrintJson(from, to, rows, happened ? &*happened : nullptr, out);
+    PrintJson(from, to, rows, summary, r.sources, happened ? &*happened : nullptr, out);
   } else {
-    PrintTable(r, from, to, rows, happened ? &*happened : nullptr, out);
+    PrintTable(r, from, to, rows, summary, happened ? &*happened : nullptr, out);
   }
   return Status::Ok();
 }

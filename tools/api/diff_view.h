@@ -20,8 +20,12 @@
 //    its events and corrections). `projection` narrows the rows: network
 //    (partnerships, routes), counts (counts and reported figures), trade;
 //    all by default; `edges` (partnerships|routes) keeps the rows about one
-//    kind of edge (its edges and the counts of them). Output is
-//    deterministic.
+//    kind of edge (its edges and the counts of them). The JSON carries a
+//    summary: how many rows differ, by change. `limit` lists only the
+//    first rows (the summary still counts them all) and reads the events of
+//    those only; `sources` adds each event's sources, its corroborations'
+//    too, as known at the later recorded time (a table prints them under
+//    the row). Output is deterministic.
 //  * Between two valid dates the answer also says what happened in between:
 //    the events whose day falls (or may fall) after the end of FROM up to
 //    the end of TO (projections/window_events.h), of the rows the
@@ -56,6 +60,8 @@ struct DiffRequest {
   std::string projection;   // all (default) | counts | trade | network
   std::string format;       // table (default) | json
   std::string events;  // two valid dates: list at most this many events of the window (default 100)
+  std::string limit;   // list at most this many rows (a count); empty: all
+  bool sources = false;  // each event with its sources (and its corroborations')
   ProjectionParams common;  // known_at, dates, entity, edges, no_index
   ParamStyle style = ParamStyle::kFlags;
 };

@@ -206,6 +206,15 @@ Status ParseU64(const std::string& text, std::string_view field, uint64_t* out) 
   return Status::Ok();
 }
 
+// A switch: true or false.
+Status ParseBool(const std::string& text, std::string_view field, bool* out) {
+  if (text != "true" && text != "false") {
+    return Status::InvalidArgument("'" + text + "' is not true or false").WithField(field);
+  }
+  *out = text == "true";
+  return Status::Ok();
+}
+
 constexpr int64_t kMicrosPerDay = int64_t{86400} * 1000000;
 
 // `since`: events recorded at or after a time, i.e. after the last seq
@@ -787,7 +796,8 @@ Response Routes::Diff(const Request& req, const Params& params) const {
   const bool keep_alive = req.keep_alive();
   auto fail = [&](const Status& s) { return StatusResponse(s, Origin::kParameters, version, keep_alive); };
   Status s = CheckParams(params, {"from", "to", "as_of", "known_at", "vs_known_at", "projection",
-                                  "entity", "dates", "format", "edges", "events"});
+                                  "entity", "dates", "format", "edges", "events", "limit",
+                                  "sources"});
   if (s.ok()) s = CheckNotEmpty(params);
   if (!s.ok()) return fail(s);
   api::DiffRequest r;
@@ -798,6 +808,11 @@ Response Routes::Diff(const Request& req, const Params& params) const {
   Take(params, "as_of", &r.as_of);
   Take(params, "vs_known_at", &r.vs_known_at);
   Take(params, "events", &r.events);
+  Take(params, "limit", &r.limit);
+  if (const std::string* v = Param(params, "sources")) {
+    s = ParseBool(*v, "sources", &r.sources);
+    if (!s.ok()) return fail(s);
+  }
   TakeShared(params, &r.projection, &r.format, &r.common);
   return RenderOnSnapshot(
       *log_, req, ContentTypeFor(r.format),

@@ -36,11 +36,15 @@ Handler ConfigureDiff(CLI::App& cmd) {
   cmd.add_option("--events", r.events,
                  "two valid dates: list at most N of the events dated in between (default 100; "
                  "0: none)");
+  cmd.add_option("--limit", r.limit,
+                 "list at most this many rows (the summary still counts them all)");
+  cmd.add_flag("--sources", r.sources,
+               "show each event's sources, its corroborations' too (under each row of a table)");
   AddProjectionFlags(cmd, &r.common);
   cmd.footer(
       "Examples:\n"
       "  twinline diff 2003 2005\n"
-      "  twinline diff 2020 2025 --entity Qingdao --projection network\n"
+      "  twinline diff 2020 2025 --entity Qingdao --projection network --sources\n"
       "  twinline diff 2019 2020 --edges partnerships   # changes after 2019-12-31, up to "
       "2020-12-31\n"
       "  twinline diff --as-of 2024 --known-at @96 --vs-known-at @97");

@@ -4,15 +4,23 @@
 //   GET /v1/entities                     names for search (any language)
 //   GET /v1/replay?as_of&projection=network&format=json
 //                                        the network on the slider's day
-//   GET /v1/diff?from&to&projection=network&format=json
-//                                        what changed between the two days
-//   GET /v1/replay?from&to&projection=network&format=json&entity
-//                                        the edges' spans, events and sources
+//   GET /v1/replay?as_of&projection=countries&top    on a large log instead:
+//                                        the network by country and the
+//                                        strongest links between countries,
+//   GET /v1/replay?as_of&projection=network&entity   with the selected
+//                                        entity's own edges on top
+//   GET /v1/diff?from&to&events=0&projection=network&sources&limit
+//                                        what changed between the two days,
+//                                        each change's events and sources
+//   GET /v1/diff?as_of&known_at&vs_known_at&projection=network&sources&limit
+//                                        what the log learnt after the
+//                                        known-at seq (corrections)
 //   GET /v1/replay?from&to&step=year&format=json[&entity]
 //                                        counts over time (the plots)
 //   GET /v1/replay?as_of&projection=timeline&entity&format=json
 //   GET /v1/subscribe                    live appends (Server-Sent Events)
-// so it is as fast as the API underneath: one replay per slider move.
+// so it is as fast as the API underneath: one replay (or two) per slider
+// move, each in the cost of its answer (docs/INDEX.md).
 import { geoNaturalEarth1, geoPath, geoGraticule10 } from "d3";
 import { select } from "d3";
 import { forceSimulation, forceLink, forceManyBody, forceCenter } from "d3";
@@ -21,14 +29,18 @@ import * as Plot from "@observablehq/plot";
 
 const $ = (id) => document.getElementById(id);
 const DAY_MS = 86400000;
-// Past this many edges on a day the map draws aggregates (per country pair,
-// the strongest links, the selected entity's neighbourhood), never every edge.
-const MAX_DRAWN_EDGES = 1500;
-const MAX_AGGREGATE_LINKS = 300;
+// On a log of more than this many partnerships and routes (established or
+// opened) the map draws the network by country — per country, the strongest
+// links between countries, the selected entity's neighbourhood — never every
+// edge; `?view=countries` or `?view=edges` in the URL chooses either way.
+const AGGREGATE_ABOVE = 1500;
+const AGGREGATE_LINKS = 300;
+// What changed: at most this many rows listed (the summary counts them all).
+const DIFF_ROWS = 200;
 
 const state = {
-  day: 0, dayB: 0, compare: false, known: 0, lastSeq: 0,
-  minDay: 0, maxDay: 0, entity: "", entities: [], network: null, world: null,
+  day: 0, dayB: 0, compare: false, known: 0, lastSeq: 0, aggregate: false,
+  minDay: 0, maxDay: 0, entity: "", entities: [], centres: new Map(),
   playing: null, generation: 0,
 };
 
@@ -107,6 +119,7 @@ function setupMap() {
     .attr("fill", "none").attr("stroke", "#e6ecf0");
   map.svg.append("g").attr("class", "countries");
   map.svg.append("g").attr("class", "edges");
+  map.svg.append("g").attr("class", "aggregates");
   map.svg.append("g").attr("class", "nodes");
   map.svg.append("g").attr("class", "labels");
   const defs = map.svg.append("defs");
@@ -123,87 +136,64 @@ function drawCountries(world) {
 
 const edgeId = (e) => `${e.kind}:${e.source}:${e.target}:${e.subkind}`;
 
-// The edges to draw on a day: all of them, or aggregates on a large log.
-function layout(network) {
+// Where a country is drawn: the mean position of its entities with
+// coordinates (the world atlas has no ISO alpha-2 codes to match).
+function countryCentres(entities) {
+  const sums = new Map();
+  for (const e of entities) {
+    if (!e.location || !e.country) continue;
+    const s = sums.get(e.country) || { lat: 0, lon: 0, k: 0 };
+    s.lat += e.location.lat; s.lon += e.location.lon; s.k += 1;
+    sums.set(e.country, s);
+  }
+  return new Map([...sums].map(([c, s]) => [c, [s.lon / s.k, s.lat / s.k]]));
+}
+
+function range(certain, possible) {
+  return certain === possible ? `${certain}` : `${certain}–${possible}`;
+}
+const rangeOf = (r) => range(r.certain, r.possible);
+// Certain solid, only possible dashed and faded, and a mix in between.
+const certainty = (r) => (r.certain === r.possible ? "certain" : r.certain === 0 ? "maybe" : "mixed");
+
+// Draws on the map: `links` between countries and `countries` (aggregates,
+// on a large log), and `edges` between the `nodes` (a network's JSON).
+function drawMap({ links = [], countries = [], network }) {
   const nodes = new Map(network.nodes.map((n) => [n.id, n]));
   const located = (id) => nodes.get(id) && nodes.get(id).lat !== undefined;
-  const edges = network.edges.map((e) => ({ ...e, id: edgeId(e) }));
-  if (edges.length <= MAX_DRAWN_EDGES) {
-    return { aggregated: false, edges: edges.filter((e) => located(e.source) && located(e.target)), nodes };
-  }
-  // Per country pair: certain and possible edge counts, the strongest first.
-  const pairs = new Map();
-  for (const e of edges) {
-    const a = nodes.get(e.source), b = nodes.get(e.target);
-    if (!a || !b || !a.country || !b.country) continue;
-    const key = [a.country, b.country].sort().join("-");
-    const p = pairs.get(key) || { key, a: a.country, b: b.country, certain: 0, possible: 0 };
-    p.possible += 1;
-    if (e.status === "yes") p.certain += 1;
-    pairs.set(key, p);
-  }
-  const strongest = [...pairs.values()].sort((x, y) => y.possible - x.possible).slice(0, MAX_AGGREGATE_LINKS);
-  const neighbourhood = state.entity
-    ? edges.filter((e) => (e.source === state.entity || e.target === state.entity) && located(e.source) && located(e.target))
-    : [];
-  return { aggregated: true, pairs: strongest, totalPairs: pairs.size, edges: neighbourhood, nodes };
-}
-
-// Country centroids (for aggregates), from the countries' shapes.
-let centroids = null;
-function countryCentroid(iso2, nodes) {
-  if (!centroids) {
-    centroids = new Map();
-    const sums = new Map();
-    for (const n of nodes.values()) {
-      if (n.lat === undefined || !n.country) continue;
-      const s = sums.get(n.country) || { lat: 0, lon: 0, k: 0 };
-      s.lat += n.lat; s.lon += n.lon; s.k += 1;
-      sums.set(n.country, s);
-    }
-    for (const [c, s] of sums) centroids.set(c, [s.lon / s.k, s.lat / s.k]);
-  }
-  return centroids.get(iso2);
-}
-
-function drawNetwork(network) {
-  const drawn = layout(network);
   const line = (a, b) => map.path({ type: "LineString", coordinates: [a, b] });
-  const lonlat = (id) => { const n = drawn.nodes.get(id); return [n.lon, n.lat]; };
-  let edges = drawn.edges;
-  centroids = null;
-  if (drawn.aggregated) {
-    const agg = drawn.pairs.map((p) => ({ id: `countries:${p.key}`, aggregate: p }));
-    edges = agg.concat(edges);
-    $("aggregate-note").textContent =
-      `${network.edges.length.toLocaleString()} edges: showing the ${drawn.pairs.length} strongest of ` +
-      `${drawn.totalPairs} country pairs` + (state.entity ? ` and ${state.entity}'s neighbourhood` : "");
-  } else {
-    $("aggregate-note").textContent = "";
-  }
-  map.svg.select("g.edges").selectAll("path").data(edges, (e) => e.id).join("path")
-    .attr("class", (e) => e.aggregate ? "edge aggregate" : `edge ${e.kind} ${e.status === "yes" ? "certain" : "maybe"}`)
+  const at = (id) => { const n = nodes.get(id); return [n.lon, n.lat]; };
+  const edges = network.edges.filter((e) => located(e.source) && located(e.target))
+    .map((e) => ({ ...e, id: edgeId(e) }));
+  const drawnLinks = links.filter((l) => state.centres.has(l.a) && state.centres.has(l.b) && l.a !== l.b)
+    .map((l) => ({ ...l, id: `countries:${l.a}:${l.b}`, total: { certain: l.partnerships.certain + l.routes.certain, possible: l.partnerships.possible + l.routes.possible } }));
+
+  map.svg.select("g.edges").selectAll("path").data(drawnLinks.concat(edges), (e) => e.id).join("path")
+    .attr("class", (e) => e.total ? `edge aggregate ${certainty(e.total)}` : `edge ${e.kind} ${e.status === "yes" ? "certain" : "maybe"}`)
     .attr("data-id", (e) => e.id)
-    .attr("data-status", (e) => e.status || "")
+    .attr("data-status", (e) => e.total ? rangeOf(e.total) : e.status)
     .attr("marker-end", (e) => (e.kind === "route" ? "url(#arrow)" : null))
-    .attr("stroke-width", (e) => e.aggregate ? Math.min(8, 0.6 + Math.log2(1 + e.aggregate.possible)) : null)
-    .attr("d", (e) => {
-      if (e.aggregate) {
-        const a = countryCentroid(e.aggregate.a, drawn.nodes), b = countryCentroid(e.aggregate.b, drawn.nodes);
-        return a && b ? line(a, b) : null;
-      }
-      return line(lonlat(e.source), lonlat(e.target));
-    })
+    .attr("stroke-width", (e) => e.total ? Math.min(8, 0.6 + Math.log2(1 + e.total.possible)) : null)
+    .attr("stroke-opacity", (e) => e.total && e.total.certain > 0 ? 0.3 + 0.6 * e.total.certain / e.total.possible : null)
+    .attr("d", (e) => e.total ? line(state.centres.get(e.a), state.centres.get(e.b)) : line(at(e.source), at(e.target)))
     .selectAll("title").data((e) => [e]).join("title")
-    .text((e) => e.aggregate
-      ? `${e.aggregate.a} — ${e.aggregate.b}: ${range(e.aggregate.certain, e.aggregate.possible)} edges`
+    .text((e) => e.total
+      ? `${e.a} — ${e.b}: partnerships ${rangeOf(e.partnerships)}, routes ${rangeOf(e.routes)}`
       : `${e.source} ${e.kind === "route" ? "→" : "—"} ${e.target} (${e.subkind}): ${e.status === "yes" ? "certain" : "only possible"}`);
 
-  // Nodes: those with coordinates and an edge drawn (or all, when small).
-  const shown = new Set();
-  for (const e of drawn.edges) { shown.add(e.source); shown.add(e.target); }
-  const nodes = [...drawn.nodes.values()].filter((n) => n.lat !== undefined && (shown.has(n.id) || !drawn.aggregated));
-  map.svg.select("g.nodes").selectAll("circle").data(nodes, (n) => n.id).join("circle")
+  const placed = countries.filter((c) => c.country && state.centres.has(c.country));
+  map.svg.select("g.aggregates").selectAll("circle").data(placed, (c) => c.country).join("circle")
+    .attr("class", (c) => `country-node ${certainty({ certain: c.partnerships.certain + c.routes.certain, possible: c.partnerships.possible + c.routes.possible })}`)
+    .attr("data-country", (c) => c.country)
+    .attr("r", (c) => 2.5 + 1.5 * Math.log2(1 + c.partnerships.possible + c.routes.possible))
+    .attr("transform", (c) => `translate(${map.projection(state.centres.get(c.country))})`)
+    .selectAll("title").data((c) => [c]).join("title")
+    .text((c) => `${c.country}: partnerships ${rangeOf(c.partnerships)}, routes ${rangeOf(c.routes)}, entities ${rangeOf(c.entities)}`);
+
+  // Nodes with coordinates: all of the network's (on a large log, those
+  // of the selected entity's neighbourhood).
+  const shown = [...nodes.values()].filter((n) => n.lat !== undefined);
+  map.svg.select("g.nodes").selectAll("circle").data(shown, (n) => n.id).join("circle")
     .attr("class", (n) => `node${n.id === state.entity ? " selected" : ""}`)
     .attr("data-id", (n) => n.id)
     .attr("r", (n) => 2.5 + Math.sqrt(n.degree.possible))
@@ -211,22 +201,41 @@ function drawNetwork(network) {
     .on("click", (_, n) => selectEntity(n.id))
     .selectAll("title").data((n) => [n]).join("title")
     .text((n) => `${n.name}: ${range(n.degree.certain, n.degree.possible)} ties`);
-  map.svg.select("g.labels").selectAll("text").data(nodes.length <= 60 ? nodes : nodes.filter((n) => n.id === state.entity), (n) => n.id)
+  map.svg.select("g.labels").selectAll("text").data(shown.length <= 60 ? shown : shown.filter((n) => n.id === state.entity), (n) => n.id)
     .join("text").attr("class", "node-label")
     .attr("transform", (n) => { const [x, y] = map.projection([n.lon, n.lat]); return `translate(${x + 5},${y - 4})`; })
     .text((n) => n.name);
-
-  drawGraph(network, drawn.nodes);
-  const certain = (kind) => network.edges.filter((e) => e.kind === kind && e.status === "yes").length;
-  const possible = (kind) => network.edges.filter((e) => e.kind === kind).length;
-  $("counts").innerHTML =
-    `<strong>${toIso(state.day)}</strong> — partnerships <span data-count="partnerships">${range(certain("partnership"), possible("partnership"))}</span>, ` +
-    `routes <span data-count="routes">${range(certain("route"), possible("route"))}</span> ` +
-    `<small>(certain–possible; known at seq ${network.known_seq})</small>`;
+  drawGraph(network, nodes);
 }
 
-function range(certain, possible) {
-  return certain === possible ? `${certain}` : `${certain}–${possible}`;
+function drawCounts(partnerships, routes, knownSeq) {
+  $("counts").innerHTML =
+    `<strong>${toIso(state.day)}</strong> — partnerships <span data-count="partnerships">${rangeOf(partnerships)}</span>, ` +
+    `routes <span data-count="routes">${rangeOf(routes)}</span> ` +
+    `<small>(certain–possible; known at seq ${knownSeq})</small>`;
+}
+
+// A small log: every edge of the day.
+function drawNetwork(network) {
+  $("aggregate-note").textContent = "";
+  drawMap({ network });
+  const count = (kind) => {
+    const of = network.edges.filter((e) => e.kind === kind);
+    return { certain: of.filter((e) => e.status === "yes").length, possible: of.length };
+  };
+  drawCounts(count("partnership"), count("route"), network.known_seq);
+}
+
+// A large log: the network by country, and the selected entity's edges.
+function drawAggregate(countries, neighbourhood) {
+  const network = neighbourhood || { nodes: [], edges: [] };
+  drawMap({ links: countries.links, countries: countries.countries, network });
+  const edges = countries.partnerships.possible + countries.routes.possible;
+  $("aggregate-note").textContent =
+    `${edges.toLocaleString()} edges by country: the ${countries.links.length} strongest of ` +
+    `${countries.links_total.toLocaleString()} links between countries` +
+    (state.entity ? ` and ${state.entity}'s ${network.edges.length} edges` : "");
+  drawCounts(countries.partnerships, countries.routes, countries.known_seq);
 }
 
 // Entities without coordinates (blocs, continents, zones) and their ties.
@@ -264,31 +273,45 @@ function drawGraph(network, nodes) {
 }
 
 // ---------------------------------------------------------------------------
-// The diff between the two days, with the events and sources behind it.
+// What changed, with the events and sources behind each change: between the
+// two days, or (known at an earlier seq) what the log learnt since then —
+// a correction taking effect names the retraction or amendment.
+
+function sourceLine(s) {
+  const p = document.createElement("div");
+  p.className = "source";
+  const title = s.url ? Object.assign(document.createElement("a"), { href: s.url, textContent: s.title, target: "_blank", rel: "noopener" })
+                      : Object.assign(document.createElement("span"), { textContent: s.title });
+  p.append(title, document.createTextNode(` — ${s.publisher}, ${s.published} (${s.language})`));
+  if (s.quote) p.append(Object.assign(document.createElement("blockquote"), { textContent: `“${s.quote}”` }));
+  return p;
+}
 
 async function drawDiff(generation) {
   const panel = $("diff");
-  if (!state.compare) {
-    panel.innerHTML = "<p class='sources'>Tick “compare with” to see what changed between two dates.</p>";
+  const entity = state.entity ? `&entity=${encodeURIComponent(state.entity)}` : "";
+  const common = `&projection=network&format=json&sources=true&limit=${DIFF_ROWS}${entity}`;
+  let url, title;
+  if (state.compare) {
+    const [a, b] = [Math.min(state.day, state.dayB), Math.max(state.day, state.dayB)];
+    // events=0: the page lists the changes, not every event dated in between.
+    url = `/v1/diff?from=${toIso(a)}&to=${toIso(b)}&events=0${knownParam()}${common}`;
+    title = `${toIso(a)} → ${toIso(b)}`;
+  } else if (state.known < state.lastSeq) {
+    url = `/v1/diff?as_of=${toIso(state.day)}&known_at=@${state.known}&vs_known_at=@${state.lastSeq}${common}`;
+    title = `on ${toIso(state.day)}, learnt after seq ${state.known} (up to seq ${state.lastSeq})`;
+  } else {
+    panel.innerHTML = "<p class='sources'>Tick “compare with” to see what changed between two dates, " +
+      "or move “known at” back to see what the log learnt since.</p>";
     return;
   }
-  const [a, b] = [Math.min(state.day, state.dayB), Math.max(state.day, state.dayB)];
-  const entity = state.entity ? `&entity=${encodeURIComponent(state.entity)}` : "";
-  const [diff, window] = await Promise.all([
-    api(`/v1/diff?from=${toIso(a)}&to=${toIso(b)}&projection=network&format=json${knownParam()}${entity}`),
-    api(`/v1/replay?from=${toIso(a)}&to=${toIso(b)}&projection=network&format=json${knownParam()}${entity}`),
-  ]);
+  const diff = await api(url);
   if (generation !== state.generation) return;
-  const sourcesByEvent = new Map();
-  for (const e of window.edges) for (const s of e.sources) {
-    const list = sourcesByEvent.get(s.event) || [];
-    list.push(s);
-    sourcesByEvent.set(s.event, list);
-  }
-  const byEdgeEvents = new Map(window.edges.map((e) => [e.events.join(" "), e]));
   panel.replaceChildren();
   const head = document.createElement("p");
-  head.textContent = `${toIso(a)} → ${toIso(b)}: ${diff.differences.length} change${diff.differences.length === 1 ? "" : "s"}`;
+  const total = diff.summary.differences;
+  head.textContent = `${title}: ${total} change${total === 1 ? "" : "s"}` +
+    (diff.differences.length < total ? `, the first ${diff.differences.length} listed` : "");
   panel.append(head);
   for (const row of diff.differences) {
     const div = document.createElement("div");
@@ -301,25 +324,17 @@ async function drawDiff(generation) {
     const sources = document.createElement("div");
     sources.className = "sources";
     const seen = new Set();
-    const events = [...row.events, ...(row.corrections || [])];
-    for (const ev of events) {
+    for (const [ev, role] of [...row.events.map((e) => [e, ""]), ...row.corrections.map((e) => [e, "corrected by "])]) {
       const line = document.createElement("div");
-      line.textContent = `${ev.kind} ${ev.id} (seq ${ev.seq})`;
+      line.className = role ? "correction" : "event";
+      line.dataset.id = ev.id;
+      line.textContent = `${role}${ev.kind} ${ev.id} (seq ${ev.seq})`;
       sources.append(line);
-      // Sources of the event, and of the corroborations of the edge it feeds.
-      const own = sourcesByEvent.get(ev.id) || [];
-      const edge = [...byEdgeEvents.values()].find((e) => e.events.includes(ev.id));
-      for (const s of own.concat(edge ? edge.sources : [])) {
+      for (const s of ev.sources) {  // its own, and its corroborations'
         const k = `${s.event}|${s.title}|${s.publisher}`;
         if (seen.has(k)) continue;
         seen.add(k);
-        const p = document.createElement("div");
-        p.className = "source";
-        const title = s.url ? Object.assign(document.createElement("a"), { href: s.url, textContent: s.title, target: "_blank", rel: "noopener" })
-                            : Object.assign(document.createElement("span"), { textContent: s.title });
-        p.append(title, document.createTextNode(` — ${s.publisher}, ${s.published} (${s.language})`));
-        if (s.quote) p.append(Object.assign(document.createElement("blockquote"), { textContent: `“${s.quote}”` }));
-        sources.append(p);
+        sources.append(sourceLine(s));
       }
     }
     div.append(sources);
@@ -393,16 +408,29 @@ async function redraw() {
   $("date").value = state.day;
   $("date-b-text").value = toIso(state.dayB);
   $("date-b").value = state.dayB;
+  const day = `as_of=${toIso(state.day)}${knownParam()}&format=json`;
   try {
-    const network = await api(`/v1/replay?as_of=${toIso(state.day)}&projection=network&format=json${knownParam()}`);
-    if (generation !== state.generation) return;
-    state.network = network;
-    drawNetwork(network);
+    let knownSeq;
+    if (state.aggregate) {
+      const [countries, neighbourhood] = await Promise.all([
+        api(`/v1/replay?${day}&projection=countries&top=${AGGREGATE_LINKS}`),
+        state.entity ? api(`/v1/replay?${day}&projection=network&entity=${encodeURIComponent(state.entity)}`) : null,
+      ]);
+      if (generation !== state.generation) return;
+      drawAggregate(countries, neighbourhood);
+      knownSeq = countries.known_seq;
+    } else {
+      const network = await api(`/v1/replay?${day}&projection=network`);
+      if (generation !== state.generation) return;
+      drawNetwork(network);
+      knownSeq = network.known_seq;
+    }
     document.body.dataset.day = toIso(state.day);
     document.body.dataset.redrawMs = String(Math.round(performance.now() - started));
     await Promise.all([drawDiff(generation), drawEntity(generation)]);
     if (generation !== state.generation) return;
-    $("status").textContent = `as of ${toIso(state.day)}, known at seq ${network.known_seq}; drawn in ${document.body.dataset.redrawMs} ms`;
+    $("status").textContent = `as of ${toIso(state.day)}, known at seq ${knownSeq}; drawn in ${document.body.dataset.redrawMs} ms` +
+      (state.aggregate ? " (by country)" : "");
     document.body.dataset.ready = String(generation);
   } catch (err) {
     $("status").textContent = `error: ${err.message}`;
@@ -489,7 +517,10 @@ function setupLive() {
     state.lastSeq = Math.max(state.lastSeq, ev.seq);
     $("known").max = state.lastSeq;
     if (following) { state.known = state.lastSeq; $("known").value = state.known; }
-    if (ev.kind === "entity_registered") state.entities = (await api("/v1/entities")).entities;
+    if (ev.kind === "entity_registered") {
+      state.entities = (await api("/v1/entities")).entities;
+      state.centres = countryCentres(state.entities);
+    }
     redraw();
   });
 }
@@ -500,6 +531,7 @@ async function main() {
     api("/v1/stats"), api("/v1/entities"), fetch("/assets/countries-110m.json").then((r) => r.json()),
   ]);
   state.entities = entities.entities;
+  state.centres = countryCentres(state.entities);
   state.lastSeq = stats.events ? Number(stats.last_seq || stats.events) : 0;
   const health = await api("/v1/health");
   state.lastSeq = health.last_seq;
@@ -508,6 +540,10 @@ async function main() {
   state.minDay = fromIso(vt.earliest.slice(0, 4) + "-01-01");
   state.maxDay = fromIso(vt.latest.slice(0, 4) + "-12-31");
   const params = new URLSearchParams(location.search);
+  const kinds = stats.by_kind || {};
+  const edgeFacts = (kinds.partnership_established || 0) + (kinds.route_opened || 0);
+  state.aggregate = params.get("view") === "countries" ||
+    (params.get("view") !== "edges" && edgeFacts > AGGREGATE_ABOVE);
   state.day = params.get("date") ? fromIso(params.get("date")) : state.maxDay;
   state.dayB = state.minDay;
   drawCountries(world);

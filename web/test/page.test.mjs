@@ -51,15 +51,19 @@ try {
            "--disable-background-networking", "--disable-component-update", "--disable-sync",
            "--disable-dev-shm-usage"],
   });
-  const page = await browser.newPage();
-  await page.setViewport({ width: 1400, height: 1000 });
-  page.on("console", (msg) => { if (msg.type() === "error") problems.push(`console: ${msg.text()}`); });
-  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
-  page.on("requestfailed", (req) => {
-    // The event stream is closed when the page goes; that is not a failure.
-    if (!req.url().includes("/v1/subscribe")) problems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`);
-  });
-  page.on("response", (res) => { if (res.status() >= 400) problems.push(`HTTP ${res.status()}: ${res.url()}`); });
+  const openPage = async () => {
+    const p = await browser.newPage();
+    await p.setViewport({ width: 1400, height: 1000 });
+    p.on("console", (msg) => { if (msg.type() === "error") problems.push(`console: ${msg.text()}`); });
+    p.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+    p.on("requestfailed", (req) => {
+      // The event stream is closed when the page goes; that is not a failure.
+      if (!req.url().includes("/v1/subscribe")) problems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`);
+    });
+    p.on("response", (res) => { if (res.status() >= 400) problems.push(`HTTP ${res.status()}: ${res.url()}`); });
+    return p;
+  };
+  let page = await openPage();
 
   const ready = async (day) => {
     await page.waitForFunction((d) => document.body.dataset.day === d && document.body.dataset.ready,
@@ -70,6 +74,9 @@ try {
   const edge = (id) => page.$(`#map path.edge[data-id="${id}"]`);
   const setDate = async (inputId, iso) => {
     await page.$eval(`#${inputId}`, (el, v) => { el.value = v; el.dispatchEvent(new Event("change")); }, iso);
+  };
+  const setKnown = async (seq) => {
+    await page.$eval("#known", (el, v) => { el.value = v; el.dispatchEvent(new Event("input")); }, seq);
   };
   const CD = "partnership:chongqing:duesseldorf:sister_city";
   const CM = "partnership:chengdu:montpellier:sister_city";
@@ -133,6 +140,39 @@ try {
     await page.waitForSelector("#plot svg");
   });
 
+  await step("on a large log the map draws the network by country; here forced with ?view=countries", async () => {
+    const full = page;
+    page = await openPage();
+    await page.goto(`${base}/?date=2004-07-21&view=countries`, { waitUntil: "load" });
+    await ready("2004-07-21");
+    const link = `#map path.edge.aggregate[data-id="countries:CN:DE"]`;
+    assert.equal(await page.$(link), null, "no China–Germany link before 2004-07-22");
+    assert.ok(await page.$(`#map circle.country-node[data-country="CN"]`), "China is drawn as a country");
+    assert.equal(await edge(CD), null, "no single edge is drawn without a selected entity");
+    await setDate("date-text", "2004-07-22");
+    await ready("2004-07-22");
+    assert.equal(await page.$eval(link, (el) => el.dataset.status), "1", "one certain edge China–Germany");
+    assert.match(await page.$eval("#aggregate-note", (el) => el.textContent), /by country/);
+    assert.match(await page.$eval("#counts", (el) => el.textContent), /partnerships 2–3/);
+    // The selected entity's neighbourhood: its own edges on top of the aggregates.
+    await page.type("#search", "重庆");
+    await page.waitForSelector(`#search-results li[data-slug="chongqing"]`, { timeout: 10000 });
+    await page.click(`#search-results li[data-slug="chongqing"]`);
+    await page.waitForSelector(`#map path.edge[data-id="${CD}"]`, { timeout: 20000 });
+    assert.equal(await page.$eval(`#map path.edge[data-id="${CD}"]`, (el) => el.dataset.status), "yes");
+    // Only possible: China–France in mid-1981 (Chengdu–Montpellier, dated 1981) is dashed.
+    await setDate("date-text", "1981-06-30");
+    await ready("1981-06-30");
+    const cnfr = await page.$eval(`#map path.edge.aggregate[data-id="countries:CN:FR"]`,
+                                  (el) => [el.dataset.status, el.getAttribute("class"), getComputedStyle(el).strokeDasharray]);
+    assert.equal(cnfr[0], "0–1");
+    assert.match(cnfr[1], /maybe/);
+    assert.notEqual(cnfr[2], "none", "a link of only possible edges is dashed");
+    await page.screenshot({ path: join(shots, "countries-1981-06-30.png"), fullPage: true });
+    await page.close();
+    page = full;
+  });
+
   await step("an event appended through the API arrives live and is drawn", async () => {
     await page.waitForFunction(() => document.getElementById("live").classList.contains("on"), { timeout: 10000 });
     await setDate("date-text", "2025-12-31");
@@ -154,10 +194,40 @@ try {
 
   await step("the known-at control shows the log as it was before the append", async () => {
     const last = await page.$eval("#known", (el) => Number(el.max));
-    await page.$eval("#known", (el, v) => { el.value = v; el.dispatchEvent(new Event("input")); }, last - 1);
+    await setKnown(last - 1);
     await page.waitForFunction(() => !document.querySelector(`#map path.edge[data-id="partnership:chengdu:duesseldorf:friendship_city"]`), { timeout: 20000 });
-    await page.$eval("#known", (el, v) => { el.value = v; el.dispatchEvent(new Event("input")); }, last);
+    await setKnown(last);
     await page.waitForSelector(`#map path.edge[data-id="partnership:chengdu:duesseldorf:friendship_city"]`, { timeout: 20000 });
+  });
+
+  await step("a correction takes effect: a retraction appended live removes Chongqing–Düsseldorf, known-at shows it before and names the retraction", async () => {
+    assert.ok(await edge(CD), "Chongqing–Düsseldorf is drawn before the retraction");
+    const retraction = {
+      kind: "retraction", date: "2026", target: "ev-658f2256f99761dd", reason: "a test of a correction",
+      sources: [{ title: "A correction in the live page test", publisher: "twinline tests", published: "2026", language: "en" }],
+    };
+    const res = await fetch(`${base}/v1/events`, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify([retraction]),
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    const { id, seq } = (await res.json()).events[0];
+    await page.waitForSelector(`#live-events li[data-id="${id}"]`, { timeout: 20000 });
+    await page.waitForFunction((cd) => !document.querySelector(`#map path.edge[data-id="${cd}"]`), { timeout: 20000 }, CD);
+    // Known at the seq before it: the partnership is back, and what changed
+    // since then is its removal, corrected by the retraction with its source.
+    await setKnown(seq - 1);
+    await page.waitForSelector(`#map path.edge[data-id="${CD}"]`, { timeout: 20000 });
+    const row = `#diff .row.removed[data-key="chongqing — duesseldorf (sister_city)"]`;
+    await page.waitForSelector(`${row} .correction[data-id="${id}"]`, { timeout: 20000 });
+    const text = await page.$eval(row, (el) => el.textContent);
+    assert.match(text, /ev-658f2256f99761dd/);
+    assert.match(text, /Chongqing und Düsseldorf feiern 20 Jahre/);
+    assert.match(text, /corrected by retraction/);
+    assert.match(text, /A correction in the live page test/);
+    await page.screenshot({ path: join(shots, "known-at-correction.png"), fullPage: true });
+    await setKnown(seq);
+    await page.waitForFunction((cd) => !document.querySelector(`#map path.edge[data-id="${cd}"]`), { timeout: 20000 }, CD);
+    await page.waitForFunction(() => !document.querySelector("#diff .row"), { timeout: 20000 });
   });
 
   assert.deepEqual(problems, [], "no console error, failed request or error response");
