@@ -100,7 +100,10 @@ void ClassifyEvent(schema::Event::Reader ev, std::vector<FactRow>* facts,
         break;
       case Feeds::Kind::kCounters:
         row.type = FactRow::Type::kCounters;
-        for (const auto& [entity, counter] : f.counters) {
+        for (const auto& entry : f.counters) {
+          // Not a structured binding: clang 14 cannot capture one in a lambda.
+          const auto& entity = entry.first;
+          const auto counter = entry.second;
           const uint8_t bit = static_cast<uint8_t>(1u << static_cast<int>(counter));
           auto it = std::find_if(row.counters.begin(), row.counters.end(),
                                  [&](const auto& c) { return c.first == entity; });
