@@ -303,28 +303,33 @@ void WriteNetworkJson(const Network& net, std::ostream& out) {
   out << DumpJson(NetworkJson(net)) << '\n';
 }
 
-void WriteNetworkGraphMl(const Network& net, std::ostream& out) {
+void WriteGraphMlHead(std::initializer_list<GraphMlKey> keys, bool domain_prefix,
+                      std::ostream& out) {
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
          "<graphml xmlns=\"http://graphml.graphdrawing.org/xmlns\"\n"
          "    xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"\n"
          "    xsi:schemaLocation=\"http://graphml.graphdrawing.org/xmlns "
          "http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd\">\n";
-  struct Key {
-    const char* id;
-    const char* domain;
-    const char* type;
-  };
-  static constexpr Key kKeys[] = {
-      {"label", "node", "string"},        {"type", "node", "string"},
-      {"country", "node", "string"},      {"lat", "node", "double"},
-      {"lon", "node", "double"},          {"degree_certain", "node", "int"},
-      {"degree_possible", "node", "int"}, {"kind", "edge", "string"},
-      {"subkind", "edge", "string"},      {"status", "edge", "string"},
-  };
-  for (const Key& k : kKeys) {
-    out << "  <key id=\"" << k.id << "\" for=\"" << k.domain << "\" attr.name=\"" << k.id
-        << "\" attr.type=\"" << k.type << "\"/>\n";
+  for (const GraphMlKey& k : keys) {
+    out << "  <key id=\"";
+    if (domain_prefix) out << k.domain[0] << '_';
+    out << k.name << "\" for=\"" << k.domain << "\" attr.name=\"" << k.name << "\" attr.type=\""
+        << k.type << "\"/>\n";
   }
+}
+
+void WriteNetworkGraphMl(const Network& net, std::ostream& out) {
+  WriteGraphMlHead({{"label", "node", "string"},
+                    {"type", "node", "string"},
+                    {"country", "node", "string"},
+                    {"lat", "node", "double"},
+                    {"lon", "node", "double"},
+                    {"degree_certain", "node", "int"},
+                    {"degree_possible", "node", "int"},
+                    {"kind", "edge", "string"},
+                    {"subkind", "edge", "string"},
+                    {"status", "edge", "string"}},
+                   /*domain_prefix=*/false, out);
   out << "  <graph id=\"twinline\" edgedefault=\"undirected\">\n"
       << "    <desc>twinline network as of " << FormatDay(net.as_of_day) << ", known at seq "
       << net.known_seq << ", dates " << DateRuleName(net.rule) << "</desc>\n";

@@ -26,6 +26,7 @@
 #define TWINLINE_PROJECTIONS_NETWORK_H_
 
 #include <cstddef>
+#include <initializer_list>
 #include <iosfwd>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -110,6 +111,18 @@ void WriteNetworkJson(const Network& network, std::ostream& out);
 // (when known), degree_certain, degree_possible; edges carry kind, subkind,
 // status. The graph is undirected (edgedefault), as the contract says.
 void WriteNetworkGraphMl(const Network& network, std::ostream& out);
+
+// The head of a GraphML document, shared by every GraphML writer: the XML
+// declaration, the <graphml> element and one <key> per attribute, whose id
+// is the attribute's name, or with `domain_prefix` "n_" or "e_" and the
+// name (a node and an edge attribute may then share a name).
+struct GraphMlKey {
+  const char* name;
+  const char* domain;  // "node", "edge"
+  const char* type;    // "string", "int", "double", "boolean"
+};
+void WriteGraphMlHead(std::initializer_list<GraphMlKey> keys, bool domain_prefix,
+                      std::ostream& out);
 
 // A GeoJSON FeatureCollection (RFC 7946): a Point per node with a location
 // and a LineString per edge whose two ends have one; coordinates are

@@ -187,28 +187,14 @@ void WriteWindowGexf(const NetworkWindow& w, std::ostream& out) {
 // GraphML: one edge element per span.
 
 void WriteWindowGraphMl(const NetworkWindow& w, std::ostream& out) {
-  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-         "<graphml xmlns=\"http://graphml.graphdrawing.org/xmlns\"\n"
-         "    xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"\n"
-         "    xsi:schemaLocation=\"http://graphml.graphdrawing.org/xmlns "
-         "http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd\">\n";
-  struct Key {
-    const char* id;
-    const char* domain;
-    const char* type;
-  };
-  static constexpr Key kKeys[] = {
-      {"label", "node", "string"},   {"type", "node", "string"},     {"country", "node", "string"},
-      {"lat", "node", "double"},     {"lon", "node", "double"},      {"start", "node", "string"},
-      {"end", "node", "string"},     {"spells", "node", "string"},   {"edge", "edge", "string"},
-      {"kind", "edge", "string"},    {"subkind", "edge", "string"},  {"mutual", "edge", "boolean"},
-      {"status", "edge", "string"},  {"start", "edge", "string"},    {"end", "edge", "string"},
-      {"events", "edge", "string"},  {"sources", "edge", "string"},
-  };
-  for (const Key& k : kKeys) {
-    out << "  <key id=\"" << k.domain[0] << '_' << k.id << "\" for=\"" << k.domain
-        << "\" attr.name=\"" << k.id << "\" attr.type=\"" << k.type << "\"/>\n";
-  }
+  WriteGraphMlHead(
+      {{"label", "node", "string"},   {"type", "node", "string"},     {"country", "node", "string"},
+       {"lat", "node", "double"},     {"lon", "node", "double"},      {"start", "node", "string"},
+       {"end", "node", "string"},     {"spells", "node", "string"},   {"edge", "edge", "string"},
+       {"kind", "edge", "string"},    {"subkind", "edge", "string"},  {"mutual", "edge", "boolean"},
+       {"status", "edge", "string"},  {"start", "edge", "string"},    {"end", "edge", "string"},
+       {"events", "edge", "string"},  {"sources", "edge", "string"}},
+      /*domain_prefix=*/true, out);
   out << "  <graph id=\"twinline\" edgedefault=\"directed\">\n"
       << "    <desc>twinline network " << Describe(w) << "</desc>\n";
   auto data = [&](char domain, const char* key, const std::string& value) {
