@@ -66,26 +66,11 @@ Status ReplayFromIndex(const ReadTxn& txn, const IndexView& view, const Query& q
   TWINLINE_RETURN_IF_ERROR(sink->Begin(known_seq));
 
   if (rows & kEdgeRows) {
-    std::vector<uint32_t> order;
-    if (only) {
-      s.IncidentEdges(*only, &order);
-    } else {
-      order = s.EdgeOrder();
-    }
-    EnumNames names;
     std::vector<EventMark> marks;
-    for (uint32_t g : order) {
+    for (uint32_t g : s.EdgesListed(only)) {
       const Tri status = EvaluateEdge(s, g, day, rule, &marks);
       if (status == Tri::kNo) continue;
-      const IndexState::EdgeDef def = s.Edge(g);
-      EdgeRow row;
-      row.kind = def.kind;
-      row.a = std::string(s.Slug(def.a));
-      row.b = std::string(s.Slug(def.b));
-      row.subkind = names.Subkind(def.kind, def.subkind);
-      row.status = status;
-      row.events = marks;
-      TWINLINE_RETURN_IF_ERROR(sink->Edge(std::move(row)));
+      TWINLINE_RETURN_IF_ERROR(sink->Edge(s.RowOf(g, status, marks)));
     }
   }
 

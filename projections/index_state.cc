@@ -115,6 +115,25 @@ std::vector<uint32_t> IndexState::EdgeOrder() const {
   return order;
 }
 
+std::vector<uint32_t> IndexState::EdgesListed(std::optional<uint32_t> only) const {
+  if (!only) return EdgeOrder();
+  std::vector<uint32_t> order;
+  IncidentEdges(*only, &order);
+  return order;
+}
+
+EdgeRow IndexState::RowOf(uint32_t id, Tri status, std::vector<EventMark> events) const {
+  const EdgeDef def = Edge(id);
+  EdgeRow row;
+  row.kind = def.kind;
+  row.a = std::string(Slug(def.a));
+  row.b = std::string(Slug(def.b));
+  row.subkind = names_.Subkind(def.kind, def.subkind);
+  row.status = status;
+  row.events = std::move(events);
+  return row;
+}
+
 void IndexState::IncidentEdges(uint32_t entity, std::vector<uint32_t>* out) const {
   out->clear();
   if (entity < view_.entities()) {

@@ -78,6 +78,11 @@ class IndexState {
   std::vector<uint32_t> EdgeOrder() const;
   // The edges `entity` is an end of, in row order.
   void IncidentEdges(uint32_t entity, std::vector<uint32_t>* out) const;
+  // The edges an answer lists, in row order: every one (EdgeOrder), or
+  // those of `only` (IncidentEdges).
+  std::vector<uint32_t> EdgesListed(std::optional<uint32_t> only) const;
+  // Edge `id`'s row, with its status and events.
+  EdgeRow RowOf(uint32_t id, Tri status, std::vector<EventMark> events) const;
   // The edge's effective facts at K, by seq.
   void EdgeEvents(uint32_t edge, std::vector<EdgeEvent>* out) const;
 
