@@ -72,16 +72,69 @@ DiffRow::Change ChangeOf(bool before_present, bool after_present) {
   return DiffRow::Change::kChanged;
 }
 
-using EdgeId = std::tuple<EdgeRow::Kind, std::string, std::string, std::string>;
-
-EdgeId KeyOf(const EdgeRow& e) { return {e.kind, e.a, e.b, e.subkind}; }
-
 template <typename K, typename V>
 std::set<K> Keys(const std::map<K, V>& a, const std::map<K, V>& b) {
   std::set<K> keys;
   for (const auto& [k, v] : a) keys.insert(k);
   for (const auto& [k, v] : b) keys.insert(k);
   return keys;
+}
+
+// Walks the union of two maps' keys in order: fn(key, value in a or null,
+// value in b or null). No key is copied.
+template <typename K, typename V, typename Fn>
+void MergeKeys(const std::map<K, V>& a, const std::map<K, V>& b, Fn fn) {
+  auto i = a.begin(), j = b.begin();
+  while (i != a.end() || j != b.end()) {
+    if (j == b.end() || (i != a.end() && i->first < j->first)) {
+      fn(i->first, &i->second, static_cast<const V*>(nullptr));
+      ++i;
+    } else if (i == a.end() || j->first < i->first) {
+      fn(j->first, static_cast<const V*>(nullptr), &j->second);
+      ++j;
+    } else {
+      fn(i->first, &i->second, &j->second);
+      ++i;
+      ++j;
+    }
+  }
+}
+
+// Rows sorted by `less` (stably: of rows with one key, the last is the
+// one a map assignment would have kept), walked in key order over both
+// sides as groups of equal keys: fn(group of a, group of b), either
+// possibly empty. Rows are referenced, never copied.
+template <typename Row, typename Less, typename Fn>
+void MergeRows(const std::vector<Row>& a, const std::vector<Row>& b, Less less, Fn fn) {
+  auto sorted = [&](const std::vector<Row>& rows) {
+    std::vector<const Row*> out;
+    out.reserve(rows.size());
+    for (const Row& r : rows) out.push_back(&r);
+    auto by_key = [&](const Row* x, const Row* y) { return less(*x, *y); };
+    // The index lists rows in key order already: one pass finds that.
+    if (!std::is_sorted(out.begin(), out.end(), by_key)) {
+      std::stable_sort(out.begin(), out.end(), by_key);
+    }
+    return out;
+  };
+  const std::vector<const Row*> x = sorted(a), y = sorted(b);
+  using Group = std::pair<const Row* const*, const Row* const*>;  // [first, last)
+  size_t i = 0, j = 0;
+  auto group = [&](const std::vector<const Row*>& v, size_t* at) {
+    const size_t start = (*at)++;
+    while (*at < v.size() && !less(*v[start], *v[*at])) ++*at;
+    return Group(v.data() + start, v.data() + *at);
+  };
+  while (i < x.size() || j < y.size()) {
+    if (j == y.size() || (i < x.size() && less(*x[i], *y[j]))) {
+      fn(group(x, &i), Group());
+    } else if (i == x.size() || less(*y[j], *x[i])) {
+      fn(Group(), group(y, &j));
+    } else {
+      const Group gx = group(x, &i);
+      fn(gx, group(y, &j));
+    }
+  }
 }
 
 // The counters in the order rows are listed, with their labels.
@@ -137,16 +190,28 @@ void CompareSnapshots(const Snapshot& from, const Snapshot& to, DiffDraft* draft
   DiffDraft& found = *draft;
   auto& edge_rows = found.edge_rows;
 
-  // Edges.
-  std::map<EdgeId, const EdgeRow*> before, after;
-  for (const EdgeRow& e : from.edges) before[KeyOf(e)] = &e;
-  for (const EdgeRow& e : to.edges) after[KeyOf(e)] = &e;
-  for (const EdgeId& key : Keys(before, after)) {
-    const EdgeRow* b = before.count(key) ? before[key] : nullptr;
-    const EdgeRow* a = after.count(key) ? after[key] : nullptr;
+  // Room for the rows the two sides could make (a diff of the index's
+  // changed rows lists about that many; an entity, a row per measure that
+  // changed): the vectors do not grow by moving every row.
+  const size_t guess = from.edges.size() + to.edges.size() + from.trade.size() + to.trade.size() +
+                       6 * (from.counts.size() + to.counts.size());
+  found.rows.reserve(found.rows.size() + guess);
+  found.targets.reserve(found.targets.size() + guess);
+  edge_rows.reserve(edge_rows.size() + from.edges.size() + to.edges.size());
+
+  // Edges, by (kind, a, b, subkind).
+  auto edge_less = [](const EdgeRow& x, const EdgeRow& y) {
+    return std::tie(x.kind, x.a, x.b, x.subkind) < std::tie(y.kind, y.a, y.b, y.subkind);
+  };
+  using EdgeGroup = std::pair<const EdgeRow* const*, const EdgeRow* const*>;
+  MergeRows(from.edges, to.edges, edge_less, [&](EdgeGroup bg, EdgeGroup ag) {
+    const EdgeRow* b = bg.first != bg.second ? *(bg.second - 1) : nullptr;
+    const EdgeRow* a = ag.first != ag.second ? *(ag.second - 1) : nullptr;
     const Tri was = b ? b->status : Tri::kNo, is = a ? a->status : Tri::kNo;
-    if (was == is) continue;
-    const auto& [kind, ea, eb, subkind] = key;
+    if (was == is) return;
+    const EdgeRow& any = b ? *b : *a;
+    const EdgeRow::Kind kind = any.kind;
+    const std::string &ea = any.a, &eb = any.b, &subkind = any.subkind;
     CauseRow target;
     target.kind = CauseRow::Kind::kEdge;
     target.edge_kind = kind;
@@ -162,14 +227,15 @@ void CompareSnapshots(const Snapshot& from, const Snapshot& to, DiffDraft* draft
         ea + (kind == EdgeRow::Kind::kPartnership ? " — " : " → ") + eb + " (" + subkind + ")";
     row.before = Word(was);
     row.after = Word(is);
-  }
+  });
 
   // Per-entity counts.
   const EntityCounts kEmpty;
   std::vector<DiffRow> reported;
-  for (const std::string& entity : Keys(from.counts, to.counts)) {
-    const EntityCounts& b = from.counts.count(entity) ? from.counts.at(entity) : kEmpty;
-    const EntityCounts& a = to.counts.count(entity) ? to.counts.at(entity) : kEmpty;
+  MergeKeys(from.counts, to.counts, [&](const std::string& entity, const EntityCounts* bp,
+                                       const EntityCounts* ap) {
+    const EntityCounts& b = bp ? *bp : kEmpty;
+    const EntityCounts& a = ap ? *ap : kEmpty;
     auto count = [&](const std::string& label, const Range& was, const Range& is, CauseRow target) {
       if (was == is) return;
       target.a = entity;
@@ -198,10 +264,12 @@ void CompareSnapshots(const Snapshot& from, const Snapshot& to, DiffDraft* draft
     auto by = [&](const std::string& prefix, const std::map<std::string, Range>& was,
                   const std::map<std::string, Range>& is,
                   const std::function<CauseRow(const std::string&)>& target) {
-      for (const std::string& k : Keys(was, is)) {
-        count(prefix + (k.empty() ? "(none)" : k), was.count(k) ? was.at(k) : Range(),
-              is.count(k) ? is.at(k) : Range(), target(k));
-      }
+      MergeKeys(was, is, [&](const std::string& k, const Range* w, const Range* i) {
+        const Range none;
+        const Range &x = w ? *w : none, &y = i ? *i : none;
+        if (x == y) return;  // the target is made only for a row
+        count(prefix + (k.empty() ? "(none)" : k), x, y, target(k));
+      });
     };
     const auto partnerships = EdgeRow::Kind::kPartnership, routes = EdgeRow::Kind::kRoute;
     count("partnerships", b.partnerships, a.partnerships,
@@ -258,7 +326,7 @@ void CompareSnapshots(const Snapshot& from, const Snapshot& to, DiffDraft* draft
       row.cause_seqs = Causes(wm, im);
       reported.push_back(std::move(row));
     }
-  }
+  });
   for (DiffRow& row : reported) found.Add(std::nullopt) = std::move(row);
   CompareTrade(from, to, &found);
 }
@@ -267,26 +335,31 @@ void CompareTrade(const Snapshot& from, const Snapshot& to, DiffDraft* draft) {
   DiffDraft& found = *draft;
 
   // Trade, per (reporter, partner, period, flow).
-  using TradeKey = std::tuple<std::string, std::string, std::string, std::string>;
-  using Pair = std::pair<const TradeRow*, const TradeRow*>;
-  std::map<TradeKey, Pair> was, is;
-  for (const TradeRow& t : from.trade) {
-    auto& p = was[{t.reporter, t.partner, t.period, t.flow}];
-    (t.status == Tri::kYes ? p.first : p.second) = &t;
-  }
-  for (const TradeRow& t : to.trade) {
-    auto& p = is[{t.reporter, t.partner, t.period, t.flow}];
-    (t.status == Tri::kYes ? p.first : p.second) = &t;
-  }
+  using Pair = std::pair<const TradeRow*, const TradeRow*>;  // certain, possible
+  using Group = std::pair<const TradeRow* const*, const TradeRow* const*>;
+  auto trade_less = [](const TradeRow& x, const TradeRow& y) {
+    return std::tie(x.reporter, x.partner, x.period, x.flow) <
+           std::tie(y.reporter, y.partner, y.period, y.flow);
+  };
+  // A key's certain and possible rows (of several, the last).
+  auto pair_of = [](Group g) {
+    Pair p;
+    for (auto it = g.first; it != g.second; ++it) {
+      ((*it)->status == Tri::kYes ? p.first : p.second) = *it;
+    }
+    return p;
+  };
   auto text = [](const TradeRow& t) { return AmountText(t.amount) + " " + t.currency; };
-  for (const TradeKey& key : Keys(was, is)) {
-    const Pair w = was.count(key) ? was[key] : Pair(), i = is.count(key) ? is[key] : Pair();
+  MergeRows(from.trade, to.trade, trade_less, [&](Group wg, Group ig) {
+    const Pair w = pair_of(wg), i = pair_of(ig);
     auto same = [](const TradeRow* x, const TradeRow* y) {
       return x == y ||
              (x && y && x->amount == y->amount && x->currency == y->currency && x->seq == y->seq);
     };
-    if (same(w.first, i.first) && same(w.second, i.second)) continue;
-    const auto& [reporter, partner, period, flow] = key;
+    if (same(w.first, i.first) && same(w.second, i.second)) return;
+    const TradeRow& any = wg.first != wg.second ? **wg.first : **ig.first;
+    const std::string &reporter = any.reporter, &partner = any.partner, &period = any.period,
+                      &flow = any.flow;
     CauseRow target;
     target.kind = CauseRow::Kind::kTrade;
     target.a = reporter;
@@ -299,8 +372,7 @@ void CompareTrade(const Snapshot& from, const Snapshot& to, DiffDraft* draft) {
     row.key = reporter + " → " + partner + " " + period + " " + flow;
     row.before = CertainPossibleText<TradeRow>(w.first, w.second, text);
     row.after = CertainPossibleText<TradeRow>(i.first, i.second, text);
-  }
-
+  });
 }
 
 void FinishDiff(DiffDraft draft, std::vector<std::vector<uint64_t>> causes,

@@ -143,17 +143,29 @@ class Sides {
  private:
   std::optional<uint32_t> FindEdge(const IndexState& s, uint32_t a, uint32_t b, EdgeRow::Kind kind,
                                    const std::string& subkind) const {
-    for (uint16_t ordinal = 0; ordinal < 64; ++ordinal) {
-      if (names_.Subkind(kind, ordinal) != subkind) continue;
+    for (uint16_t ordinal : OrdinalsOf(kind, subkind)) {
       if (auto id = s.FindEdge({a, b, kind, ordinal})) return id;
     }
     return std::nullopt;
+  }
+
+  // The ordinals whose name is `subkind` (found once per name: a diff
+  // asks for the same few names for every row).
+  const std::vector<uint16_t>& OrdinalsOf(EdgeRow::Kind kind, const std::string& subkind) const {
+    auto [it, added] = ordinals_.try_emplace({static_cast<int>(kind), subkind});
+    if (added) {
+      for (uint16_t ordinal = 0; ordinal < 64; ++ordinal) {
+        if (names_.Subkind(kind, ordinal) == subkind) it->second.push_back(ordinal);
+      }
+    }
+    return it->second;
   }
 
   std::array<const IndexState*, 2> state_;
   std::array<int64_t, 2> day_;
   DateRule rule_;
   mutable EnumNames names_;
+  mutable std::map<std::pair<int, std::string>, std::vector<uint16_t>> ordinals_;
 };
 
 // Whether two trade answers of one key are the same as the diff compares
@@ -196,15 +208,8 @@ Status ChangedRows(const IndexState& s, const Query& q0, const Query& q1, Snapsh
   }
   std::vector<bool> touched(s.entities(), false);  // an edge of it changed status
   if (rows & (kEdgeRows | kCountRows)) {
-    std::vector<uint32_t> order;
-    if (only) {
-      s.IncidentEdges(*only, &order);
-    } else {
-      order = s.EdgeOrder();
-    }
-    EnumNames names;
     std::vector<EventMark> m0, m1;
-    for (uint32_t g : order) {
+    for (uint32_t g : s.EdgesListed(only)) {
       const Tri t0 = projection_internal::EvaluateEdge(s, g, d0, rule, &m0);
       const Tri t1 = projection_internal::EvaluateEdge(s, g, d1, rule, &m1);
       if (t0 == t1) continue;
@@ -212,15 +217,7 @@ Status ChangedRows(const IndexState& s, const Query& q0, const Query& q1, Snapsh
       touched[def.a] = touched[def.b] = true;
       if (!(rows & kEdgeRows)) continue;
       for (auto [side, status, marks] : {std::tuple(before, t0, &m0), std::tuple(after, t1, &m1)}) {
-        if (status == Tri::kNo) continue;
-        EdgeRow row;
-        row.kind = def.kind;
-        row.a = std::string(s.Slug(def.a));
-        row.b = std::string(s.Slug(def.b));
-        row.subkind = names.Subkind(def.kind, def.subkind);
-        row.status = status;
-        row.events = *marks;
-        side->edges.push_back(std::move(row));
+        if (status != Tri::kNo) side->edges.push_back(s.RowOf(g, status, *marks));
       }
     }
   }

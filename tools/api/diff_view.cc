@@ -121,9 +121,9 @@ std::string WindowDays(const Happened& h) {
 // a recorded-time diff, the retractions and amendments recorded within the
 // window that target those events (a retracted fact is a cause of the row
 // that disappears; its retraction is why).
-Status Explain(const ReadTxn& txn, const DiffRow& diff, const Window& window, Row* row) {
-  row->diff = diff;
-  for (uint64_t seq : diff.cause_seqs) {
+Status Explain(const ReadTxn& txn, DiffRow diff, const Window& window, Row* row) {
+  row->diff = std::move(diff);
+  for (uint64_t seq : row->diff.cause_seqs) {
     Cause c{seq, "", "", {}};
     TWINLINE_RETURN_IF_ERROR(txn.Get(seq, [&](schema::Event::Reader ev) {
       c.id = ev.getId();
@@ -305,43 +305,63 @@ void PrintTable(const DiffRequest& r, const twinline::Snapshot& from, const twin
   if (happened != nullptr) PrintHappened(*happened, out);
 }
 
-void PrintJson(const twinline::Snapshot& from, const twinline::Snapshot& to,
-               const std::vector<Row>& rows, const Summary& summary, bool sources,
-               const Happened* happened, std::ostream& out) {
-  Json list = Json::array();
-  for (const Row& r : rows) {
-    Json j{{"change", ChangeName(r.diff.change)}, {"what", r.diff.what}, {"key", r.diff.key}};
-    if (r.diff.change != DiffRow::Change::kAdded) j["before"] = r.diff.before;
-    if (r.diff.change != DiffRow::Change::kRemoved) j["after"] = r.diff.after;
-    j["events"] = CausesJson(r.causes, sources);
-    j["corrections"] = CausesJson(r.corrections, sources);
-    list.push_back(std::move(j));
+// A diff row as JSON.
+Json RowJson(const Row& r, bool sources) {
+  Json j{{"change", ChangeName(r.diff.change)}, {"what", r.diff.what}, {"key", r.diff.key}};
+  if (r.diff.change != DiffRow::Change::kAdded) j["before"] = r.diff.before;
+  if (r.diff.change != DiffRow::Change::kRemoved) j["after"] = r.diff.after;
+  j["events"] = CausesJson(r.causes, sources);
+  j["corrections"] = CausesJson(r.corrections, sources);
+  return j;
+}
+
+// The JSON answer, written as it goes: its head, then each row as
+// JsonRows hands it over (no document of every row is built: a diff of
+// 10^5 rows would hold them all), then the summary and the window. The
+// bytes are those one compact dump of the whole document would give.
+class JsonWriter {
+ public:
+  JsonWriter(const twinline::Snapshot& from, const twinline::Snapshot& to, bool sources,
+             std::ostream& out)
+      : sources_(sources), out_(out) {
+    out_ << "{\"from\":" << DumpJson(DescribeSnapshotJson(from))
+         << ",\"to\":" << DumpJson(DescribeSnapshotJson(to)) << ",\"differences\":[";
   }
-  Json j{{"from", DescribeSnapshotJson(from)},
-         {"to", DescribeSnapshotJson(to)},
-         {"differences", std::move(list)},
-         {"summary", Json{{"differences", summary.rows},
+  void Add(const Row& row) {
+    out_ << (first_ ? "" : ",") << DumpJson(RowJson(row, sources_));
+    first_ = false;
+  }
+  void Finish(const Summary& summary, const Happened* happened) {
+    out_ << "],\"summary\":"
+         << DumpJson(Json{{"differences", summary.rows},
                           {"added", summary.added},
                           {"removed", summary.removed},
-                          {"changed", summary.changed}}}};
-  if (happened != nullptr) {
-    Json events = Json::array();
-    for (const Happened::Event& e : happened->events) {
-      events.push_back(Json{{"seq", e.seq},
-                            {"id", e.id},
-                            {"kind", e.kind},
-                            {"date", e.date},
-                            {"in_window", TriName(e.in_window)},
-                            {"summary", e.summary}});
+                          {"changed", summary.changed}});
+    if (happened != nullptr) {
+      Json events = Json::array();
+      for (const Happened::Event& e : happened->events) {
+        events.push_back(Json{{"seq", e.seq},
+                              {"id", e.id},
+                              {"kind", e.kind},
+                              {"date", e.date},
+                              {"in_window", TriName(e.in_window)},
+                              {"summary", e.summary}});
+      }
+      out_ << ",\"window\":"
+           << DumpJson(Json{{"from", FormatDay(happened->after + 1)},
+                            {"to", FormatDay(happened->last)},
+                            {"total", happened->total},
+                            {"certain", happened->certain},
+                            {"events", std::move(events)}});
     }
-    j["window"] = Json{{"from", FormatDay(happened->after + 1)},
-                       {"to", FormatDay(happened->last)},
-                       {"total", happened->total},
-                       {"certain", happened->certain},
-                       {"events", std::move(events)}};
+    out_ << "}\n";
   }
-  out << DumpJson(j) << '\n';
-}
+
+ private:
+  bool sources_;
+  bool first_ = true;
+  std::ostream& out_;
+};
 
 // The two queries a request asks for.
 Status BuildQueries(const DiffRequest& r, ReadView& read_view, Query* from, Query* to,
@@ -466,30 +486,44 @@ Status RenderDiff(ReadView& read_view, const DiffRequest& r, std::ostream& out) 
 
   const Window window{std::min(from.known_seq, to.known_seq),
                       std::max(from.known_seq, to.known_seq)};
-  // Only the rows listed are explained (their events read); all are counted.
-  std::vector<Row> rows;
-  Summary summary;
-  for (const DiffRow& d : diff) {
-    if (!Shows(projection, d.what)) continue;
-    if (!filter.all() && d.edge_kind != filter.only) continue;
-    summary.Add(d.change);
-    if (row_limit != 0 && rows.size() == row_limit) continue;
-    Row& row = rows.emplace_back();
-    TWINLINE_RETURN_IF_ERROR(Explain(*read_view.txn, d, window, &row));
-    if (r.sources) TWINLINE_RETURN_IF_ERROR(AddSources(*read_view.txn, window, &row));
-  }
   // Two valid dates (at one known-at time): what happened in between, of
-  // the rows' selection.
+  // the rows' selection. Found before anything is written, as every error
+  // short of a damaged log is.
   std::optional<Happened> happened;
   if (r.vs_known_at.empty()) {
     TWINLINE_RETURN_IF_ERROR(FindHappened(
         *read_view.txn, to_query, std::min(from_query.as_of_day, to_query.as_of_day),
         std::max(from_query.as_of_day, to_query.as_of_day), filter, limit, &happened.emplace()));
   }
-  if (r.format == "json") {
-    PrintJson(from, to, rows, summary, r.sources, happened ? &*happened : nullptr, out);
+  const Happened* window_events = happened ? &*happened : nullptr;
+  const bool json = r.format == "json";
+  std::optional<JsonWriter> writer;
+  if (json) writer.emplace(from, to, r.sources, out);
+  // Only the rows listed are explained (their events read); all are
+  // counted. JSON rows are written as they are explained; a table's
+  // columns need every row first.
+  std::vector<Row> rows;
+  Summary summary;
+  size_t listed = 0;
+  for (DiffRow& d : diff) {
+    if (!Shows(projection, d.what)) continue;
+    if (!filter.all() && d.edge_kind != filter.only) continue;
+    summary.Add(d.change);
+    if (row_limit != 0 && listed == row_limit) continue;
+    ++listed;
+    Row explained;
+    TWINLINE_RETURN_IF_ERROR(Explain(*read_view.txn, std::move(d), window, &explained));
+    if (r.sources) TWINLINE_RETURN_IF_ERROR(AddSources(*read_view.txn, window, &explained));
+    if (json) {
+      writer->Add(explained);
+    } else {
+      rows.push_back(std::move(explained));
+    }
+  }
+  if (json) {
+    writer->Finish(summary, window_events);
   } else {
-    PrintTable(r, from, to, rows, summary, happened ? &*happened : nullptr, out);
+    PrintTable(r, from, to, rows, summary, window_events, out);
   }
   return Status::Ok();
 }

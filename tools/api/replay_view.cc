@@ -189,31 +189,54 @@ Status PrintCounts(const View& v) {
   const std::vector<const Measure*> measures = MeasuresKept(v.filter);
   // With --entity, the entity has a row even when it has nothing to count
   // yet; with --edges, the rows of entities with (possibly) some.
-  std::map<std::string, EntityCounts> rows;
+  // The rows, referenced in the snapshot (never copied), in slug order.
+  const EntityCounts nothing;
+  std::map<std::string_view, const EntityCounts*> rows;
   for (const auto& [slug, c] : v.snap.counts) {
-    if (v.filter.all() || (c.*measures.front()->field).possible > 0) rows.emplace(slug, c);
+    if (v.filter.all() || (c.*measures.front()->field).possible > 0) {
+      rows.emplace_hint(rows.end(), slug, &c);
+    }
   }
   if (!v.entity.empty()) {
     auto it = v.snap.counts.find(v.entity);
-    rows.try_emplace(v.entity, it == v.snap.counts.end() ? EntityCounts() : it->second);
+    rows.try_emplace(v.entity, it == v.snap.counts.end() ? &nothing : &it->second);
   }
   const bool partnerships = v.filter.Keeps(EdgeRow::Kind::kPartnership);
   const bool routes = v.filter.Keeps(EdgeRow::Kind::kRoute);
 
   if (v.format == "csv") {
-    v.out << "entity,measure,certain,possible\n";
+    // Written in blocks: one line per entity and measure (~10^5 at 10^6 events).
+    std::string block = "entity,measure,certain,possible\n";
+    char number[24];
+    auto append_number = [&](uint64_t n) {
+      const auto [end, ec] = std::to_chars(number, number + sizeof number, n);
+      block.append(number, end);
+    };
     for (const auto& [slug, c] : rows) {
       for (const Measure* m : measures) {
-        const Range& r = c.*m->field;
-        v.out << slug << ',' << m->name << ',' << r.certain << ',' << r.possible << '\n';
+        const Range& r = (*c).*m->field;
+        block.append(slug);
+        block += ',';
+        block.append(m->name);
+        block += ',';
+        append_number(r.certain);
+        block += ',';
+        append_number(r.possible);
+        block += '\n';
+      }
+      if (block.size() > (1 << 16)) {
+        v.out.write(block.data(), static_cast<std::streamsize>(block.size()));
+        block.clear();
       }
     }
+    v.out.write(block.data(), static_cast<std::streamsize>(block.size()));
     return Status::Ok();
   }
 
   if (v.format == "json") {
     Json entities = Json::object();
-    for (const auto& [slug, c] : rows) {
+    for (const auto& [slug, counts] : rows) {
+      const EntityCounts& c = *counts;
       Json j = Json::object();
       for (const Measure* m : measures) j[m->name] = RangeJson(c.*m->field);
       if (partnerships) {
@@ -247,7 +270,7 @@ Status PrintCounts(const View& v) {
         j["open_events"] = MarksJson(c.open_events);
         j["settled_events"] = c.settled_events;
       }
-      entities[slug] = std::move(j);
+      entities[std::string(slug)] = std::move(j);
     }
     Json j = DescribeSnapshotJson(v.snap);
     j["entities"] = std::move(entities);
@@ -261,14 +284,14 @@ Status PrintCounts(const View& v) {
   Table table(headers);
   for (size_t i = 1; i < headers.size(); ++i) table.AlignRight(i);
   for (const auto& [slug, c] : rows) {
-    std::vector<std::string> row{slug};
-    for (const Measure* m : measures) row.push_back(FormatRange(c.*m->field));
+    std::vector<std::string> row{std::string(slug)};
+    for (const Measure* m : measures) row.push_back(FormatRange((*c).*m->field));
     table.AddRow(std::move(row));
   }
   v.out << DescribeSnapshot(v.snap) << '\n';
   table.Print(v.out);
   if (!v.entity.empty()) {
-    const EntityCounts& c = rows.at(v.entity);
+    const EntityCounts& c = *rows.at(v.entity);
     v.out << '\n';
     std::vector<std::pair<std::string, std::string>> breakdowns;
     if (partnerships) {
