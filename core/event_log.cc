@@ -226,7 +226,7 @@ Status EventLog::AppendGroupOnce(std::vector<GroupItem>* items, bool* map_full) 
   if (st.ok()) {
     std::unique_ptr<lmdb::Cursor> c;
     st = lmdb::Cursor::Open(*group, tables_->dbi[kEvents], &c);
-    if (st.ok() && c->Last()) before = lmdb::DecodeU64(c->key());
+    if (st.ok() && c->Last()) st = lmdb::DecodeStoredU64(c->key(), "a key of table 'events'", &before);
     if (st.ok()) st = c->status();
   }
   for (size_t i = 0; st.ok() && i < items->size(); ++i) {

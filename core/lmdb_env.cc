@@ -67,6 +67,16 @@ uint64_t DecodeU64(std::string_view bytes) {
   return v;
 }
 
+Status DecodeStoredU64(std::string_view bytes, std::string_view what, uint64_t* out) {
+  if (bytes.size() != 8) {
+    return Status::Corruption(std::string(what) + " is " + std::to_string(bytes.size()) +
+                              " bytes long, not 8: the data file is damaged; restore the "
+                              "database from a backup");
+  }
+  *out = DecodeU64(bytes);
+  return Status::Ok();
+}
+
 std::string EncodeDay(int64_t day) {
   return EncodeU64(static_cast<uint64_t>(day) ^ 0x8000000000000000ULL);
 }

@@ -51,6 +51,9 @@ inline MDB_val Val(std::string_view s) {
 // Big-endian encodings used in keys (docs/FORMAT.md).
 std::string EncodeU64(uint64_t v);
 uint64_t DecodeU64(std::string_view bytes);  // requires bytes.size() >= 8
+// DecodeU64 of a stored key or value that must be 8 bytes (a seq): in a
+// damaged file it may not be, and that is kCorruption naming `what`.
+Status DecodeStoredU64(std::string_view bytes, std::string_view what, uint64_t* out);
 std::string EncodeDay(int64_t day);          // biased so that negative days sort first
 int64_t DecodeDay(std::string_view bytes);
 

@@ -143,7 +143,7 @@ class TxnWriter {
     std::unique_ptr<lmdb::Cursor> c;
     TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(txn_, dbi_[kEvents], &c));
     if (c->Last()) {
-      last_seq_ = DecodeU64(c->key());
+      TWINLINE_RETURN_IF_ERROR(lmdb::DecodeStoredU64(c->key(), "a key of table 'events'", &last_seq_));
       TWINLINE_RETURN_IF_ERROR(WithStoredEvent(
           c->value(), last_seq_, [&](auto ev) { last_recorded_ = ev.getRecordedAt(); }));
       MDB_val h;
@@ -307,7 +307,8 @@ class TxnWriter {
     std::unique_ptr<lmdb::Cursor> c;
     TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(txn_, dbi_[kFacts], &c));
     for (bool ok = c->SeekKey(FactKey(fact)); ok; ok = c->NextDup()) {
-      const uint64_t candidate = DecodeU64(c->value());
+      uint64_t candidate = 0;
+      TWINLINE_RETURN_IF_ERROR(lmdb::DecodeStoredU64(c->value(), "a value of table 'facts'", &candidate));
       Digest stored{};
       MDB_val v;
       TWINLINE_RETURN_IF_ERROR(txn_.Get(dbi_[kEvents], EncodeU64(candidate), &v));
@@ -349,7 +350,9 @@ class TxnWriter {
     Status st = txn_.Get(dbi_[kEntities], slug, &v);
     if (st.code() == Status::Code::kNotFound) return Status::Ok();
     TWINLINE_RETURN_IF_ERROR(st);
-    *seq = DecodeU64(lmdb::View(v));
+    uint64_t found = 0;
+    TWINLINE_RETURN_IF_ERROR(lmdb::DecodeStoredU64(lmdb::View(v), "a value of table 'entities'", &found));
+    *seq = found;
     entities_.emplace(slug, **seq);  // a registration is never removed
     return Status::Ok();
   }

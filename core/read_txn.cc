@@ -30,7 +30,8 @@ class LmdbReadTxn : public Base {
   uint64_t LastSeq() const override {
     std::unique_ptr<lmdb::Cursor> c;
     if (!lmdb::Cursor::Open(*txn_, dbi_[kEvents], &c).ok() || !c->Last()) return 0;
-    return DecodeU64(c->key());
+    // A damaged key reads as no seq here; verify and every scan name it.
+    return c->key().size() == 8 ? DecodeU64(c->key()) : 0;
   }
 
   Status Get(uint64_t seq, const std::function<void(schema::Event::Reader)>& fn) const override {
@@ -59,7 +60,7 @@ class LmdbReadTxn : public Base {
       return Status::NotFound("no event with id '" + std::string(id) + "'");
     }
     TWINLINE_RETURN_IF_ERROR(st);
-    *seq = DecodeU64(lmdb::View(v));
+    TWINLINE_RETURN_IF_ERROR(lmdb::DecodeStoredU64(lmdb::View(v), "a value of table 'by_id'", seq));
     return Status::Ok();
   }
 
@@ -68,7 +69,8 @@ class LmdbReadTxn : public Base {
     TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn_, dbi_[kEvents], &c));
     RecordReader reader;  // one buffer for the whole scan
     for (bool ok = c->Seek(EncodeU64(from)); ok; ok = c->Next()) {
-      uint64_t seq = DecodeU64(c->key());
+      uint64_t seq = 0;
+      TWINLINE_RETURN_IF_ERROR(lmdb::DecodeStoredU64(c->key(), "a key of table 'events'", &seq));
       if (seq > to) break;
       TWINLINE_RETURN_IF_ERROR(reader.Open(c->value(), seq));
       bool more = true;
@@ -118,7 +120,7 @@ class LmdbReadTxn : public Base {
     for (const uint64_t seq : seqs) {
       // LMDB's seek first looks within the cursor's current leaf page, so a
       // seq next to the last one costs no descent from the root.
-      if (!c->Seek(EncodeU64(seq)) || DecodeU64(c->key()) != seq) {
+      if (!c->Seek(EncodeU64(seq)) || c->key() != EncodeU64(seq)) {
         TWINLINE_RETURN_IF_ERROR(c->status());
         return Status::NotFound("no event at seq " + std::to_string(seq));
       }
@@ -155,7 +157,7 @@ class LmdbReadTxn : public Base {
       return Status::NotFound("unknown entity '" + std::string(slug) + "'");
     }
     TWINLINE_RETURN_IF_ERROR(st);
-    *seq = DecodeU64(lmdb::View(v));
+    TWINLINE_RETURN_IF_ERROR(lmdb::DecodeStoredU64(lmdb::View(v), "a value of table 'entities'", seq));
     return Status::Ok();
   }
 
@@ -163,7 +165,9 @@ class LmdbReadTxn : public Base {
     std::unique_ptr<lmdb::Cursor> c;
     TWINLINE_RETURN_IF_ERROR(lmdb::Cursor::Open(*txn_, dbi_[kEntities], &c));
     for (bool ok = c->First(); ok; ok = c->Next()) {
-      if (!fn(c->key(), DecodeU64(c->value()))) break;
+      uint64_t seq = 0;
+      TWINLINE_RETURN_IF_ERROR(lmdb::DecodeStoredU64(c->value(), "a value of table 'entities'", &seq));
+      if (!fn(c->key(), seq)) break;
     }
     return c->status();
   }
