@@ -490,7 +490,9 @@ Status Txn::CheckInFile(const MDB_val& v, std::string_view what) const {
   if (map.base == nullptr || p < map.base || p >= map.base + map.size) {
     return Status::Ok();  // not in the map (or the map is not known)
   }
-  if (p >= file_end_ || v.mv_size > static_cast<size_t>(file_end_ - p)) {
+  // `p` may be the end itself: an empty value stored last in the last page
+  // in use points just past that page, and nothing of it is read.
+  if (p > file_end_ || v.mv_size > static_cast<size_t>(file_end_ - p)) {
     return Status::Corruption(std::string(what) + ": LMDB returned " +
                               std::to_string(v.mv_size) + " bytes at byte " +
                               std::to_string(p - map.base) +

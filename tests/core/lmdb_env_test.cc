@@ -98,5 +98,47 @@ TEST(LmdbEnvTest, ValueRunningPastTheDataFileIsCorruptionNotARead) {
       << st.message();
 }
 
+// An empty value's data lies where its node ends, and the first node put
+// into a page lies at the page's end: in the last page in use, that is the
+// end of the pages in use. Such a value is no damage (a crashed server's
+// log was once refused for one at restart).
+TEST(LmdbEnvTest, EmptyValueAtTheEndOfTheLastPageInUseIsNoDamage) {
+  test::TempDir dir{"twinline-lmdb-env"};
+  {
+    MDB_env* raw = nullptr;
+    ASSERT_EQ(mdb_env_create(&raw), 0);
+    ASSERT_EQ(mdb_env_open(raw, dir.path().c_str(), 0, 0644), 0);
+    MDB_txn* txn = nullptr;
+    ASSERT_EQ(mdb_txn_begin(raw, nullptr, 0, &txn), 0);
+    MDB_dbi main = 0;
+    ASSERT_EQ(mdb_dbi_open(txn, nullptr, 0, &main), 0);
+    MDB_val k{4, const_cast<char*>("only")};
+    MDB_val v{0, nullptr};
+    ASSERT_EQ(mdb_put(txn, main, &k, &v, 0), 0);
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+    mdb_env_close(raw);
+  }
+  EnvOptions options;
+  options.read_only = true;
+  std::unique_ptr<Env> env;
+  ASSERT_TRUE(Env::Open(dir.path(), options, &env).ok());
+  ASSERT_NE(env->range().base, nullptr) << "the map was not found: the check would check nothing";
+  std::unique_ptr<Txn> txn;
+  ASSERT_TRUE(Txn::Begin(*env, /*read_only=*/true, &txn).ok());
+  MDB_dbi main = 0;
+  ASSERT_EQ(mdb_dbi_open(txn->get(), nullptr, 0, &main), 0);
+  MDB_val v;
+  const Status st = txn->Get(main, "only", &v);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(v.mv_size, 0u);
+  // The value does lie at the end of the pages in use (the case pinned).
+  MDB_envinfo info;
+  MDB_stat stat;
+  mdb_env_info(env->get(), &info);
+  mdb_env_stat(env->get(), &stat);
+  EXPECT_EQ(static_cast<const char*>(v.mv_data),
+            env->range().base + (info.me_last_pgno + 1) * size_t{stat.ms_psize});
+}
+
 }  // namespace
 }  // namespace twinline::lmdb
