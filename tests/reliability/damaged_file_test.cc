@@ -16,7 +16,7 @@
 // The real binary (slower: every page boundary and a sample of the flips)
 // runs every verb, as a user would, and checks exit codes and messages.
 //
-// Knobs (environment; tests/reliability/long_run.sh turns them up):
+// Knobs (environment; the long run in docs/RELIABILITY.md turns them up):
 //   TWINLINE_DAMAGE_STRIDE  flip every Nth byte of the pages swept with a
 //                           stride (CI: 29 in root pages; 61 in the rest of
 //                           the meta pages, 4 x 61 in other pages)
@@ -341,7 +341,8 @@ class DamagedFileTest : public ::testing::Test {
 
   // The real binary on `bytes`: every verb exits without a signal or an
   // internal error, with a message when it fails; refused damage is exit 3
-  // and leaves the file as it was; `init` never writes. Reading verbs that
+  // and leaves the file as it was (`serve` refuses to start on it too);
+  // `init` never writes. Reading verbs that
   // succeed print what they print on the intact database, unless `verify`
   // reported the damage.
   void CheckCli(const std::string& bytes, const std::string& what, size_t rotation,
@@ -385,6 +386,17 @@ class DamagedFileTest : public ::testing::Test {
         EXPECT_EQ(import.exit_code, 3) << what << ": import: " << import.err;
         EXPECT_EQ(ReadFile(data), before) << what << ": import wrote to a refused file";
       }
+    }
+    if (library == Verdict::kRefusedAtOpen) {
+      // `serve` checks the file before it listens (a hang guard of 20 s:
+      // a server that started would be killed, exit 124).
+      const test::RunResult serve = test::RunProgram(
+          {"/usr/bin/timeout", "20", Bin(), "--db", dir, "serve", "--listen", "127.0.0.1:0"}, "",
+          temp_->path());
+      ExpectSane(serve, what + ": serve");
+      EXPECT_EQ(serve.exit_code, 3) << what << ": serve: " << serve.err;
+      EXPECT_NE(serve.err.find("damaged"), std::string::npos) << what << ": serve: " << serve.err;
+      EXPECT_EQ(ReadFile(data), before) << what << ": serve wrote to a refused file";
     }
   }
 

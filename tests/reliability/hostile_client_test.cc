@@ -6,9 +6,17 @@
 // bounded (its sockets have deadlines), and every test asserts that
 // /v1/health stays answered within a second while the attack runs
 // (docs/RELIABILITY.md, "Hostile clients").
+//
+// Knob (environment; the long run of docs/RELIABILITY.md turns it up):
+//   TWINLINE_HOSTILE_SCALE  multiplies the hostile clients of every test (the
+//                           held and partial connections and the caps they
+//                           fill, the unauthorised posts, the oversized-name
+//                           requests, the heavy-request flood, the rounds of
+//                           smuggling variants); CI: 1
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <string>
@@ -25,10 +33,21 @@ using std::chrono::milliseconds;
 
 constexpr char kToken[] = "hostile-client-test-token-0123456789";
 
+// `ci` hostile clients, times TWINLINE_HOSTILE_SCALE.
+int Scaled(int ci) {
+  return ci * static_cast<int>(std::max<uint64_t>(1, EnvU64("TWINLINE_HOSTILE_SCALE", 1)));
+}
+
+// Connections opened by the tests, for the figures each test prints.
+std::atomic<int> connections_opened{0};
+
 // A raw client connection with deadlines on every wait.
 class Conn {
  public:
-  explicit Conn(uint16_t port) { fd_ = ConnectLoopback(port, 5s, &error_); }
+  explicit Conn(uint16_t port) {
+    fd_ = ConnectLoopback(port, 5s, &error_);
+    ++connections_opened;
+  }
   ~Conn() {
     if (fd_ >= 0) close(fd_);
   }
@@ -110,6 +129,7 @@ class Conn {
 class HostileClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    connections_opened = 0;
     db_ = temp_ / "db";
     ASSERT_EQ(Twl(db_, {"init"}, temp_.path()).exit_code, 0);
     test::RunResult r = Twl(db_, {"import", "-"}, temp_.path(), BaseNdjson() + BatchNdjson("b", 4));
@@ -150,6 +170,13 @@ class HostileClientTest : public ::testing::Test {
     return -1;
   }
 
+  // The figures of a long run: what each test threw at the server.
+  void TearDown() override {
+    std::printf("[ hostile  ] %s: %d connections, %d health checks answered within a second\n",
+                ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+                connections_opened.load(), health_checks_);
+  }
+
   test::TempDir temp_{"twinline-hostile"};
   std::string db_;
   Server server_;
@@ -160,15 +187,17 @@ class HostileClientTest : public ::testing::Test {
 // Holding connections
 
 TEST_F(HostileClientTest, SlowAndPartialHeadersAreCutOffAtTheRequestDeadline) {
-  Start({"--read-timeout", "2", "--max-connections", "24", "--max-connections-per-client", "24"});
+  const int held = Scaled(12);
+  const std::string cap = std::to_string(2 * held);
+  Start({"--read-timeout", "2", "--max-connections", cap, "--max-connections-per-client", cap});
   std::vector<std::unique_ptr<Conn>> silent, partial;
-  for (int i = 0; i < 12; ++i) {
+  for (int i = 0; i < held; ++i) {
     silent.push_back(std::make_unique<Conn>(server_.port()));
     partial.push_back(std::make_unique<Conn>(server_.port()));
     ASSERT_TRUE(partial.back()->Send("GET /v1/health HTTP/1.1\r\nHo"));
   }
   // Every place is taken now: health is still answered (triage).
-  ExpectHealthWithinASecond("24 connections held");
+  ExpectHealthWithinASecond(cap + " connections held");
   // A header trickled a byte every 300 ms never finishes within 2 s.
   Conn trickle(server_.port());
   const auto started = Clock::now();
@@ -208,9 +237,11 @@ TEST_F(HostileClientTest, IdleKeepAliveIsClosedAfterTheIdleTimeout) {
 }
 
 TEST_F(HostileClientTest, ConnectionCapsStillAnswerHealthAndRefuseTheRest) {
-  Start({"--max-connections", "40", "--max-connections-per-client", "6"});
+  const int per_client = Scaled(6);
+  Start({"--max-connections", std::to_string(Scaled(40)), "--max-connections-per-client",
+         std::to_string(per_client)});
   std::vector<std::unique_ptr<Conn>> held;
-  for (int i = 0; i < 6; ++i) {
+  for (int i = 0; i < per_client; ++i) {
     held.push_back(std::make_unique<Conn>(server_.port()));
     ASSERT_TRUE(held.back()->Send("GET /v1/health HTTP/1.1\r\nHost: t\r\n\r\n"));
     ASSERT_EQ(held.back()->Read(2000ms).status, 200);  // kept alive, holding its place
@@ -237,9 +268,10 @@ TEST_F(HostileClientTest, AmbiguousFramingIsRefusedAndTheConnectionClosed) {
   // A second request hidden in the body: if the first were read as having
   // no body, this POST would be executed.
   const std::string event = BatchNdjson("smuggled", 1);
-  const std::string smuggled = "POST /v1/events HTTP/1.1\r\nHost: t\r\nContent-Type: "
-                               "application/x-ndjson\r\nContent-Length: " +
-                               std::to_string(event.size()) + "\r\n\r\n" + event;
+  const std::string smuggled =
+      "POST /v1/events HTTP/1.1\r\nHost: t\r\nContent-Type: "
+      "application/x-ndjson\r\nContent-Length: " +
+      std::to_string(event.size()) + "\r\n\r\n" + event;
   struct Case {
     std::string headers;
     int status;
@@ -258,17 +290,20 @@ TEST_F(HostileClientTest, AmbiguousFramingIsRefusedAndTheConnectionClosed) {
       {"Host: u\r\n", 400},  // a second Host
       {"Authorization: Bearer a\r\nAuthorization: Bearer b\r\n", 400},
   };
-  for (const Case& c : cases) {
-    Conn conn(server_.port());
-    ASSERT_TRUE(conn.Send("POST /v1/events HTTP/1.1\r\nHost: t\r\nContent-Type: "
-                          "application/x-ndjson\r\n" +
-                          c.headers + "\r\n" + smuggled));
-    const HttpAnswer a = conn.Read(2000ms);
-    EXPECT_EQ(a.status, c.status) << c.headers << a.error << a.body;
-    std::string rest;
-    EXPECT_TRUE(conn.WaitClosed(3000ms, &rest)) << c.headers << ": the connection stayed open";
-    EXPECT_EQ(rest.find("HTTP/1.1"), std::string::npos)
-        << c.headers << ": a second answer: " << rest;
+  for (int round = 0; round < Scaled(1); ++round) {
+    for (const Case& c : cases) {
+      Conn conn(server_.port());
+      ASSERT_TRUE(
+          conn.Send("POST /v1/events HTTP/1.1\r\nHost: t\r\nContent-Type: "
+                    "application/x-ndjson\r\n" +
+                    c.headers + "\r\n" + smuggled));
+      const HttpAnswer a = conn.Read(2000ms);
+      EXPECT_EQ(a.status, c.status) << c.headers << a.error << a.body;
+      std::string rest;
+      EXPECT_TRUE(conn.WaitClosed(3000ms, &rest)) << c.headers << ": the connection stayed open";
+      EXPECT_EQ(rest.find("HTTP/1.1"), std::string::npos)
+          << c.headers << ": a second answer: " << rest;
+    }
   }
   // HTTP/1.0 with Transfer-Encoding.
   Conn old(server_.port());
@@ -279,9 +314,10 @@ TEST_F(HostileClientTest, AmbiguousFramingIsRefusedAndTheConnectionClosed) {
   Conn chunked(server_.port());
   char size[32];
   std::snprintf(size, sizeof size, "%zx", event.size());
-  ASSERT_TRUE(chunked.Send("POST /v1/events HTTP/1.1\r\nHost: t\r\nContent-Type: "
-                           "application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n" +
-                           std::string(size) + "\r\n" + event + "\r\n0\r\n\r\n"));
+  ASSERT_TRUE(
+      chunked.Send("POST /v1/events HTTP/1.1\r\nHost: t\r\nContent-Type: "
+                   "application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                   std::string(size) + "\r\n" + event + "\r\n0\r\n\r\n"));
   const HttpAnswer ok = chunked.Read(5000ms);
   EXPECT_EQ(ok.status, 200) << ok.body;
   EXPECT_EQ(LastSeq(), before + 1);
@@ -294,17 +330,20 @@ TEST_F(HostileClientTest, AmbiguousFramingIsRefusedAndTheConnectionClosed) {
 TEST_F(HostileClientTest, WritesWithoutTheTokenAreRefusedBeforeTheirBodyIsRead) {
   test::WriteFile(temp_ / "token", std::string(kToken) + "\n");
   chmod((temp_ / "token").c_str(), 0600);
-  Start({"--token-file", temp_ / "token"});
+  const int posts = Scaled(60);
+  Start({"--token-file", temp_ / "token", "--max-connections", std::to_string(posts + 64),
+         "--max-connections-per-client", std::to_string(posts + 8)});
   const long rss_before = ServerRssKb();
   // 60 clients announce 8 MiB bodies and send the headers only: each is
   // answered 401 at once, without the server waiting for (or reading) a body.
   std::vector<std::unique_ptr<Conn>> clients;
-  for (int i = 0; i < 60; ++i) {
+  for (int i = 0; i < posts; ++i) {
     clients.push_back(std::make_unique<Conn>(server_.port()));
     const std::string auth = i % 2 == 0 ? "" : "Authorization: Bearer wrong-token-0123456789\r\n";
-    ASSERT_TRUE(clients.back()->Send("POST /v1/events HTTP/1.1\r\nHost: t\r\nContent-Type: "
-                                     "application/x-ndjson\r\nContent-Length: 8000000\r\n" +
-                                     auth + "\r\n"));
+    ASSERT_TRUE(
+        clients.back()->Send("POST /v1/events HTTP/1.1\r\nHost: t\r\nContent-Type: "
+                             "application/x-ndjson\r\nContent-Length: 8000000\r\n" +
+                             auth + "\r\n"));
   }
   for (auto& c : clients) {
     const HttpAnswer a = c->Read(2000ms);
@@ -314,22 +353,24 @@ TEST_F(HostileClientTest, WritesWithoutTheTokenAreRefusedBeforeTheirBodyIsRead) 
   // Sending the body anyway is read and thrown away, 4 KiB at a time.
   const std::string chunk(1 << 20, 'x');
   for (int i = 0; i < 8; ++i) clients[0]->Send(chunk);
-  ExpectHealthWithinASecond("after 60 unauthorised 8 MiB posts");
+  ExpectHealthWithinASecond("after " + std::to_string(posts) + " unauthorised 8 MiB posts");
   const long rss_after = ServerRssKb();
-  EXPECT_LT(rss_after - rss_before, 64 * 1024) << "the server grew from " << rss_before
-                                               << " KiB to " << rss_after << " KiB";
+  EXPECT_LT(rss_after - rss_before, 64 * 1024)
+      << "the server grew from " << rss_before << " KiB to " << rss_after << " KiB";
   // Expect: 100-continue without the token: no 100, a 401.
   Conn expect(server_.port());
-  ASSERT_TRUE(expect.Send("POST /v1/events HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n"
-                          "Expect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(
+      expect.Send("POST /v1/events HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n"
+                  "Expect: 100-continue\r\n\r\n"));
   EXPECT_EQ(expect.Read(2000ms).status, 401);
   // With the token the write goes through.
   Conn good(server_.port());
   const std::string event = BatchNdjson("authorised", 1);
-  ASSERT_TRUE(good.Send("POST /v1/events HTTP/1.1\r\nHost: t\r\nContent-Type: "
-                        "application/x-ndjson\r\nAuthorization: Bearer " +
-                        std::string(kToken) + "\r\nContent-Length: " +
-                        std::to_string(event.size()) + "\r\n\r\n" + event));
+  ASSERT_TRUE(
+      good.Send("POST /v1/events HTTP/1.1\r\nHost: t\r\nContent-Type: "
+                "application/x-ndjson\r\nAuthorization: Bearer " +
+                std::string(kToken) + "\r\nContent-Length: " + std::to_string(event.size()) +
+                "\r\n\r\n" + event));
   EXPECT_EQ(good.Read(5000ms).status, 200);
 }
 
@@ -362,11 +403,12 @@ TEST_F(HostileClientTest, OversizedNamesAreAnsweredQuickly) {
   const std::string name(15000, 'q');
   std::vector<std::thread> flood;
   std::atomic<int> answered{0};
-  for (int i = 0; i < 8; ++i) {
+  const int requests = Scaled(8);
+  for (int i = 0; i < requests; ++i) {
     flood.emplace_back([&, i] {
-      const std::string target =
-          (i % 2 == 0 ? "/v1/entities?name=" : "/v1/events?entity=") + name;
+      const std::string target = (i % 2 == 0 ? "/v1/entities?name=" : "/v1/events?entity=") + name;
       const auto start = Clock::now();
+      ++connections_opened;
       const HttpAnswer a = Http(server_.port(), "GET", target, "", "", 10s);
       const auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - start).count();
       EXPECT_EQ(a.status, 404) << a.error;
@@ -377,7 +419,7 @@ TEST_F(HostileClientTest, OversizedNamesAreAnsweredQuickly) {
   }
   ExpectHealthWithinASecond("during oversized-name requests");
   for (auto& t : flood) t.join();
-  EXPECT_EQ(answered, 8);
+  EXPECT_EQ(answered, requests);
 }
 
 // ---------------------------------------------------------------------------
@@ -393,15 +435,18 @@ TEST_F(HostileClientTest, AFloodOfHeavyRequestsDoesNotDelayHealth) {
   ASSERT_EQ(Twl(big, {"init"}, temp_.path()).exit_code, 0);
   ASSERT_EQ(Twl(big, {"import", "-"}, temp_.path(), gen.out).exit_code, 0);
   db_ = big;
-  Start({"--heavy-threads", "1", "--heavy-queue", "4"});
+  const int clients = Scaled(12);
+  Start({"--heavy-threads", "1", "--heavy-queue", "4", "--max-connections-per-client",
+         std::to_string(clients + 16)});
   std::atomic<bool> done{false};
   std::atomic<int> ok{0}, busy{0}, other{0};
   std::vector<std::thread> flood;
-  for (int i = 0; i < 12; ++i) {
+  for (int i = 0; i < clients; ++i) {
     flood.emplace_back([&, i] {
       for (int round = 0; round < 3 && !done; ++round) {
         const std::string target = i % 3 == 0 ? "/v1/diff?from=1960&to=2020&projection=network"
                                               : "/v1/replay?as_of=" + std::to_string(1960 + i * 4);
+        ++connections_opened;
         const HttpAnswer a = Http(server_.port(), "GET", target, "", "", 60s);
         if (a.status == 200) {
           ++ok;
