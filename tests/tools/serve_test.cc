@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
@@ -1192,6 +1193,28 @@ TEST_F(ServeTest, WritesNeedTheBearerTokenWhenATokenFileIsGiven) {
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Get("/v1/events?limit=1").status, 200);  // reads need nothing
   EXPECT_EQ(Get("/v1/health").json["writes_need_token"], true);
+}
+
+TEST_F(ServeTest, TokenFileIsCheckedBeforeServing) {
+  // Run under `timeout`: a token file read without a cap would never end.
+  auto serve = [&](const std::string& token_file) {
+    return test::RunProgram({"/usr/bin/timeout", "20", TWINLINE_BIN, "--db", db_, "serve",
+                             "--listen", "127.0.0.1:0", "--token-file", token_file},
+                            "", dir_.path());
+  };
+  test::RunResult r = serve("/dev/zero");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("over 4096 bytes"));
+  test::WriteFile(dir_ / "short", "x\n");
+  r = serve(dir_ / "short");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("the token has 1 character; use at least 16"));
+  // A token file every user may read: served, with a warning.
+  test::WriteFile(dir_ / "token", "s3cret-token-0123456789\n");
+  ASSERT_EQ(chmod((dir_ / "token").c_str(), 0644), 0);
+  StartServer({"--token-file", dir_ / "token"});
+  EXPECT_EQ(Get("/v1/health").json["writes_need_token"], true);
+  EXPECT_THAT(server_.Stderr(), HasSubstr("readable by every user"));
 }
 
 TEST_F(ServeTest, ReadOnlyServerRefusesWritesAndServesReads) {

@@ -57,7 +57,7 @@ Status LoadToken(const std::string& path, std::string* token, std::string* warni
   if (t.size() < kMinTokenLength) {
     return Status::InvalidArgument(
         "token file " + path + ": the token has " + std::to_string(t.size()) +
-        " characters; use at least " + std::to_string(kMinTokenLength) +
+        (t.size() == 1 ? " character" : " characters") + "; use at least " + std::to_string(kMinTokenLength) +
         " (e.g. head -c 32 /dev/urandom | base64 | tr -d '/+=' | head -c 32)");
   }
   if (world_readable && warning != nullptr) {
