@@ -72,14 +72,6 @@ DiffRow::Change ChangeOf(bool before_present, bool after_present) {
   return DiffRow::Change::kChanged;
 }
 
-template <typename K, typename V>
-std::set<K> Keys(const std::map<K, V>& a, const std::map<K, V>& b) {
-  std::set<K> keys;
-  for (const auto& [k, v] : a) keys.insert(k);
-  for (const auto& [k, v] : b) keys.insert(k);
-  return keys;
-}
-
 // Walks the union of two maps' keys in order: fn(key, value in a or null,
 // value in b or null). No key is copied.
 template <typename K, typename V, typename Fn>
@@ -302,12 +294,13 @@ void CompareSnapshots(const Snapshot& from, const Snapshot& to, DiffDraft* draft
     auto text = [](const ReportedCount& r) {
       return QualifierPrefix(r.qualifier) + AmountText(r.value);
     };
-    for (const auto& key : Keys(was, is)) {
-      const Pair w = was.count(key) ? was[key] : Pair(), i = is.count(key) ? is[key] : Pair();
+    using Key = std::pair<std::string, std::string>;
+    MergeKeys(was, is, [&](const Key& key, const Pair* wp, const Pair* ip) {
+      const Pair w = wp ? *wp : Pair(), i = ip ? *ip : Pair();
       auto same = [](const ReportedCount* x, const ReportedCount* y) {
         return x == y || (x && y && *x == *y);
       };
-      if (same(w.first, i.first) && same(w.second, i.second)) continue;
+      if (same(w.first, i.first) && same(w.second, i.second)) return;
       DiffRow row;
       row.change = ChangeOf(w.first || w.second, i.first || i.second);
       row.what = "reported";
@@ -325,7 +318,7 @@ void CompareSnapshots(const Snapshot& from, const Snapshot& to, DiffDraft* draft
       std::sort(im.begin(), im.end());
       row.cause_seqs = Causes(wm, im);
       reported.push_back(std::move(row));
-    }
+    });
   });
   for (DiffRow& row : reported) found.Add(std::nullopt) = std::move(row);
   CompareTrade(from, to, &found);
